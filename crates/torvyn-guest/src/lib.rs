@@ -1,0 +1,1 @@
+//! Safe, typed Rust SDK for writing Torvyn streaming components.

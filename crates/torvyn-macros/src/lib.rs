@@ -1,0 +1,2 @@
+//! Attribute macros that turn plain Rust into Torvyn components.
+#![forbid(unsafe_code)]

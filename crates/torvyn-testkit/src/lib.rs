@@ -1,0 +1,1 @@
+//! Build, run and test Torvyn components and pipelines from `cargo test`.
