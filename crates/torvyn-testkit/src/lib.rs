@@ -1,1 +1,14 @@
 //! Build, run and test Torvyn components and pipelines from `cargo test`.
+//!
+//! `torvyn-testkit` is the reference host of the Torvyn 0.1 contract. It embeds
+//! wasmtime with the component model, builds an author's crate into a
+//! `wasm32-wasip2` component from inside a test ([`build`]), and runs it element by
+//! element or as part of a pipeline.
+
+pub mod build;
+pub mod component;
+pub mod element;
+pub mod host;
+pub mod inspect;
+pub mod manifest;
+pub mod pipeline;

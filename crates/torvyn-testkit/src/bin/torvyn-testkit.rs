@@ -1,0 +1,2 @@
+//! The `torvyn-testkit` command line (in progress).
+fn main() {}
