@@ -7,11 +7,10 @@
 #   3. Otherwise install the Debian build-std fallback (see CONTRIBUTING.md):
 #      rustc-web, rust-web-src, wasi-libc and lld-19, plus a `wasm-ld` link in
 #      .torvyn/bin (a directory this project controls).
-# Also installs the cargo tools the tests use (cargo-generate for the template tests).
 #
 # Environment:
-#   TORVYN_SETUP_TIMEOUT   seconds for each network step (default 120)
-#   TORVYN_SKIP_CARGO_TOOLS=1  do not install cargo-generate
+#   TORVYN_SETUP_TIMEOUT    seconds for each network step (default 120)
+#   TORVYN_SETUP_FALLBACK=1 also install the Debian fallback where rustup's target works
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -44,33 +43,36 @@ install_fallback() {
         apt-get install -y -qq rustc-web rust-web-src wasi-libc lld-19 >/dev/null
 }
 
-# 1-3: the wasm32-wasip2 target.
-if have_rustup_target; then
-    say "rustup's wasm32-wasip2 target is installed"
-else
-    if command -v rustup >/dev/null &&
-        timeout "$step_timeout" rustup target add wasm32-wasip2 >/dev/null 2>&1 && have_rustup_target; then
-        say "added rustup's wasm32-wasip2 target"
-    elif fallback_ready; then
-        say "the Debian build-std fallback is installed"
-    else
-        say "rustup cannot add wasm32-wasip2 here; using the Debian build-std fallback"
-        as_root bash -c "$(declare -f install_fallback say); step_timeout=$step_timeout; install_fallback"
-        fallback_ready || { say "error: the fallback packages did not install; see CONTRIBUTING.md"; exit 1; }
-    fi
+link_wasm_ld() {
     mkdir -p "$root/.torvyn/bin"
     ln -sf /usr/bin/wasm-ld-19 "$root/.torvyn/bin/wasm-ld"
-    say "linked .torvyn/bin/wasm-ld -> /usr/bin/wasm-ld-19"
+    say "linked .torvyn/bin/wasm-ld -> /usr/bin/wasm-ld-19 (for manual fallback builds; see CONTRIBUTING.md)"
+}
+
+install_and_check_fallback() {
+    if fallback_ready; then
+        say "the Debian build-std fallback is installed"
+    else
+        as_root bash -c "$(declare -f install_fallback say); step_timeout=$step_timeout; install_fallback" ||
+            say "the fallback install failed or timed out"
+        fallback_ready || { say "error: the Debian build-std fallback did not install; see CONTRIBUTING.md"; return 1; }
+    fi
+    link_wasm_ld
+}
+
+# The wasm32-wasip2 target: rustup's if it is there or can be added quickly, else the fallback.
+if have_rustup_target; then
+    say "rustup's wasm32-wasip2 target is installed"
+elif command -v rustup >/dev/null &&
+    timeout "$step_timeout" rustup target add wasm32-wasip2 >/dev/null 2>&1 && have_rustup_target; then
+    say "added rustup's wasm32-wasip2 target"
+else
+    say "rustup cannot add wasm32-wasip2 here (no download within ${step_timeout} s); using the Debian build-std fallback"
+    install_and_check_fallback || exit 1
+fi
+# TORVYN_SETUP_FALLBACK=1 installs the fallback as well, so its tests run on a rustup machine too.
+if [ "${TORVYN_SETUP_FALLBACK:-0}" = 1 ] && ! fallback_ready; then
+    install_and_check_fallback || exit 1
 fi
 
-# Cargo tools.
-if [ "${TORVYN_SKIP_CARGO_TOOLS:-0}" != 1 ]; then
-    if command -v cargo-generate >/dev/null; then
-        say "cargo-generate is installed"
-    else
-        say "installing cargo-generate (locked)"
-        timeout $((step_timeout * 10)) cargo install --locked --quiet cargo-generate@0.26.0 ||
-            say "warning: cargo-generate did not install; the template tests will say so"
-    fi
-fi
 say "done"

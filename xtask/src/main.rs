@@ -1,2 +1,106 @@
-//! Project automation.
-fn main() {}
+//! Project automation: `cargo xtask <task>`.
+//!
+//! - `cargo xtask ci`: every check CI runs, in order, stopping at the first
+//!   failure: `cargo fmt --check`, `cargo clippy --workspace --all-targets -- -D warnings`,
+//!   `RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps`, `cargo test --workspace`.
+//!   Each step prints its command and how long it took.
+
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+/// One step of `cargo xtask ci`.
+struct Step {
+    name: &'static str,
+    args: &'static [&'static str],
+    env: &'static [(&'static str, &'static str)],
+}
+
+const CI_STEPS: &[Step] = &[
+    Step {
+        name: "format",
+        args: &["fmt", "--all", "--check"],
+        env: &[],
+    },
+    Step {
+        name: "lint",
+        args: &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+    },
+    Step {
+        name: "docs",
+        args: &["doc", "--workspace", "--no-deps"],
+        env: &[("RUSTDOCFLAGS", "-Dwarnings")],
+    },
+    Step {
+        name: "test",
+        args: &["test", "--workspace"],
+        env: &[],
+    },
+];
+
+fn main() -> ExitCode {
+    let task = std::env::args().nth(1).unwrap_or_default();
+    let result = match task.as_str() {
+        "ci" => ci(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask ci\n\n  ci    run every check CI runs (fmt, clippy, doc, test)"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn ci() -> Result<()> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .context("xtask lives inside the workspace")?;
+    let all = Instant::now();
+    for step in CI_STEPS {
+        let shown: Vec<String> = step
+            .env
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .chain(std::iter::once("cargo".to_string()))
+            .chain(step.args.iter().map(|arg| arg.to_string()))
+            .collect();
+        println!("xtask ci: {}: {}", step.name, shown.join(" "));
+        let started = Instant::now();
+        let status = Command::new(&cargo)
+            .args(step.args)
+            .envs(step.env.iter().copied())
+            .current_dir(root)
+            .status()
+            .with_context(|| format!("cannot run `{}`", shown.join(" ")))?;
+        println!(
+            "xtask ci: {} took {:.0} s",
+            step.name,
+            started.elapsed().as_secs_f64()
+        );
+        if !status.success() {
+            bail!("step `{}` failed: {}", step.name, shown.join(" "));
+        }
+    }
+    println!(
+        "xtask ci: all steps passed in {:.0} s",
+        all.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
