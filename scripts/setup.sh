@@ -7,10 +7,12 @@
 #   3. Otherwise install the Debian build-std fallback (see CONTRIBUTING.md):
 #      rustc-web, rust-web-src, wasi-libc and lld-19, plus a `wasm-ld` link in
 #      .torvyn/bin (a directory this project controls).
+#   4. Installs cargo-generate, which the template tests run.
 #
 # Environment:
 #   TORVYN_SETUP_TIMEOUT    seconds for each network step (default 120)
 #   TORVYN_SETUP_FALLBACK=1 also install the Debian fallback where rustup's target works
+#   TORVYN_SKIP_CARGO_GENERATE=1 do not install cargo-generate (the template tests need it)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -73,6 +75,19 @@ fi
 # TORVYN_SETUP_FALLBACK=1 installs the fallback as well, so its tests run on a rustup machine too.
 if [ "${TORVYN_SETUP_FALLBACK:-0}" = 1 ] && ! fallback_ready; then
     install_and_check_fallback || exit 1
+fi
+
+# cargo-generate, for the template tests. 0.23.14 is the newest whose locked
+# dependencies build with rustc 1.95 (0.26 needs 1.97). About 5 minutes once.
+cargo_generate_version=0.23.14
+if [ "${TORVYN_SKIP_CARGO_GENERATE:-0}" = 1 ]; then
+    say "skipping cargo-generate (TORVYN_SKIP_CARGO_GENERATE=1)"
+elif cargo generate --version 2>/dev/null | grep -q "$cargo_generate_version"; then
+    say "cargo-generate $cargo_generate_version is installed"
+else
+    say "installing cargo-generate $cargo_generate_version (locked; about 5 minutes, once)"
+    timeout $((step_timeout * 15)) cargo install --quiet --locked cargo-generate --version "$cargo_generate_version" ||
+        { say "error: cargo-generate did not install (see the cargo output above)"; exit 1; }
 fi
 
 say "done"
