@@ -1,0 +1,339 @@
+//! Elements handed to a component: metadata, flow context and a lazy payload.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::{Error, Result};
+
+/// Metadata the runtime attaches to every element (the contract's `element-meta`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct ElementMeta {
+    /// Position in the flow, from 0, assigned by the runtime.
+    pub sequence: u64,
+    /// Wall-clock time in nanoseconds, assigned by the runtime.
+    pub timestamp_ns: u64,
+    /// MIME type of the payload.
+    pub content_type: String,
+}
+
+/// One element handed to a handler, borrowed for the duration of the call.
+///
+/// Metadata is always there; the payload is read from the host only when asked
+/// ([`Payload`]), and the flow context only when asked ([`FlowContext`]).
+/// In native tests, build elements with [`crate::testing::ElementBuilder`].
+pub struct Element<'a> {
+    meta: ElementMeta,
+    payload: Payload<'a>,
+    context: FlowContext<'a>,
+}
+
+impl<'a> Element<'a> {
+    pub(crate) fn from_parts(
+        meta: ElementMeta,
+        payload: Payload<'a>,
+        context: FlowContext<'a>,
+    ) -> Self {
+        Self {
+            meta,
+            payload,
+            context,
+        }
+    }
+
+    /// All metadata.
+    pub fn meta(&self) -> &ElementMeta {
+        &self.meta
+    }
+
+    /// Position in the flow, from 0.
+    pub fn sequence(&self) -> u64 {
+        self.meta.sequence
+    }
+
+    /// Wall-clock time the runtime assigned, in nanoseconds.
+    pub fn timestamp_ns(&self) -> u64 {
+        self.meta.timestamp_ns
+    }
+
+    /// MIME type from the metadata (no host call).
+    pub fn content_type(&self) -> &str {
+        &self.meta.content_type
+    }
+
+    /// The payload; nothing is copied until a read method is called.
+    pub fn payload(&self) -> &Payload<'a> {
+        &self.payload
+    }
+
+    /// Tracing and deadline information of the flow.
+    pub fn context(&self) -> &FlowContext<'a> {
+        &self.context
+    }
+
+    /// The whole payload (shorthand for `payload().bytes()`).
+    pub fn bytes(&self) -> &[u8] {
+        self.payload.bytes()
+    }
+
+    /// The payload as UTF-8 text (shorthand for `payload().text()`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) if it is not UTF-8.
+    pub fn text(&self) -> Result<&str> {
+        self.payload.text()
+    }
+
+    /// The payload parsed as JSON (shorthand for `payload().json()`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) with serde's message.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        self.payload.json()
+    }
+}
+
+pub(crate) enum PayloadSource<'a> {
+    Memory {
+        bytes: Vec<u8>,
+        content_type: String,
+        borrow: PhantomData<&'a ()>,
+    },
+    #[cfg(target_arch = "wasm32")]
+    Host(&'a crate::host::Buffer),
+}
+
+/// Counters of the copies a [`Payload`] made from the host.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// Host calls that copied bytes (`read` or `read-all`).
+    pub reads: u64,
+    /// Bytes copied into the component.
+    pub bytes: u64,
+}
+
+/// The payload of an [`Element`]: immutable bytes owned by the host.
+///
+/// Every read copies host memory into the component, so nothing is read until a
+/// method asks for it, and what was read is cached: `bytes()` twice is one copy,
+/// and a ranged read inside an earlier read is served from that copy.
+pub struct Payload<'a> {
+    source: PayloadSource<'a>,
+    size: OnceCell<u64>,
+    content_type: OnceCell<String>,
+    all: OnceCell<Vec<u8>>,
+    ranges: RefCell<Vec<(u64, Vec<u8>)>>,
+    stats: Cell<ReadStats>,
+    _borrow: PhantomData<&'a ()>,
+}
+
+impl<'a> Payload<'a> {
+    pub(crate) fn new(source: PayloadSource<'a>) -> Self {
+        Self {
+            source,
+            size: OnceCell::new(),
+            content_type: OnceCell::new(),
+            all: OnceCell::new(),
+            ranges: RefCell::new(Vec::new()),
+            stats: Cell::new(ReadStats::default()),
+            _borrow: PhantomData,
+        }
+    }
+
+    fn count(&self, bytes: usize) {
+        let mut stats = self.stats.get();
+        stats.reads += 1;
+        stats.bytes += bytes as u64;
+        self.stats.set(stats);
+    }
+
+    /// Length in bytes (a host call the first time, no copy of the payload).
+    pub fn size(&self) -> u64 {
+        *self.size.get_or_init(|| match &self.source {
+            PayloadSource::Memory { bytes, .. } => bytes.len() as u64,
+            #[cfg(target_arch = "wasm32")]
+            PayloadSource::Host(buffer) => buffer.size(),
+        })
+    }
+
+    /// Whether the payload is empty.
+    pub fn is_empty(&self) -> bool {
+        self.size() == 0
+    }
+
+    /// MIME type the buffer carries (may differ from the element's metadata).
+    pub fn content_type(&self) -> &str {
+        self.content_type.get_or_init(|| match &self.source {
+            PayloadSource::Memory { content_type, .. } => content_type.clone(),
+            #[cfg(target_arch = "wasm32")]
+            PayloadSource::Host(buffer) => buffer.content_type(),
+        })
+    }
+
+    /// The whole payload, copied from the host once and cached.
+    pub fn bytes(&self) -> &[u8] {
+        self.all.get_or_init(|| {
+            let bytes = match &self.source {
+                PayloadSource::Memory { bytes, .. } => bytes.clone(),
+                #[cfg(target_arch = "wasm32")]
+                PayloadSource::Host(buffer) => buffer.read_all(),
+            };
+            self.count(bytes.len());
+            bytes
+        })
+    }
+
+    /// Up to `len` bytes from `offset` (short past the end, like the contract).
+    ///
+    /// Served without a host copy when the whole payload or an earlier range
+    /// covering it was already read.
+    pub fn read(&self, offset: u64, len: u64) -> Vec<u8> {
+        let slice_of = |start: u64, data: &[u8]| -> Vec<u8> {
+            let from = usize::try_from(offset - start)
+                .unwrap_or(usize::MAX)
+                .min(data.len());
+            let to = from.saturating_add(usize::try_from(len).unwrap_or(usize::MAX));
+            data[from..to.min(data.len())].to_vec()
+        };
+        if let Some(all) = self.all.get() {
+            return slice_of(0, all);
+        }
+        let end = offset.saturating_add(len);
+        let size = self.size();
+        for (start, data) in self.ranges.borrow().iter() {
+            let covered_end = start + data.len() as u64;
+            if *start <= offset && (covered_end >= end || covered_end >= size) {
+                return slice_of(*start, data);
+            }
+        }
+        let data = match &self.source {
+            PayloadSource::Memory { bytes, .. } => {
+                let from = usize::try_from(offset)
+                    .unwrap_or(usize::MAX)
+                    .min(bytes.len());
+                let to = usize::try_from(end).unwrap_or(usize::MAX).min(bytes.len());
+                bytes[from..to].to_vec()
+            }
+            #[cfg(target_arch = "wasm32")]
+            PayloadSource::Host(buffer) => buffer.read(offset, len),
+        };
+        self.count(data.len());
+        self.ranges.borrow_mut().push((offset, data.clone()));
+        data
+    }
+
+    /// The payload as UTF-8 text (reads it once, no further copy).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) if it is not UTF-8.
+    pub fn text(&self) -> Result<&str> {
+        Ok(std::str::from_utf8(self.bytes())?)
+    }
+
+    /// The payload parsed as JSON into `T` (reads it once).
+    ///
+    /// # Errors
+    /// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) with serde's
+    /// message (line and column).
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(self.bytes()).map_err(Error::from)
+    }
+
+    /// How many host reads this payload made and how many bytes they copied.
+    pub fn read_stats(&self) -> ReadStats {
+        self.stats.get()
+    }
+}
+
+pub(crate) enum ContextSource<'a> {
+    Memory {
+        trace_id: String,
+        span_id: String,
+        deadline_ns: u64,
+        flow_id: String,
+        borrow: PhantomData<&'a ()>,
+    },
+    #[cfg(target_arch = "wasm32")]
+    Host(&'a crate::host::FlowContext),
+}
+
+/// Tracing and deadline information of the flow an element belongs to.
+pub struct FlowContext<'a> {
+    source: ContextSource<'a>,
+    trace_id: OnceCell<String>,
+    span_id: OnceCell<String>,
+    flow_id: OnceCell<String>,
+    _borrow: PhantomData<&'a ()>,
+}
+
+impl<'a> FlowContext<'a> {
+    pub(crate) fn new(source: ContextSource<'a>) -> Self {
+        Self {
+            source,
+            trace_id: OnceCell::new(),
+            span_id: OnceCell::new(),
+            flow_id: OnceCell::new(),
+            _borrow: PhantomData,
+        }
+    }
+
+    /// W3C trace id: 32 hex characters, or empty.
+    pub fn trace_id(&self) -> &str {
+        self.trace_id.get_or_init(|| match &self.source {
+            ContextSource::Memory { trace_id, .. } => trace_id.clone(),
+            #[cfg(target_arch = "wasm32")]
+            ContextSource::Host(cx) => cx.trace_id(),
+        })
+    }
+
+    /// Span id: 16 hex characters, or empty.
+    pub fn span_id(&self) -> &str {
+        self.span_id.get_or_init(|| match &self.source {
+            ContextSource::Memory { span_id, .. } => span_id.clone(),
+            #[cfg(target_arch = "wasm32")]
+            ContextSource::Host(cx) => cx.span_id(),
+        })
+    }
+
+    /// Name of the flow.
+    pub fn flow_id(&self) -> &str {
+        self.flow_id.get_or_init(|| match &self.source {
+            ContextSource::Memory { flow_id, .. } => flow_id.clone(),
+            #[cfg(target_arch = "wasm32")]
+            ContextSource::Host(cx) => cx.flow_id(),
+        })
+    }
+
+    /// Time left before the deadline, asked afresh on each call; `None` when the
+    /// flow has no deadline.
+    pub fn remaining(&self) -> Option<Duration> {
+        let ns = match &self.source {
+            ContextSource::Memory { deadline_ns, .. } => *deadline_ns,
+            #[cfg(target_arch = "wasm32")]
+            ContextSource::Host(cx) => cx.deadline_ns(),
+        };
+        (ns != 0).then(|| Duration::from_nanos(ns))
+    }
+
+    /// `Err(deadline_exceeded)` when a deadline is set and less than `needed`
+    /// is left, so a handler can give up early with `?`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use torvyn_guest::testing::ElementBuilder;
+    /// let element = ElementBuilder::new().deadline(Duration::from_millis(2)).build();
+    /// assert!(element.context().ensure_remaining(Duration::from_millis(1)).is_ok());
+    /// assert!(element.context().ensure_remaining(Duration::from_millis(5)).is_err());
+    /// ```
+    ///
+    /// # Errors
+    /// [`ErrorKind::DeadlineExceeded`](crate::ErrorKind::DeadlineExceeded).
+    pub fn ensure_remaining(&self, needed: Duration) -> Result<()> {
+        match self.remaining() {
+            Some(left) if left < needed => Err(Error::deadline_exceeded()),
+            _ => Ok(()),
+        }
+    }
+}

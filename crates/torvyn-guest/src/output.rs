@@ -1,0 +1,276 @@
+//! Output elements: bytes, text or JSON in a buffer from the host's allocator.
+
+use serde::Serialize;
+
+use crate::element::ElementMeta;
+use crate::{Error, Result};
+
+/// MIME type [`Output::text`] sets.
+pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
+/// MIME type [`Output::json`] sets.
+pub const APPLICATION_JSON: &str = "application/json";
+/// MIME type [`Output::bytes`] sets when given an empty content type.
+pub const OCTET_STREAM: &str = "application/octet-stream";
+
+enum Frozen {
+    #[cfg(not(target_arch = "wasm32"))]
+    Memory(Vec<u8>),
+    #[cfg(target_arch = "wasm32")]
+    Host(crate::host::Buffer),
+}
+
+/// An element a component produces; its payload moves to the host.
+///
+/// Every constructor allocates through the contract's `buffer-allocator` with
+/// the exact size as capacity hint (an in-memory allocator in native tests, see
+/// [`crate::testing::allocations`]). Sequence and timestamp default to 0: the
+/// runtime assigns them.
+///
+/// ```
+/// use torvyn_guest::Output;
+/// let out = Output::json(&serde_json::json!({ "ok": true }))?;
+/// assert_eq!(out.content_type(), "application/json");
+/// assert_eq!(out.to_text()?, r#"{"ok":true}"#);
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
+pub struct Output {
+    meta: ElementMeta,
+    payload: Frozen,
+}
+
+impl std::fmt::Debug for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Output")
+            .field("meta", &self.meta)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Output {
+    /// An output holding `bytes` with `content_type` (empty = `application/octet-stream`).
+    ///
+    /// # Errors
+    /// A buffer error from the host's allocator.
+    pub fn bytes(bytes: impl AsRef<[u8]>, content_type: &str) -> Result<Self> {
+        let bytes = bytes.as_ref();
+        let content_type = if content_type.is_empty() {
+            OCTET_STREAM
+        } else {
+            content_type
+        };
+        let mut builder = Self::builder(bytes.len() as u64)?.content_type(content_type);
+        builder.write(bytes)?;
+        Ok(builder.finish())
+    }
+
+    /// An output holding UTF-8 `text` (`text/plain; charset=utf-8`).
+    ///
+    /// # Errors
+    /// A buffer error from the host's allocator.
+    pub fn text(text: impl AsRef<str>) -> Result<Self> {
+        Self::bytes(text.as_ref().as_bytes(), TEXT_PLAIN)
+    }
+
+    /// An output holding `value` serialized as JSON (`application/json`).
+    ///
+    /// # Errors
+    /// [`ErrorKind::Internal`](crate::ErrorKind::Internal) if serialization fails,
+    /// or a buffer error.
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Self> {
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| Error::internal(format!("cannot serialize output as JSON: {e}")))?;
+        Self::bytes(bytes, APPLICATION_JSON)
+    }
+
+    /// A buffer of at least `capacity_hint` bytes to fill piece by piece.
+    ///
+    /// # Errors
+    /// A buffer error from the host's allocator.
+    pub fn builder(capacity_hint: u64) -> Result<OutputBuilder> {
+        Ok(OutputBuilder {
+            meta: ElementMeta::default(),
+            buffer: Mutable::allocate(capacity_hint)?,
+        })
+    }
+
+    /// Set the (advisory) sequence number.
+    #[must_use]
+    pub fn with_sequence(mut self, sequence: u64) -> Self {
+        self.meta.sequence = sequence;
+        self
+    }
+
+    /// Set the (advisory) timestamp in nanoseconds.
+    #[must_use]
+    pub fn with_timestamp_ns(mut self, timestamp_ns: u64) -> Self {
+        self.meta.timestamp_ns = timestamp_ns;
+        self
+    }
+
+    /// The metadata that goes with the payload.
+    pub fn meta(&self) -> &ElementMeta {
+        &self.meta
+    }
+
+    /// MIME type of the payload.
+    pub fn content_type(&self) -> &str {
+        &self.meta.content_type
+    }
+
+    /// A copy of the payload (reads the host buffer on wasm; meant for tests).
+    pub fn to_vec(&self) -> Vec<u8> {
+        match &self.payload {
+            #[cfg(not(target_arch = "wasm32"))]
+            Frozen::Memory(bytes) => bytes.clone(),
+            #[cfg(target_arch = "wasm32")]
+            Frozen::Host(buffer) => buffer.read_all(),
+        }
+    }
+
+    /// The payload as text (meant for tests).
+    ///
+    /// # Errors
+    /// If the payload is not UTF-8.
+    pub fn to_text(&self) -> Result<String> {
+        Ok(String::from_utf8(self.to_vec())?)
+    }
+
+    /// The payload parsed as JSON (meant for tests).
+    ///
+    /// # Errors
+    /// If the payload is not valid JSON for `T`.
+    pub fn to_json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        Ok(serde_json::from_slice(&self.to_vec())?)
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) fn into_host(self) -> crate::host::OutputElement {
+        let Frozen::Host(payload) = self.payload;
+        crate::host::OutputElement {
+            meta: crate::host::to_host_meta(self.meta),
+            payload,
+        }
+    }
+}
+
+enum Mutable {
+    #[cfg(not(target_arch = "wasm32"))]
+    Memory { bytes: Vec<u8>, capacity: u64 },
+    #[cfg(target_arch = "wasm32")]
+    Host(crate::host::MutableBuffer),
+}
+
+impl Mutable {
+    fn allocate(capacity_hint: u64) -> Result<Self> {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let capacity = crate::testing::allocate(capacity_hint)?;
+            Ok(Self::Memory {
+                bytes: Vec::new(),
+                capacity,
+            })
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            Ok(Self::Host(crate::host::allocate(capacity_hint)?))
+        }
+    }
+}
+
+/// A buffer being filled; [`OutputBuilder::finish`] turns it into an [`Output`].
+pub struct OutputBuilder {
+    meta: ElementMeta,
+    buffer: Mutable,
+}
+
+impl OutputBuilder {
+    /// Set the MIME type of the output.
+    #[must_use]
+    pub fn content_type(mut self, content_type: &str) -> Self {
+        content_type.clone_into(&mut self.meta.content_type);
+        self
+    }
+
+    /// Append `bytes`.
+    ///
+    /// # Errors
+    /// [`BufferError::CapacityExceeded`](crate::BufferError) (as an internal error)
+    /// when the bytes do not fit the capacity.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        match &mut self.buffer {
+            #[cfg(not(target_arch = "wasm32"))]
+            Mutable::Memory {
+                bytes: data,
+                capacity,
+            } => {
+                if (data.len() + bytes.len()) as u64 > *capacity {
+                    return Err(crate::BufferError::CapacityExceeded.into());
+                }
+                data.extend_from_slice(bytes);
+                Ok(())
+            }
+            #[cfg(target_arch = "wasm32")]
+            Mutable::Host(buffer) => buffer
+                .append(bytes)
+                .map_err(|e| Error::from(crate::host::from_host_buffer_error(e))),
+        }
+    }
+
+    /// Bytes that fit in total.
+    pub fn capacity(&self) -> u64 {
+        match &self.buffer {
+            #[cfg(not(target_arch = "wasm32"))]
+            Mutable::Memory { capacity, .. } => *capacity,
+            #[cfg(target_arch = "wasm32")]
+            Mutable::Host(buffer) => buffer.capacity(),
+        }
+    }
+
+    /// Freeze the buffer into an output.
+    pub fn finish(self) -> Output {
+        let payload = match self.buffer {
+            #[cfg(not(target_arch = "wasm32"))]
+            Mutable::Memory { bytes, .. } => Frozen::Memory(bytes),
+            #[cfg(target_arch = "wasm32")]
+            Mutable::Host(buffer) => {
+                buffer.set_content_type(&self.meta.content_type);
+                Frozen::Host(buffer.freeze())
+            }
+        };
+        Output {
+            meta: self.meta,
+            payload,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    #[test]
+    fn constructors_allocate_the_exact_size() {
+        testing::take_allocations();
+        let out = Output::text("hello").unwrap().with_sequence(3);
+        assert_eq!(out.content_type(), TEXT_PLAIN);
+        assert_eq!(out.meta().sequence, 3);
+        assert_eq!(out.to_vec(), b"hello");
+        let json = Output::json(&[1, 2]).unwrap();
+        assert_eq!(json.to_json::<Vec<u8>>().unwrap(), [1, 2]);
+        assert_eq!(testing::take_allocations(), [5, 5]);
+    }
+
+    #[test]
+    fn builder_respects_capacity_and_allocation_failures() {
+        let mut builder = Output::builder(2).unwrap();
+        builder.write(b"ab").unwrap();
+        let err = builder.write(b"c").unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Internal);
+        testing::fail_next_allocation("out of memory");
+        let err = Output::text("x").unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Unavailable);
+        assert!(err.message().contains("out of memory"));
+        assert!(Output::text("x").is_ok());
+    }
+}

@@ -1,0 +1,283 @@
+//! Fakes for native unit tests: elements, an in-memory allocator, captured logs
+//! and capability grants.
+//!
+//! Handlers are ordinary Rust functions and methods, so a test calls them directly:
+//!
+//! ```
+//! use torvyn_guest::testing::ElementBuilder;
+//! use torvyn_guest::{Element, Output, Result};
+//!
+//! fn shout(element: &Element) -> Result<Output> {
+//!     Output::text(element.text()?.to_uppercase())
+//! }
+//!
+//! let element = ElementBuilder::new().text("hi").sequence(7).build();
+//! assert_eq!(shout(&element)?.to_text()?, "HI");
+//! assert_eq!(element.payload().read_stats().reads, 1);
+//! # Ok::<(), torvyn_guest::Error>(())
+//! ```
+//!
+//! The fakes are per thread (cargo runs each test on its own thread), so tests
+//! do not see each other's allocations or logs.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::element::{ContextSource, Element, ElementMeta, FlowContext, Payload, PayloadSource};
+#[cfg(not(target_arch = "wasm32"))]
+use crate::{BufferError, Result};
+
+/// Builds an [`Element`] with an in-memory payload and flow context.
+///
+/// Defaults: sequence 0, timestamp 0, empty payload, content type empty (set by
+/// [`text`](Self::text) and [`json`](Self::json) unless given), no trace ids,
+/// no deadline, flow id `"test"`.
+#[derive(Debug, Clone)]
+pub struct ElementBuilder {
+    meta: ElementMeta,
+    content_type_set: bool,
+    payload: Vec<u8>,
+    trace_id: String,
+    span_id: String,
+    deadline_ns: u64,
+    flow_id: String,
+}
+
+impl Default for ElementBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ElementBuilder {
+    /// An empty element.
+    pub fn new() -> Self {
+        Self {
+            meta: ElementMeta::default(),
+            content_type_set: false,
+            payload: Vec::new(),
+            trace_id: String::new(),
+            span_id: String::new(),
+            deadline_ns: 0,
+            flow_id: "test".to_string(),
+        }
+    }
+
+    /// Raw payload bytes.
+    #[must_use]
+    pub fn bytes(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.payload = bytes.into();
+        self
+    }
+
+    /// A UTF-8 payload; content type `text/plain; charset=utf-8` unless set.
+    #[must_use]
+    pub fn text(mut self, text: impl Into<String>) -> Self {
+        self.payload = text.into().into_bytes();
+        self.default_content_type(crate::output::TEXT_PLAIN)
+    }
+
+    /// A JSON payload; content type `application/json` unless set.
+    ///
+    /// # Panics
+    /// If `value` cannot be serialized.
+    #[must_use]
+    pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
+        self.payload = serde_json::to_vec(value).expect("test value serializes to JSON");
+        self.default_content_type(crate::output::APPLICATION_JSON)
+    }
+
+    fn default_content_type(mut self, content_type: &str) -> Self {
+        if !self.content_type_set {
+            self.meta.content_type = content_type.to_string();
+        }
+        self
+    }
+
+    /// The content type (metadata and buffer).
+    #[must_use]
+    pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
+        self.meta.content_type = content_type.into();
+        self.content_type_set = true;
+        self
+    }
+
+    /// The sequence number.
+    #[must_use]
+    pub fn sequence(mut self, sequence: u64) -> Self {
+        self.meta.sequence = sequence;
+        self
+    }
+
+    /// The timestamp in nanoseconds.
+    #[must_use]
+    pub fn timestamp_ns(mut self, timestamp_ns: u64) -> Self {
+        self.meta.timestamp_ns = timestamp_ns;
+        self
+    }
+
+    /// Trace and span ids.
+    #[must_use]
+    pub fn trace(mut self, trace_id: impl Into<String>, span_id: impl Into<String>) -> Self {
+        self.trace_id = trace_id.into();
+        self.span_id = span_id.into();
+        self
+    }
+
+    /// Time left before the deadline (zero means no deadline).
+    #[must_use]
+    pub fn deadline(mut self, remaining: Duration) -> Self {
+        self.deadline_ns = u64::try_from(remaining.as_nanos()).unwrap_or(u64::MAX);
+        self
+    }
+
+    /// The flow id.
+    #[must_use]
+    pub fn flow_id(mut self, flow_id: impl Into<String>) -> Self {
+        self.flow_id = flow_id.into();
+        self
+    }
+
+    /// The element.
+    pub fn build(self) -> Element<'static> {
+        let payload = Payload::new(PayloadSource::Memory {
+            bytes: self.payload,
+            content_type: self.meta.content_type.clone(),
+            borrow: PhantomData,
+        });
+        let context = FlowContext::new(ContextSource::Memory {
+            trace_id: self.trace_id,
+            span_id: self.span_id,
+            deadline_ns: self.deadline_ns,
+            flow_id: self.flow_id,
+            borrow: PhantomData,
+        });
+        Element::from_parts(self.meta, payload, context)
+    }
+}
+
+#[derive(Default)]
+struct Fakes {
+    allocations: Vec<u64>,
+    fail_next_allocation: Option<String>,
+    logs: Vec<String>,
+    capabilities: BTreeSet<String>,
+}
+
+thread_local! {
+    static FAKES: RefCell<Fakes> = RefCell::new(Fakes::default());
+}
+
+fn with_fakes<R>(f: impl FnOnce(&mut Fakes) -> R) -> R {
+    FAKES.with(|fakes| f(&mut fakes.borrow_mut()))
+}
+
+/// The in-memory allocator: records the hint and grants exactly that much.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn allocate(capacity_hint: u64) -> Result<u64> {
+    with_fakes(|fakes| {
+        if let Some(why) = fakes.fail_next_allocation.take() {
+            return Err(BufferError::AllocationFailed(why).into());
+        }
+        fakes.allocations.push(capacity_hint);
+        Ok(capacity_hint)
+    })
+}
+
+/// Capacity hints of the in-memory allocations made on this thread since the
+/// last call, in order (native targets only; always empty on wasm).
+pub fn take_allocations() -> Vec<u64> {
+    with_fakes(|fakes| std::mem::take(&mut fakes.allocations))
+}
+
+/// Alias of [`take_allocations`] that reads like an assertion subject.
+pub fn allocations() -> Vec<u64> {
+    take_allocations()
+}
+
+/// Make the next in-memory allocation on this thread fail with
+/// `allocation-failed(why)`.
+pub fn fail_next_allocation(why: impl Into<String>) {
+    with_fakes(|fakes| fakes.fail_next_allocation = Some(why.into()));
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn record_log(line: &str) {
+    with_fakes(|fakes| fakes.logs.push(line.to_string()));
+}
+
+/// Log lines written on this thread since the last call (native targets only).
+pub fn take_logs() -> Vec<String> {
+    with_fakes(|fakes| std::mem::take(&mut fakes.logs))
+}
+
+/// Grant `name` to [`crate::capabilities::has`] on this thread (native targets only).
+pub fn grant_capability(name: impl Into<String>) {
+    with_fakes(|fakes| {
+        fakes.capabilities.insert(name.into());
+    });
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn has_capability(name: &str) -> bool {
+    with_fakes(|fakes| fakes.capabilities.contains(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_is_read_lazily_and_once() {
+        let element = ElementBuilder::new()
+            .json(&serde_json::json!({"a": 1}))
+            .sequence(2)
+            .timestamp_ns(9)
+            .build();
+        assert_eq!(element.content_type(), "application/json");
+        assert_eq!(element.payload().size(), 7);
+        assert_eq!(element.payload().read_stats().reads, 0);
+        assert_eq!(element.payload().read(1, 3), b"\"a\"");
+        assert_eq!(element.payload().read(2, 1), b"a", "served from the range");
+        assert_eq!(element.payload().read_stats().reads, 1);
+        let value: serde_json::Value = element.json().unwrap();
+        assert_eq!(value["a"], 1);
+        assert_eq!(element.text().unwrap(), r#"{"a":1}"#);
+        assert_eq!(element.payload().read(5, 100), b"1}");
+        let stats = element.payload().read_stats();
+        assert_eq!((stats.reads, stats.bytes), (2, 10));
+        assert_eq!((element.sequence(), element.timestamp_ns()), (2, 9));
+    }
+
+    #[test]
+    fn context_fields_and_deadline() {
+        let element = ElementBuilder::new()
+            .trace("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+            .flow_id("orders")
+            .build();
+        let cx = element.context();
+        assert_eq!(cx.trace_id().len(), 32);
+        assert_eq!(cx.span_id(), "b7ad6b7169203331");
+        assert_eq!(cx.flow_id(), "orders");
+        assert_eq!(cx.remaining(), None);
+        assert!(cx.ensure_remaining(Duration::from_secs(1)).is_ok());
+        let late = ElementBuilder::new()
+            .deadline(Duration::from_nanos(10))
+            .build();
+        let err = late.context().ensure_remaining(Duration::from_micros(1));
+        assert_eq!(err.unwrap_err().kind(), crate::ErrorKind::DeadlineExceeded);
+    }
+
+    #[test]
+    fn text_errors_are_invalid_input() {
+        let element = ElementBuilder::new().bytes(vec![0xff, 0xfe]).build();
+        assert_eq!(
+            element.text().unwrap_err().kind(),
+            crate::ErrorKind::InvalidInput
+        );
+    }
+}

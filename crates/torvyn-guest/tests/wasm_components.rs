@@ -1,0 +1,67 @@
+//! Builds every example in `examples/` to a `wasm32-wasip2` component (through
+//! `torvyn_testkit::build`) and checks that its exports are exactly the role's
+//! world and its imports are the contract interfaces it needs (plus WASI).
+
+use std::path::{Path, PathBuf};
+
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine};
+
+const TYPES: &str = "torvyn:streaming/types@0.1.0";
+const ALLOCATOR: &str = "torvyn:streaming/buffer-allocator@0.1.0";
+const LIFECYCLE: &str = "torvyn:streaming/lifecycle@0.1.0";
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+}
+
+fn engine() -> Engine {
+    Engine::new(Config::new().wasm_component_model(true)).unwrap()
+}
+
+/// `(imports, exports)` interface names of the built component.
+fn world_of(name: &str) -> (Vec<String>, Vec<String>) {
+    let wasm = torvyn_testkit::build::build_component(example(name))
+        .unwrap_or_else(|err| panic!("building example `{name}` failed:\n{err}"));
+    let engine = engine();
+    let component = Component::from_file(&engine, &wasm).unwrap();
+    let ty = component.component_type();
+    let imports = ty.imports(&engine).map(|(n, _)| n.to_string()).collect();
+    let exports = ty.exports(&engine).map(|(n, _)| n.to_string()).collect();
+    (imports, exports)
+}
+
+#[track_caller]
+fn check(name: &str, role_export: &str, allocator: bool) {
+    let (imports, exports) = world_of(name);
+    let mut want = vec![role_export.to_string(), LIFECYCLE.to_string()];
+    want.sort();
+    let mut got = exports.clone();
+    got.sort();
+    assert_eq!(got, want, "exports of `{name}`");
+    let torvyn: Vec<&String> = imports
+        .iter()
+        .filter(|i| i.starts_with("torvyn:"))
+        .collect();
+    let mut want_imports = vec![TYPES];
+    if allocator {
+        want_imports.push(ALLOCATOR);
+    }
+    assert_eq!(
+        torvyn, want_imports,
+        "torvyn imports of `{name}` (all: {imports:?})"
+    );
+    for import in &imports {
+        assert!(
+            import.starts_with("torvyn:") || import.starts_with("wasi:"),
+            "unexpected import `{import}` of `{name}`"
+        );
+    }
+}
+
+#[test]
+fn rate_limiter_is_a_content_filter() {
+    check("rate-limiter", "torvyn:filtering/filter@0.1.0", false);
+}
