@@ -65,3 +65,32 @@ fn check(name: &str, role_export: &str, allocator: bool) {
 fn rate_limiter_is_a_content_filter() {
     check("rate-limiter", "torvyn:filtering/filter@0.1.0", false);
 }
+
+#[test]
+fn json_enricher_is_a_managed_transform() {
+    check("json-enricher", "torvyn:streaming/processor@0.1.0", true);
+}
+
+#[test]
+fn content_router_is_a_content_router() {
+    check("content-router", "torvyn:filtering/router@0.1.0", false);
+}
+
+#[test]
+fn window_counter_is_a_stream_aggregator() {
+    check(
+        "window-counter",
+        "torvyn:aggregation/aggregator@0.1.0",
+        true,
+    );
+}
+
+#[test]
+fn line_source_is_a_data_source() {
+    check("line-source", "torvyn:streaming/source@0.1.0", true);
+}
+
+#[test]
+fn counting_sink_is_a_data_sink() {
+    check("counting-sink", "torvyn:streaming/sink@0.1.0", false);
+}

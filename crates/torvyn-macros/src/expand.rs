@@ -22,6 +22,13 @@ pub(crate) fn expand(c: &Component) -> TokenStream {
         Kind::Stateful(s) => stateful_adapter(c.role, sdk, s),
     };
     let glue = wasm_glue(c.role, sdk);
+    // Name every adapter function in an anonymous const so that, on targets
+    // without the export glue, the author's handlers are not reported as dead.
+    let role_trait = role_trait(sdk, c.role);
+    let uses = c.role.handlers().iter().map(|h| {
+        let name = format_ident!("{}", h.name);
+        quote!(let _ = <__TorvynComponent as #role_trait>::#name;)
+    });
     quote! {
         #item
         #marker
@@ -29,6 +36,11 @@ pub(crate) fn expand(c: &Component) -> TokenStream {
         #[allow(dead_code)]
         struct __TorvynComponent;
         #adapter
+        const _: () = {
+            let _ = <__TorvynComponent as #sdk::__private::Lifecycle>::init;
+            let _ = <__TorvynComponent as #sdk::__private::Lifecycle>::teardown;
+            #(#uses)*
+        };
         #glue
     }
 }

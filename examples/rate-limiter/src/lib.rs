@@ -73,3 +73,6 @@ impl RateLimiter {
         );
     }
 }
+
+#[cfg(test)]
+mod tests;
