@@ -12,7 +12,7 @@ use crate::{Error, Result};
 /// the column and, where it can be found, the field.
 ///
 /// ```
-/// #[derive(serde::Deserialize)]
+/// #[derive(Debug, serde::Deserialize)]
 /// struct Config { max: u32 }
 /// let err = torvyn_guest::config::parse::<Config>(r#"{"max": "ten"}"#).unwrap_err();
 /// assert!(err.to_string().contains("field `max`"), "{err}");

@@ -29,7 +29,7 @@ impl<E: Into<Error>> FilterReturn for core::result::Result<bool, E> {
 /// An optional output: what `process`, `ingest` and `pull` return:
 /// `Output`, `Option<Output>`, or either in a `Result`.
 #[diagnostic::on_unimplemented(
-    message = "this handler returns `Output`, `Option<Output>` or a `Result` of either, not `{Self}`",
+    message = "`process`, `ingest` and `pull` handlers return `Output`, `Option<Output>` or a `Result` of either, not `{Self}`",
     label = "expected `Option<Output>`, `Output` or a `Result` of them"
 )]
 pub trait MaybeOutput {
@@ -159,7 +159,7 @@ impl<E: Into<Error>> PushReturn for core::result::Result<Backpressure, E> {
 
 /// `complete` and other unit-like handlers: `()` or `Result<()>`.
 #[diagnostic::on_unimplemented(
-    message = "this handler returns `()` or `Result<()>`, not `{Self}`",
+    message = "`complete` returns `()` or `Result<()>`, not `{Self}`",
     label = "expected `()` or `Result<()>`"
 )]
 pub trait UnitReturn {

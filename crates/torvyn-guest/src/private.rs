@@ -77,24 +77,36 @@ impl<C> Default for ConfigParser<C> {
 }
 
 /// Picked when the config type implements `Default`.
-pub trait ParseWithDefault<C> {
-    /// Parse, using `Default` for an empty string.
-    fn parse_config(&self, config: &str) -> Result<C>;
+pub trait WithDefault<C> {
+    /// `Some(C::default)`.
+    fn default_fn(&self) -> Option<fn() -> C>;
 }
-impl<C: serde::de::DeserializeOwned + Default> ParseWithDefault<C> for ConfigParser<C> {
-    fn parse_config(&self, config: &str) -> Result<C> {
-        crate::config::parse_or_default(config)
+impl<C: Default> WithDefault<C> for ConfigParser<C> {
+    fn default_fn(&self) -> Option<fn() -> C> {
+        Some(C::default)
     }
 }
 
 /// Picked when the config type has no `Default`.
-pub trait ParseWithoutDefault<C> {
-    /// Parse; an empty string is an error.
-    fn parse_config(&self, config: &str) -> Result<C>;
+pub trait WithoutDefault<C> {
+    /// `None`.
+    fn default_fn(&self) -> Option<fn() -> C>;
 }
-impl<C: serde::de::DeserializeOwned> ParseWithoutDefault<C> for &ConfigParser<C> {
-    fn parse_config(&self, config: &str) -> Result<C> {
-        crate::config::parse(config)
+impl<C> WithoutDefault<C> for &ConfigParser<C> {
+    fn default_fn(&self) -> Option<fn() -> C> {
+        None
+    }
+}
+
+/// Parse the config string into `C`; an empty string gives `default()` when
+/// there is one.
+///
+/// # Errors
+/// See [`crate::config::parse`].
+pub fn parse_config<C: Config>(config: &str, default: Option<fn() -> C>) -> Result<C> {
+    match default {
+        Some(default) if config.trim().is_empty() => Ok(default()),
+        _ => crate::config::parse(config),
     }
 }
 
@@ -113,15 +125,10 @@ pub fn init_without_handler(config: &str) -> Result<()> {
     Ok(())
 }
 
-/// Compile-time check helpers: the generated code calls these with the
-/// author's types so that errors point at the author's tokens.
-pub fn require_default_state<T: DefaultState>() {}
 /// The state of a component without `init`.
 pub fn default_state<T: DefaultState>() -> T {
     T::default()
 }
-/// See [`require_default_state`].
-pub fn require_config<T: Config>() {}
 
 /// The export side (wasm32 only): adapters from the host's types to the SDK's.
 #[cfg(target_arch = "wasm32")]
@@ -198,7 +205,7 @@ mod tests {
     use super::*;
 
     #[derive(serde::Deserialize, Default, Debug, PartialEq)]
-    struct WithDefault {
+    struct HasDefault {
         n: u8,
     }
     #[derive(serde::Deserialize, Debug, PartialEq)]

@@ -25,7 +25,7 @@ pub(crate) fn parse(role: Role, attr: TokenStream, errors: &mut Vec<syn::Error>)
                 )
             })?;
             if value.leading_colon.is_none()
-                && !value.segments.first().is_some_and(|s| s.ident == "crate")
+                && value.segments.first().is_none_or(|s| s.ident != "crate")
             {
                 return Err(syn::Error::new_spanned(
                     &value,

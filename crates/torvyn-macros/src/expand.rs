@@ -45,6 +45,24 @@ pub(crate) fn expand(c: &Component) -> TokenStream {
     }
 }
 
+/// Every token of `tokens`, moved to `span` (so that a trait error on the
+/// generated call is reported on the author's return type).
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tt| {
+            if let proc_macro2::TokenTree::Group(g) = &tt {
+                let mut group = proc_macro2::Group::new(g.delimiter(), respan(g.stream(), span));
+                group.set_span(span);
+                tt = proc_macro2::TokenTree::Group(group);
+            } else {
+                tt.set_span(span);
+            }
+            tt
+        })
+        .collect()
+}
+
 fn returns_into(
     sdk: &TokenStream,
     returns: Returns,
@@ -54,7 +72,13 @@ fn returns_into(
     match returns.trait_name() {
         Some(name) => {
             let tr = format_ident!("{}", name, span = span);
-            quote_spanned! {span=> #sdk::__private::#tr::into_result(#value) }
+            let sdk = respan(sdk.clone(), span);
+            let ret = quote_spanned!(span=> __torvyn_ret);
+            let call = quote_spanned!(span=> #sdk::__private::#tr::into_result(#ret));
+            quote! {{
+                let #ret = #value;
+                #call
+            }}
         }
         None => quote! { { #value; ::core::result::Result::Ok(()) } },
     }
@@ -145,15 +169,18 @@ fn stateful_adapter(role: Role, sdk: &TokenStream, s: &Stateful) -> TokenStream 
             match &init.config {
                 Some(config_ty) => {
                     let cfg_span = syn::spanned::Spanned::span(config_ty);
-                    let check =
-                        quote_spanned!(cfg_span=> #sdk::__private::require_config::<#config_ty>(););
+                    let sdk_at_cfg = respan(sdk.clone(), cfg_span);
+                    let parse = quote_spanned! {cfg_span=>
+                        #sdk_at_cfg::__private::parse_config::<#config_ty>(
+                            config,
+                            (&#sdk::__private::ConfigParser::<#config_ty>::new()).default_fn(),
+                        )
+                    };
                     quote! {
                         #[allow(unused_imports)]
-                        use #sdk::__private::{ParseWithDefault as _, ParseWithoutDefault as _};
-                        #check
+                        use #sdk::__private::{WithDefault as _, WithoutDefault as _};
                         __TORVYN_STATE.with(|cell| cell.init(|| {
-                            let config: #config_ty =
-                                (&#sdk::__private::ConfigParser::<#config_ty>::new()).parse_config(config)?;
+                            let config: #config_ty = #parse?;
                             let ret = <#ty>::init(config);
                             #ret
                         }))

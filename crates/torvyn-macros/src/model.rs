@@ -22,7 +22,7 @@ pub(crate) enum Kind {
     /// The stateless form: one function.
     Function { ident: syn::Ident, ret_span: Span },
     /// The stateful form: an `impl` block.
-    Stateful(Stateful),
+    Stateful(Box<Stateful>),
 }
 
 pub(crate) struct Stateful {
@@ -58,7 +58,7 @@ impl Component {
         let span = Span::call_site();
         let kind = match syn::parse2::<syn::Item>(item.clone()) {
             Ok(syn::Item::Fn(f)) => function(role, &f, &mut errors),
-            Ok(syn::Item::Impl(i)) => stateful(role, &i, &mut errors).map(Kind::Stateful),
+            Ok(syn::Item::Impl(i)) => stateful(role, &i, &mut errors).map(|s| Kind::Stateful(Box::new(s))),
             Ok(other) => {
                 errors.push(wrong_item(role, &other));
                 None
@@ -163,8 +163,8 @@ fn common_signature_checks(role: Role, sig: &syn::Signature, errors: &mut Vec<sy
         ));
     }
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        errors.push(syn::Error::new(
-            sig.generics.span(),
+        errors.push(syn::Error::new_spanned(
+            &sig.generics,
             format!(
                 "{attr} handlers cannot be generic; the exported function needs concrete types"
             ),
@@ -207,18 +207,18 @@ fn function(role: Role, f: &syn::ItemFn, errors: &mut Vec<syn::Error>) -> Option
     let before = errors.len();
     common_signature_checks(role, sig, errors);
     if let Some(syn::FnArg::Receiver(r)) = sig.inputs.first() {
-        errors.push(syn::Error::new(
-            r.span(),
+        errors.push(syn::Error::new_spanned(
+            r,
             format!("{attr} on a function takes no `self`; for a stateful component put {attr} on the `impl` block"),
         ));
     } else if sig.inputs.len() != 1 {
-        let span = if sig.inputs.is_empty() {
-            sig.paren_token.span.join()
+        let tokens = if sig.inputs.is_empty() {
+            quote::ToTokens::to_token_stream(&sig.ident)
         } else {
-            sig.inputs.span()
+            quote::ToTokens::to_token_stream(&sig.inputs)
         };
-        errors.push(syn::Error::new(
-            span,
+        errors.push(syn::Error::new_spanned(
+            tokens,
             format!(
                 "{attr} takes a function of the form {shape}; this one has {} parameters",
                 sig.inputs.len()
@@ -227,8 +227,8 @@ fn function(role: Role, f: &syn::ItemFn, errors: &mut Vec<syn::Error>) -> Option
     } else if let Some(syn::FnArg::Typed(pat)) = sig.inputs.first()
         && !is_element_ref(&pat.ty)
     {
-        errors.push(syn::Error::new(
-            pat.ty.span(),
+        errors.push(syn::Error::new_spanned(
+            &pat.ty,
             format!(
                 "{attr} takes a function of the form {shape}; this parameter must be `&Element`"
             ),
@@ -266,8 +266,8 @@ fn stateful(role: Role, i: &syn::ItemImpl, errors: &mut Vec<syn::Error>) -> Opti
         return None;
     }
     if !i.generics.params.is_empty() {
-        errors.push(syn::Error::new(
-            i.generics.span(),
+        errors.push(syn::Error::new_spanned(
+            &i.generics,
             format!("{attr} cannot be used on a generic `impl`; the component needs one concrete state type"),
         ));
     }
@@ -284,15 +284,15 @@ fn stateful(role: Role, i: &syn::ItemImpl, errors: &mut Vec<syn::Error>) -> Opti
         if name == "init" {
             common_signature_checks(role, sig, errors);
             if let Some(r) = receiver_kind(sig) {
-                errors.push(syn::Error::new(
-                    r.span(),
+                errors.push(syn::Error::new_spanned(
+                    r,
                     format!("`init` of {attr} makes the state, so it takes no `self`: `fn init(config: Config) -> Result<Self>`"),
                 ));
                 continue;
             }
             if sig.inputs.len() > 1 {
-                errors.push(syn::Error::new(
-                    sig.inputs.span(),
+                errors.push(syn::Error::new_spanned(
+                    &sig.inputs,
                     format!("`init` of {attr} takes at most one parameter, the config: `fn init(config: Config) -> Result<Self>`"),
                 ));
                 continue;
@@ -318,8 +318,8 @@ fn stateful(role: Role, i: &syn::ItemImpl, errors: &mut Vec<syn::Error>) -> Opti
                 && sig.inputs.len() == 1
                 && ret_span(sig).is_none();
             if !ok {
-                errors.push(syn::Error::new(
-                    sig.span(),
+                errors.push(syn::Error::new_spanned(
+                    sig,
                     format!("`teardown` of {attr} has the form `fn teardown(&mut self)`"),
                 ));
             }
@@ -328,8 +328,8 @@ fn stateful(role: Role, i: &syn::ItemImpl, errors: &mut Vec<syn::Error>) -> Opti
             common_signature_checks(role, sig, errors);
             match receiver_kind(sig) {
                 Some(r) if r.reference.is_some() => {}
-                Some(r) => errors.push(syn::Error::new(
-                    r.span(),
+                Some(r) => errors.push(syn::Error::new_spanned(
+                    r,
                     format!(
                         "`{name}` of {attr} takes `&mut self` (or `&self`), not `self`: `{}`",
                         handler.shape
@@ -353,8 +353,8 @@ fn stateful(role: Role, i: &syn::ItemImpl, errors: &mut Vec<syn::Error>) -> Opti
                 .collect();
             let wanted = usize::from(handler.input != Input::Nothing);
             if params.len() != wanted {
-                errors.push(syn::Error::new(
-                    sig.inputs.span(),
+                errors.push(syn::Error::new_spanned(
+                    &sig.inputs,
                     format!(
                         "`{name}` of {attr} has the form `{}`; this one has {} parameters besides `self`",
                         handler.shape,
@@ -362,8 +362,8 @@ fn stateful(role: Role, i: &syn::ItemImpl, errors: &mut Vec<syn::Error>) -> Opti
                     ),
                 ));
             } else if handler.input == Input::Element && !is_element_ref(&params[0].ty) {
-                errors.push(syn::Error::new(
-                    params[0].ty.span(),
+                errors.push(syn::Error::new_spanned(
+                    &params[0].ty,
                     format!(
                         "`{name}` of {attr} has the form `{}`; this parameter must be `&Element`",
                         handler.shape
@@ -385,8 +385,8 @@ fn stateful(role: Role, i: &syn::ItemImpl, errors: &mut Vec<syn::Error>) -> Opti
     }
     for handler in role.handlers().iter().filter(|h| h.required) {
         if !found.iter().any(|(h, _)| h.name == handler.name) {
-            errors.push(syn::Error::new(
-                i.self_ty.span(),
+            errors.push(syn::Error::new_spanned(
+                &i.self_ty,
                 format!(
                     "{attr} needs a method `{}` in this `impl` block",
                     handler.shape

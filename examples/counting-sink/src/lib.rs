@@ -2,9 +2,13 @@
 //! after every `pause_every` elements, and logs the totals at `complete`.
 //!
 //! Config: `{"pause_every": 3}` (0 never pauses).
+//!
+//! This example depends on the SDK under the name `torvyn`
+//! (`torvyn = { package = "torvyn-guest", .. }`), so it writes `torvyn::...`.
 
 use serde::Deserialize;
-use torvyn_guest::prelude::*;
+use torvyn::log::info;
+use torvyn::{Backpressure, Element, Result};
 
 /// Configuration of the sink.
 #[derive(Debug, Default, Deserialize)]
@@ -34,7 +38,7 @@ impl CountingSink {
     fn push(&mut self, element: &Element) -> Backpressure {
         self.elements += 1;
         self.bytes += element.payload().size();
-        if self.pause_every != 0 && self.elements % self.pause_every == 0 {
+        if self.pause_every != 0 && self.elements.is_multiple_of(self.pause_every) {
             Backpressure::Pause
         } else {
             Backpressure::Ready
@@ -53,7 +57,7 @@ impl CountingSink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use torvyn_guest::testing::{self, ElementBuilder};
+    use torvyn::testing::{self, ElementBuilder};
 
     #[test]
     fn pauses_every_n_and_counts_bytes_without_copying() {

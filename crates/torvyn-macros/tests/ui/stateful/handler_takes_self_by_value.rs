@@ -1,0 +1,13 @@
+use torvyn_guest::prelude::*;
+
+#[derive(Default)]
+struct Limiter;
+
+#[torvyn::filter]
+impl Limiter {
+    fn evaluate(self, element: &Element) -> bool {
+        element.sequence() < 10
+    }
+}
+
+fn main() {}

@@ -1,0 +1,14 @@
+use torvyn_guest::prelude::*;
+
+struct Limiter {
+    max: u64,
+}
+
+#[torvyn::filter]
+impl Limiter {
+    fn evaluate(&mut self, element: &Element) -> bool {
+        element.sequence() < self.max
+    }
+}
+
+fn main() {}
