@@ -7,7 +7,7 @@ use crate::model::{Component, Kind, Stateful};
 use crate::role::{Handler, Input, Returns, Role};
 
 /// Directory of the WIT contract (the `wit` link in this crate).
-const WIT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/wit");
+pub(crate) const WIT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/wit");
 
 pub(crate) fn expand(c: &Component) -> TokenStream {
     let sdk = &c.sdk;

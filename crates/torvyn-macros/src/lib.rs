@@ -93,3 +93,84 @@ pub fn source(attr: TokenStream, item: TokenStream) -> TokenStream {
 pub fn sink(attr: TokenStream, item: TokenStream) -> TokenStream {
     run(Role::Sink, attr, item)
 }
+
+/// Expansion snapshots (wasmtime's style): each case is expanded, formatted
+/// with `prettyplease` and compared with `tests/expand/<case>.expanded.rs`.
+/// Bless with `TORVYN_BLESS=1 cargo test -p torvyn-macros --lib`.
+#[cfg(test)]
+mod snapshots {
+    use quote::quote;
+
+    use crate::role::Role;
+
+    fn check(
+        case: &str,
+        role: Role,
+        attr: proc_macro2::TokenStream,
+        item: proc_macro2::TokenStream,
+    ) {
+        let component = crate::model::Component::parse(role, attr, item)
+            .unwrap_or_else(|e| panic!("{case}: {e}"));
+        let tokens = crate::expand::expand(&component);
+        let file: syn::File = syn::parse2(tokens).expect("expansion parses as a file");
+        let text = prettyplease::unparse(&file).replace(crate::expand::WIT_DIR, "$WIT");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/expand")
+            .join(format!("{case}.expanded.rs"));
+        if std::env::var_os("TORVYN_BLESS").is_some() {
+            std::fs::write(&path, &text).unwrap();
+            return;
+        }
+        let expected = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            expected == text,
+            "expansion of `{case}` changed; run `TORVYN_BLESS=1 cargo test -p torvyn-macros --lib` \
+             and review the diff of {}\n--- new expansion ---\n{text}",
+            path.display()
+        );
+    }
+
+    #[test]
+    fn stateless_filter() {
+        check(
+            "stateless_filter",
+            Role::Filter,
+            quote!(),
+            quote! {
+                fn only_json(element: &Element) -> bool {
+                    element.content_type() == "application/json"
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn stateful_processor_with_config() {
+        check(
+            "stateful_processor",
+            Role::Processor,
+            quote!(crate = ::sdk),
+            quote! {
+                impl Enricher {
+                    fn init(config: Config) -> Result<Self> { Ok(Self { config }) }
+                    fn process(&mut self, element: &Element) -> Result<Option<Output>> { todo!() }
+                    fn teardown(&mut self) {}
+                }
+            },
+        );
+    }
+
+    #[test]
+    fn default_state_source() {
+        check(
+            "default_state_source",
+            Role::Source,
+            quote!(),
+            quote! {
+                impl Countdown {
+                    fn pull(&mut self) -> Option<Output> { None }
+                }
+            },
+        );
+    }
+}

@@ -58,7 +58,9 @@ impl Component {
         let span = Span::call_site();
         let kind = match syn::parse2::<syn::Item>(item.clone()) {
             Ok(syn::Item::Fn(f)) => function(role, &f, &mut errors),
-            Ok(syn::Item::Impl(i)) => stateful(role, &i, &mut errors).map(|s| Kind::Stateful(Box::new(s))),
+            Ok(syn::Item::Impl(i)) => {
+                stateful(role, &i, &mut errors).map(|s| Kind::Stateful(Box::new(s)))
+            }
             Ok(other) => {
                 errors.push(wrong_item(role, &other));
                 None
