@@ -52,9 +52,7 @@ mod tests {
     use torvyn_guest::testing::ElementBuilder;
 
     fn router(audit: &[&str]) -> ContentRouter {
-        ContentRouter::init(Config {
-            audit: audit.iter().map(|s| s.to_string()).collect(),
-        })
+        ContentRouter::init(Config { audit: audit.iter().map(|s| s.to_string()).collect() })
     }
 
     #[test]
@@ -64,10 +62,7 @@ mod tests {
         assert_eq!(r.route(&json).ports(), ["json"]);
         let text = ElementBuilder::new().text("hi").build();
         assert_eq!(r.route(&text).ports(), ["text"]);
-        let bin = ElementBuilder::new()
-            .bytes(vec![1, 2])
-            .content_type("image/png")
-            .build();
+        let bin = ElementBuilder::new().bytes(vec![1, 2]).content_type("image/png").build();
         assert_eq!(r.route(&bin).ports(), ["other"]);
         for element in [json, text, bin] {
             assert_eq!(element.payload().read_stats().reads, 0);
@@ -79,9 +74,7 @@ mod tests {
         let mut r = router(&["application/json"]);
         let json = ElementBuilder::new().json(&1).build();
         assert_eq!(r.route(&json).ports(), ["json", "audit"]);
-        let empty = ElementBuilder::new()
-            .content_type("application/json")
-            .build();
+        let empty = ElementBuilder::new().content_type("application/json").build();
         assert!(r.route(&empty).ports().is_empty());
     }
 }

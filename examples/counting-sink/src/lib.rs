@@ -28,11 +28,7 @@ pub struct CountingSink {
 #[torvyn::sink]
 impl CountingSink {
     fn init(config: Config) -> Self {
-        Self {
-            pause_every: config.pause_every,
-            elements: 0,
-            bytes: 0,
-        }
+        Self { pause_every: config.pause_every, elements: 0, bytes: 0 }
     }
 
     fn push(&mut self, element: &Element) -> Backpressure {
@@ -46,10 +42,7 @@ impl CountingSink {
     }
 
     fn complete(&mut self) -> Result<()> {
-        info!(
-            "counting sink: {} elements, {} bytes",
-            self.elements, self.bytes
-        );
+        info!("counting sink: {} elements, {} bytes", self.elements, self.bytes);
         Ok(())
     }
 }
@@ -67,17 +60,10 @@ mod tests {
         use Backpressure::{Pause, Ready};
         assert_eq!(signals, [Ready, Pause, Ready, Pause]);
         assert_eq!((sink.elements, sink.bytes), (4, 12));
-        assert_eq!(
-            element.payload().read_stats().reads,
-            0,
-            "size() copies nothing"
-        );
+        assert_eq!(element.payload().read_stats().reads, 0, "size() copies nothing");
         testing::take_logs();
         sink.complete().unwrap();
-        assert_eq!(
-            testing::take_logs(),
-            ["[info] counting sink: 4 elements, 12 bytes"]
-        );
+        assert_eq!(testing::take_logs(), ["[info] counting sink: 4 elements, 12 bytes"]);
     }
 
     #[test]

@@ -39,11 +39,7 @@ impl LineSource {
             .filter(|l| !(config.skip_empty && l.trim().is_empty()))
             .map(str::to_string)
             .collect();
-        Self {
-            lines: lines.into_iter(),
-            paused: false,
-            emitted: 0,
-        }
+        Self { lines: lines.into_iter(), paused: false, emitted: 0 }
     }
 
     fn pull(&mut self) -> Result<Option<Output>> {
@@ -75,10 +71,7 @@ mod tests {
         assert_eq!(first.to_text().unwrap(), "a");
         assert_eq!(first.content_type(), torvyn_guest::TEXT_PLAIN);
         let second = source.pull().unwrap().unwrap();
-        assert_eq!(
-            (second.to_text().unwrap().as_str(), second.meta().sequence),
-            ("bc", 1)
-        );
+        assert_eq!((second.to_text().unwrap().as_str(), second.meta().sequence), ("bc", 1));
         assert!(source.pull().unwrap().is_none());
         assert!(source.pull().unwrap().is_none(), "stays exhausted");
         assert_eq!(testing::take_allocations(), [1, 2]);
@@ -93,9 +86,8 @@ mod tests {
         assert!(source.paused);
         source.notify_backpressure(Backpressure::Ready);
         assert!(!source.paused);
-        let texts: Vec<String> = std::iter::from_fn(|| source.pull().unwrap())
-            .map(|o| o.to_text().unwrap())
-            .collect();
+        let texts: Vec<String> =
+            std::iter::from_fn(|| source.pull().unwrap()).map(|o| o.to_text().unwrap()).collect();
         assert_eq!(texts, ["a", "", "b"]);
     }
 }

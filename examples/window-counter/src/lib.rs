@@ -60,33 +60,17 @@ impl WindowCounter {
         if config.window == 0 {
             return Err(Error::invalid_input("`window` must be at least 1"));
         }
-        Ok(Self {
-            size: config.window,
-            index: 0,
-            count: 0,
-            by_content_type: BTreeMap::new(),
-        })
+        Ok(Self { size: config.window, index: 0, count: 0, by_content_type: BTreeMap::new() })
     }
 
     fn ingest(&mut self, element: &Element) -> Result<Option<Output>> {
         self.count += 1;
-        *self
-            .by_content_type
-            .entry(element.content_type().to_string())
-            .or_default() += 1;
-        if self.count == self.size {
-            self.summary().map(Some)
-        } else {
-            Ok(None)
-        }
+        *self.by_content_type.entry(element.content_type().to_string()).or_default() += 1;
+        if self.count == self.size { self.summary().map(Some) } else { Ok(None) }
     }
 
     fn flush(&mut self) -> Result<Vec<Output>> {
-        if self.count == 0 {
-            Ok(Vec::new())
-        } else {
-            Ok(vec![self.summary()?])
-        }
+        if self.count == 0 { Ok(Vec::new()) } else { Ok(vec![self.summary()?]) }
     }
 }
 
