@@ -241,6 +241,10 @@ impl<'a> Payload<'a> {
         serde_json::from_slice(self.bytes()).map_err(Error::from)
     }
 
+    pub(crate) fn source(&self) -> &PayloadSource<'a> {
+        &self.source
+    }
+
     /// How many host reads this payload made and how many bytes they copied.
     pub fn read_stats(&self) -> ReadStats {
         self.stats.get()

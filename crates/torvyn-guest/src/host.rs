@@ -47,6 +47,11 @@ pub(crate) fn allocate(capacity_hint: u64) -> Result<MutableBuffer, BufferError>
         .map_err(from_host_buffer_error)
 }
 
+pub(crate) fn clone_into_mutable(source: &Buffer) -> Result<MutableBuffer, BufferError> {
+    bindings::torvyn::streaming::buffer_allocator::clone_into_mutable(source)
+        .map_err(from_host_buffer_error)
+}
+
 pub(crate) fn has_capability(name: &str) -> bool {
     bindings::torvyn::capabilities::capability_query::has_capability(name)
 }

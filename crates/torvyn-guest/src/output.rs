@@ -82,6 +82,51 @@ impl Output {
         Self::bytes(bytes, APPLICATION_JSON)
     }
 
+    /// A copy of `element` (payload, content type, sequence and timestamp) made by
+    /// the host (`buffer-allocator.clone-into-mutable`): the payload is not read
+    /// into the component. Use it to pass an element on unchanged or to append
+    /// to it with [`Output::builder_from`].
+    ///
+    /// # Errors
+    /// A buffer error from the host's allocator.
+    pub fn copy_of(element: &crate::Element<'_>) -> Result<Self> {
+        Ok(Self::builder_from(element)?.finish())
+    }
+
+    /// Like [`Output::copy_of`], but returns the mutable copy to append to.
+    ///
+    /// # Errors
+    /// A buffer error from the host's allocator.
+    pub fn builder_from(element: &crate::Element<'_>) -> Result<OutputBuilder> {
+        use crate::element::PayloadSource;
+        let buffer = match element.payload().source() {
+            PayloadSource::Memory { bytes, .. } => {
+                #[cfg(not(target_arch = "wasm32"))]
+                {
+                    let capacity = crate::testing::allocate(bytes.len() as u64)?;
+                    Mutable::Memory {
+                        bytes: bytes.clone(),
+                        capacity,
+                    }
+                }
+                #[cfg(target_arch = "wasm32")]
+                {
+                    let mut buffer = Mutable::allocate(bytes.len() as u64)?;
+                    let Mutable::Host(host) = &mut buffer;
+                    host.append(bytes)
+                        .map_err(|e| Error::from(crate::host::from_host_buffer_error(e)))?;
+                    buffer
+                }
+            }
+            #[cfg(target_arch = "wasm32")]
+            PayloadSource::Host(source) => Mutable::Host(crate::host::clone_into_mutable(source)?),
+        };
+        Ok(OutputBuilder {
+            meta: element.meta().clone(),
+            buffer,
+        })
+    }
+
     /// A buffer of at least `capacity_hint` bytes to fill piece by piece.
     ///
     /// # Errors
@@ -259,6 +304,20 @@ mod tests {
         let json = Output::json(&[1, 2]).unwrap();
         assert_eq!(json.to_json::<Vec<u8>>().unwrap(), [1, 2]);
         assert_eq!(testing::take_allocations(), [5, 5]);
+    }
+
+    #[test]
+    fn copy_of_keeps_meta_and_payload_without_reading() {
+        let element = testing::ElementBuilder::new()
+            .text("abc")
+            .sequence(4)
+            .build();
+        testing::take_allocations();
+        let out = Output::copy_of(&element).unwrap();
+        assert_eq!(out.to_vec(), b"abc");
+        assert_eq!((out.meta().sequence, out.content_type()), (4, TEXT_PLAIN));
+        assert_eq!(element.payload().read_stats().reads, 0);
+        assert_eq!(testing::take_allocations(), [3]);
     }
 
     #[test]

@@ -215,13 +215,15 @@ mod tests {
 
     #[test]
     fn autoref_picks_default_only_when_available() {
-        let a: WithDefault = (&ConfigParser::<WithDefault>::new())
-            .parse_config("")
-            .unwrap();
-        assert_eq!(a, WithDefault::default());
-        let b = (&ConfigParser::<NoDefault>::new()).parse_config("");
+        let a: HasDefault =
+            parse_config("", (&ConfigParser::<HasDefault>::new()).default_fn()).unwrap();
+        assert_eq!(a, HasDefault::default());
+        let b = parse_config("", (&ConfigParser::<NoDefault>::new()).default_fn());
         assert!(b.unwrap_err().message().contains("has no `Default`"));
-        let c = (&ConfigParser::<NoDefault>::new()).parse_config(r#"{"n":3}"#);
+        let c = parse_config(
+            r#"{"n":3}"#,
+            (&ConfigParser::<NoDefault>::new()).default_fn(),
+        );
         assert_eq!(c.unwrap(), NoDefault { n: 3 });
     }
 }
