@@ -1,0 +1,4 @@
+//! The authors' guide, `docs/guide.md`, as this crate's documentation: `cargo
+//! test -p guide-tests --doc` compiles (and, unless marked `no_run`, runs) every
+//! Rust code block in it, so the guide cannot rot.
+#![doc = include_str!("../../guide.md")]

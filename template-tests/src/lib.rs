@@ -1,0 +1,218 @@
+//! Proves the project templates in `templates/`: generates each one with the
+//! real `cargo generate`, points its dependencies at this workspace, runs
+//! `cargo test` in the generated project and checks that tests ran.
+//!
+//! The tests are in `tests/templates.rs`; this library holds the steps.
+//!
+//! ```no_run
+//! let project = template_tests::generate("filter", "my-filter")?;
+//! let run = template_tests::cargo_test(&project)?;
+//! assert!(run.passed > 0 && run.failed == 0);
+//! # Ok::<(), String>(())
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The workspace root (the directory of the root `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("template-tests is a workspace member")
+        .to_path_buf()
+}
+
+/// Where generated projects, and their shared target directory, live:
+/// `target/template-projects` of the workspace (override with
+/// `TORVYN_TEMPLATE_WORKDIR`).
+pub fn work_dir() -> PathBuf {
+    std::env::var_os("TORVYN_TEMPLATE_WORKDIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target/template-projects"))
+}
+
+/// Fails with a clear message when `cargo generate` is not installed.
+///
+/// # Errors
+/// A message telling to run `./scripts/setup.sh`.
+pub fn check_cargo_generate() -> Result<String, String> {
+    let out = Command::new("cargo")
+        .args(["generate", "--version"])
+        .output()
+        .map_err(|err| format!("cannot run cargo: {err}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "`cargo generate` is not installed (cargo said: {}); run ./scripts/setup.sh, \
+             which installs cargo-generate 0.23.14",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Generates `templates/<template>` as project `name` into a fresh directory
+/// `<work dir>/gen/<template>/<name>`, with its dependencies pointing at this
+/// workspace by path (`--define torvyn_path=<workspace>`), and copies the
+/// workspace's `Cargo.lock` into it so it resolves to the versions this
+/// workspace is tested with. Returns the project directory.
+///
+/// # Errors
+/// When `cargo generate` is missing or fails.
+pub fn generate(template: &str, name: &str) -> Result<PathBuf, String> {
+    check_cargo_generate()?;
+    let root = workspace_root();
+    let destination = work_dir().join("gen").join(template);
+    if destination.exists() {
+        std::fs::remove_dir_all(&destination)
+            .map_err(|err| format!("cannot clean {}: {err}", destination.display()))?;
+    }
+    std::fs::create_dir_all(&destination).map_err(|err| err.to_string())?;
+    let out = Command::new("cargo")
+        .arg("generate")
+        .arg("--path")
+        .arg(root.join("templates").join(template))
+        .args(["--name", name, "--silent", "--vcs", "none"])
+        .arg("--destination")
+        .arg(&destination)
+        .arg("--define")
+        .arg(format!("torvyn_path={}", root.display()))
+        .output()
+        .map_err(|err| format!("cannot run cargo generate: {err}"))?;
+    let project = destination.join(name);
+    if !out.status.success() || !project.join("Cargo.toml").is_file() {
+        return Err(format!(
+            "cargo generate of `{template}` failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    std::fs::copy(root.join("Cargo.lock"), project.join("Cargo.lock"))
+        .map_err(|err| format!("cannot copy Cargo.lock: {err}"))?;
+    Ok(project)
+}
+
+/// What one `cargo test` run of a generated project reported.
+#[derive(Debug, Clone, Default)]
+pub struct TestRun {
+    /// Tests passed, summed over every `test result:` line.
+    pub passed: u64,
+    /// Tests failed, summed over every `test result:` line.
+    pub failed: u64,
+    /// `(test target, passed)` for each test target cargo ran, such as
+    /// `("unittests src/lib.rs", 3)` or `("tests/wasm.rs", 1)`.
+    pub targets: Vec<(String, u64)>,
+    /// How long `cargo test` took.
+    pub elapsed: Duration,
+    /// cargo's standard output and error, for failure messages.
+    pub output: String,
+}
+
+impl TestRun {
+    /// Tests passed in the target whose name ends with `suffix` (0 when absent).
+    pub fn passed_in(&self, suffix: &str) -> u64 {
+        self.targets
+            .iter()
+            .filter(|(target, _)| target.ends_with(suffix))
+            .map(|(_, passed)| passed)
+            .sum()
+    }
+}
+
+/// Parses cargo test's output: `Running <target> (...)` / `Doc-tests <crate>`
+/// headers, each followed by a `test result: ok. N passed; M failed; ...` line.
+pub fn parse_test_output(output: &str) -> TestRun {
+    let mut run = TestRun::default();
+    let mut current = String::new();
+    for line in output.lines() {
+        let line = line.trim();
+        if let Some(rest) = line.strip_prefix("Running ") {
+            current = rest.split(" (").next().unwrap_or(rest).to_string();
+        } else if let Some(rest) = line.strip_prefix("Doc-tests ") {
+            current = format!("doc-tests {rest}");
+        } else if let Some(rest) = line.strip_prefix("test result: ") {
+            let count = |word: &str| -> u64 {
+                rest.split(';')
+                    .filter_map(|part| {
+                        let part = part.trim().trim_start_matches("ok.").trim_start_matches("FAILED.");
+                        let (n, what) = part.trim().split_once(' ')?;
+                        (what == word).then(|| n.parse().ok()).flatten()
+                    })
+                    .sum()
+            };
+            let passed = count("passed");
+            run.passed += passed;
+            run.failed += count("failed");
+            run.targets.push((std::mem::take(&mut current), passed));
+        }
+    }
+    run.output = output.to_string();
+    run
+}
+
+/// Runs `cargo test` in a generated project with the shared target
+/// directories: `CARGO_TARGET_DIR=<work dir>/target` (its dependencies compile
+/// once for every template) and `TORVYN_WASM_TARGET_DIR=<workspace>/target/torvyn-wasm`
+/// (the wasm builds share the workspace's). Warnings are errors
+/// (`RUSTFLAGS=-Dwarnings`): generated projects must build warning-free.
+///
+/// # Errors
+/// When cargo cannot be started. A failing `cargo test` is not an error here:
+/// the returned [`TestRun`] holds the counts and the output.
+pub fn cargo_test(project: &Path) -> Result<TestRun, String> {
+    let root = workspace_root();
+    let started = Instant::now();
+    let mut command = Command::new("cargo");
+    command
+        .arg("test")
+        .current_dir(project)
+        .env("CARGO_TARGET_DIR", work_dir().join("target"))
+        .env("TORVYN_WASM_TARGET_DIR", root.join("target/torvyn-wasm"))
+        .env("RUSTFLAGS", "-Dwarnings")
+        .env("CARGO_TERM_COLOR", "never")
+        // The outer test run's settings must not leak into the project's build.
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env_remove("CARGO_PRIMARY_PACKAGE")
+        .env_remove("RUSTC_WRAPPER")
+        .env_remove("RUSTC_WORKSPACE_WRAPPER");
+    let out = command
+        .output()
+        .map_err(|err| format!("cannot run cargo test: {err}"))?;
+    let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
+    output.push_str(&String::from_utf8_lossy(&out.stderr));
+    let mut run = parse_test_output(&output);
+    run.elapsed = started.elapsed();
+    if !out.status.success() && run.failed == 0 {
+        // A build failure: no test ran, but it must not look like success.
+        run.failed = 1;
+    }
+    Ok(run)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_cargo_test_output() {
+        let output = "\
+   Compiling x v0.1.0
+     Running unittests src/lib.rs (target/debug/deps/x-1)
+running 3 tests
+test result: ok. 3 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+     Running tests/wasm.rs (target/debug/deps/wasm-2)
+test result: FAILED. 0 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 1.00s
+   Doc-tests x
+test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.00s
+";
+        let run = parse_test_output(output);
+        assert_eq!((run.passed, run.failed), (3, 1));
+        assert_eq!(run.passed_in("src/lib.rs"), 3);
+        assert_eq!(run.passed_in("tests/wasm.rs"), 0);
+        assert_eq!(run.targets.len(), 3);
+        assert_eq!(run.targets[2].0, "doc-tests x");
+    }
+}

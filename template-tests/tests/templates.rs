@@ -1,0 +1,103 @@
+//! Every template in `templates/` generates, with the real `cargo generate`,
+//! a project whose `cargo test` passes on the first try: native unit tests and
+//! the compiled-wasm test both run and pass.
+//!
+//! Run: `cargo test -p template-tests --test templates` (needs cargo-generate:
+//! `./scripts/setup.sh`). The projects are serialised (they share one target
+//! directory, so cargo would serialise them anyway).
+
+use std::sync::Mutex;
+
+use template_tests::{TestRun, cargo_test, generate};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// Generates `template` as `name`, runs its `cargo test`, and checks that it
+/// passed and that at least `min_unit` native unit tests and one test in each
+/// of `wasm_tests` ran.
+fn check(template: &str, name: &str, min_unit: u64, wasm_tests: &[&str]) -> TestRun {
+    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let project = generate(template, name).unwrap_or_else(|err| panic!("{err}"));
+    let run = cargo_test(&project).unwrap_or_else(|err| panic!("{err}"));
+    eprintln!(
+        "template `{template}`: {} passed in {:.1?} ({:?})",
+        run.passed, run.elapsed, run.targets
+    );
+    assert!(
+        run.failed == 0,
+        "`cargo test` of the project generated from `{template}` failed:\n{}",
+        run.output
+    );
+    let unit = run.passed_in("src/lib.rs");
+    assert!(
+        unit >= min_unit,
+        "`{template}`: {unit} native unit tests passed, expected at least {min_unit}:\n{}",
+        run.output
+    );
+    for wasm_test in wasm_tests {
+        assert!(
+            run.passed_in(wasm_test) >= 1,
+            "`{template}`: no test in `{wasm_test}` passed:\n{}",
+            run.output
+        );
+    }
+    run
+}
+
+#[test]
+fn filter_template() {
+    check("filter", "my-filter", 3, &["tests/wasm.rs"]);
+}
+
+#[test]
+fn processor_template() {
+    check("processor", "my-processor", 3, &["tests/wasm.rs"]);
+}
+
+#[test]
+fn source_template() {
+    check("source", "my-source", 3, &["tests/wasm.rs"]);
+}
+
+#[test]
+fn sink_template() {
+    check("sink", "my-sink", 2, &["tests/wasm.rs"]);
+}
+
+#[test]
+fn router_template() {
+    check("router", "my-router", 3, &["tests/wasm.rs"]);
+}
+
+#[test]
+fn aggregator_template() {
+    check("aggregator", "my-aggregator", 2, &["tests/wasm.rs"]);
+}
+
+#[test]
+fn pipeline_template() {
+    // Unit tests of the three components (each its own `src/lib.rs`) and the
+    // flow checks.
+    let run = check("pipeline", "my-pipeline", 5, &["tests/flow.rs"]);
+    assert!(
+        run.passed_in("tests/flow.rs") >= 3,
+        "the three flow checks must run: {:?}",
+        run.targets
+    );
+}
+
+#[test]
+fn templates_directory_has_exactly_these_templates() {
+    let root = template_tests::workspace_root().join("templates");
+    let mut found: Vec<String> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| root.join(name).join("cargo-generate.toml").is_file())
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        ["aggregator", "filter", "pipeline", "processor", "router", "sink", "source"],
+        "a new template needs its test here"
+    );
+}
