@@ -31,6 +31,44 @@ mod filter {
     });
 }
 
+mod router {
+    wasmtime::component::bindgen!({
+        path: ["../../wit/streaming", "../../wit/filtering"],
+        world: "torvyn:filtering/content-router",
+        with: { "torvyn:streaming/types": super::transform::torvyn::streaming::types },
+    });
+}
+
+mod aggregator {
+    wasmtime::component::bindgen!({
+        path: ["../../wit/streaming", "../../wit/aggregation"],
+        world: "torvyn:aggregation/stream-aggregator",
+        with: {
+            "torvyn:streaming/types": super::transform::torvyn::streaming::types,
+            "torvyn:streaming/buffer-allocator": super::transform::torvyn::streaming::buffer_allocator,
+        },
+    });
+}
+
+mod source {
+    wasmtime::component::bindgen!({
+        path: ["../../wit/streaming"],
+        world: "torvyn:streaming/data-source",
+        with: {
+            "torvyn:streaming/types": super::transform::torvyn::streaming::types,
+            "torvyn:streaming/buffer-allocator": super::transform::torvyn::streaming::buffer_allocator,
+        },
+    });
+}
+
+mod sink {
+    wasmtime::component::bindgen!({
+        path: ["../../wit/streaming"],
+        world: "torvyn:streaming/data-sink",
+        with: { "torvyn:streaming/types": super::transform::torvyn::streaming::types },
+    });
+}
+
 use transform::torvyn::streaming::types::{
     self as wit, BufferError, ElementMeta, ProcessError, StreamElement,
 };
@@ -247,8 +285,7 @@ fn element(
 fn rate_limiter_runs_with_config_and_state() {
     let engine = engine();
     let component = Component::from_file(&engine, build("rate-limiter")).unwrap();
-    let mut linker = Linker::<Host>::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let mut linker = linker(&engine);
     filter::ContentFilter::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h).unwrap();
 
     // A handler before `init` is `internal`, with a message.
@@ -314,8 +351,7 @@ fn rate_limiter_runs_with_config_and_state() {
 fn json_enricher_allocates_the_exact_size_and_emits() {
     let engine = engine();
     let component = Component::from_file(&engine, build("json-enricher")).unwrap();
-    let mut linker = Linker::<Host>::new(&engine);
-    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    let mut linker = linker(&engine);
     transform::ManagedTransform::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h).unwrap();
     let mut store = store(&engine);
     let t = transform::ManagedTransform::instantiate(&mut store, &component, &linker).unwrap();
@@ -364,4 +400,144 @@ fn json_enricher_allocates_the_exact_size_and_emits() {
         matches!(err, ProcessError::InvalidInput(ref m) if m.contains("an array")),
         "{err:?}"
     );
+}
+
+fn linker(engine: &Engine) -> Linker<Host> {
+    let mut linker = Linker::<Host>::new(engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).unwrap();
+    linker
+}
+
+fn text_of(store: &Store<Host>, out: &wit::OutputElement) -> String {
+    String::from_utf8(store.data().table.get(&out.payload).unwrap().bytes.clone()).unwrap()
+}
+
+#[test]
+fn content_router_fans_out_by_port_name() {
+    let engine = engine();
+    let component = Component::from_file(&engine, build("content-router")).unwrap();
+    let mut linker = linker(&engine);
+    router::ContentRouter::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h).unwrap();
+    let mut store = store(&engine);
+    let r = router::ContentRouter::instantiate(&mut store, &component, &linker).unwrap();
+    r.torvyn_streaming_lifecycle()
+        .call_init(&mut store, r#"{"audit": ["application/json"]}"#)
+        .unwrap()
+        .unwrap();
+    let mut ports = Vec::new();
+    for (body, ct) in [
+        (&b"{}"[..], "application/json"),
+        (b"hi", "text/plain"),
+        (b"", "text/plain"),
+    ] {
+        let e = element(&mut store, body, ct, 0, 0);
+        ports.push(
+            r.torvyn_filtering_router()
+                .call_route(&mut store, &e)
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    assert_eq!(ports, [vec!["json", "audit"], vec!["text"], vec![]]);
+    assert_eq!(store.data().bytes_read, 0);
+}
+
+#[test]
+fn window_counter_emits_on_ingest_and_flush() {
+    let engine = engine();
+    let component = Component::from_file(&engine, build("window-counter")).unwrap();
+    let mut linker = linker(&engine);
+    aggregator::StreamAggregator::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h).unwrap();
+    let mut store = store(&engine);
+    let a = aggregator::StreamAggregator::instantiate(&mut store, &component, &linker).unwrap();
+    a.torvyn_streaming_lifecycle()
+        .call_init(&mut store, r#"{"window": 2}"#)
+        .unwrap()
+        .unwrap();
+    let mut emitted = Vec::new();
+    for seq in 0..3 {
+        let e = element(&mut store, b"x", "text/plain", seq, 0);
+        let out = a
+            .torvyn_aggregation_aggregator()
+            .call_ingest(&mut store, &e)
+            .unwrap()
+            .unwrap();
+        emitted.push(out.map(|o| text_of(&store, &o)));
+    }
+    assert_eq!(emitted[0], None);
+    assert_eq!(
+        emitted[1].as_deref(),
+        Some(r#"{"window":0,"count":2,"by_content_type":{"text/plain":2}}"#)
+    );
+    assert_eq!(emitted[2], None);
+    let rest = a
+        .torvyn_aggregation_aggregator()
+        .call_flush(&mut store)
+        .unwrap()
+        .unwrap();
+    let rest: Vec<String> = rest.iter().map(|o| text_of(&store, o)).collect();
+    assert_eq!(
+        rest,
+        [r#"{"window":1,"count":1,"by_content_type":{"text/plain":1}}"#]
+    );
+}
+
+#[test]
+fn line_source_pulls_until_none() {
+    let engine = engine();
+    let component = Component::from_file(&engine, build("line-source")).unwrap();
+    let mut linker = linker(&engine);
+    source::DataSource::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h).unwrap();
+    let mut store = store(&engine);
+    let s = source::DataSource::instantiate(&mut store, &component, &linker).unwrap();
+    s.torvyn_streaming_lifecycle()
+        .call_init(&mut store, r#"{"text": "a\n\nbc"}"#)
+        .unwrap()
+        .unwrap();
+    s.torvyn_streaming_source()
+        .call_notify_backpressure(&mut store, wit::BackpressureSignal::Pause)
+        .unwrap();
+    let mut lines = Vec::new();
+    while let Some(out) = s
+        .torvyn_streaming_source()
+        .call_pull(&mut store)
+        .unwrap()
+        .unwrap()
+    {
+        assert_eq!(out.meta.content_type, "text/plain; charset=utf-8");
+        lines.push(text_of(&store, &out));
+    }
+    assert_eq!(lines, ["a", "bc"]);
+    assert_eq!(store.data().allocations, [1, 2]);
+}
+
+#[test]
+fn counting_sink_pauses_every_n_and_completes() {
+    let engine = engine();
+    let component = Component::from_file(&engine, build("counting-sink")).unwrap();
+    let mut linker = linker(&engine);
+    sink::DataSink::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h).unwrap();
+    let mut store = store(&engine);
+    let k = sink::DataSink::instantiate(&mut store, &component, &linker).unwrap();
+    k.torvyn_streaming_lifecycle()
+        .call_init(&mut store, r#"{"pause_every": 2}"#)
+        .unwrap()
+        .unwrap();
+    let mut signals = Vec::new();
+    for seq in 0..4 {
+        let e = element(&mut store, b"abc", "text/plain", seq, 0);
+        signals.push(
+            k.torvyn_streaming_sink()
+                .call_push(&mut store, &e)
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    use wit::BackpressureSignal::{Pause, Ready};
+    assert_eq!(signals, [Ready, Pause, Ready, Pause]);
+    k.torvyn_streaming_sink()
+        .call_complete(&mut store)
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.data().bytes_read, 0);
 }
