@@ -102,6 +102,9 @@
 //! read; [`Payload::read_stats`] tells how much was copied. A filter that looks
 //! only at [`Element::meta`] copies nothing.
 
+// Lets the attributes' `::torvyn_guest::...` paths resolve inside this crate too.
+extern crate self as torvyn_guest;
+
 pub mod capabilities;
 pub mod config;
 mod element;

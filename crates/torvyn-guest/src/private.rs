@@ -214,6 +214,8 @@ mod tests {
     }
 
     #[test]
+    // The borrow is what makes the autoref choice work for both cases.
+    #[allow(clippy::needless_borrow)]
     fn autoref_picks_default_only_when_available() {
         let a: HasDefault =
             parse_config("", (&ConfigParser::<HasDefault>::new()).default_fn()).unwrap();
