@@ -135,7 +135,10 @@ pub fn parse_test_output(output: &str) -> TestRun {
             let count = |word: &str| -> u64 {
                 rest.split(';')
                     .filter_map(|part| {
-                        let part = part.trim().trim_start_matches("ok.").trim_start_matches("FAILED.");
+                        let part = part
+                            .trim()
+                            .trim_start_matches("ok.")
+                            .trim_start_matches("FAILED.");
                         let (n, what) = part.trim().split_once(' ')?;
                         (what == word).then(|| n.parse().ok()).flatten()
                     })

@@ -16,7 +16,9 @@ static SERIAL: Mutex<()> = Mutex::new(());
 /// passed and that at least `min_unit` native unit tests and one test in each
 /// of `wasm_tests` ran.
 fn check(template: &str, name: &str, min_unit: u64, wasm_tests: &[&str]) -> TestRun {
-    let _serial = SERIAL.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let project = generate(template, name).unwrap_or_else(|err| panic!("{err}"));
     let run = cargo_test(&project).unwrap_or_else(|err| panic!("{err}"));
     eprintln!(
@@ -97,7 +99,15 @@ fn templates_directory_has_exactly_these_templates() {
     found.sort();
     assert_eq!(
         found,
-        ["aggregator", "filter", "pipeline", "processor", "router", "sink", "source"],
+        [
+            "aggregator",
+            "filter",
+            "pipeline",
+            "processor",
+            "router",
+            "sink",
+            "source"
+        ],
         "a new template needs its test here"
     );
 }
