@@ -11,6 +11,7 @@
 //! # Ok::<(), String>(())
 //! ```
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -110,6 +111,18 @@ pub struct TestRun {
 }
 
 impl TestRun {
+    /// cargo's `warning: `<package>` (...) generated N warnings` lines for the
+    /// packages whose name starts with `package_prefix` (a generated project's
+    /// own crates), so that warnings of the generated code fail the test while
+    /// those of its dependencies do not.
+    pub fn warnings_in(&self, package_prefix: &str) -> Vec<&str> {
+        let marker = format!("warning: `{package_prefix}");
+        self.output
+            .lines()
+            .filter(|line| line.trim_start().starts_with(&marker))
+            .collect()
+    }
+
     /// Tests passed in the target whose name ends with `suffix` (0 when absent).
     pub fn passed_in(&self, suffix: &str) -> u64 {
         self.targets
@@ -140,7 +153,7 @@ pub fn parse_test_output(output: &str) -> TestRun {
                             .trim_start_matches("ok.")
                             .trim_start_matches("FAILED.");
                         let (n, what) = part.trim().split_once(' ')?;
-                        (what == word).then(|| n.parse().ok()).flatten()
+                        (what == word).then(|| n.parse::<u64>().ok()).flatten()
                     })
                     .sum()
             };
@@ -157,42 +170,119 @@ pub fn parse_test_output(output: &str) -> TestRun {
 /// Runs `cargo test` in a generated project with the shared target
 /// directories: `CARGO_TARGET_DIR=<work dir>/target` (its dependencies compile
 /// once for every template) and `TORVYN_WASM_TARGET_DIR=<workspace>/target/torvyn-wasm`
-/// (the wasm builds share the workspace's). Warnings are errors
-/// (`RUSTFLAGS=-Dwarnings`): generated projects must build warning-free.
+/// (the wasm builds share the workspace's). The outer build's `RUSTFLAGS` are
+/// removed; [`TestRun::warnings_in`] finds warnings of the generated crates.
 ///
 /// # Errors
 /// When cargo cannot be started. A failing `cargo test` is not an error here:
 /// the returned [`TestRun`] holds the counts and the output.
 pub fn cargo_test(project: &Path) -> Result<TestRun, String> {
-    let root = workspace_root();
     let started = Instant::now();
+    let (status, output) = run_cargo(project, &["test"])?;
+    let mut run = parse_test_output(&output);
+    run.elapsed = started.elapsed();
+    if !status.success() && run.failed == 0 {
+        // A build failure: no test ran, but it must not look like success.
+        run.failed = 1;
+    }
+    Ok(run)
+}
+
+/// Runs `cargo clippy --all-targets` in a generated project (same environment
+/// as [`cargo_test`]) and returns clippy's summary lines for the project's own
+/// packages (those whose name starts with `package_prefix`): empty when the
+/// generated code is clippy-clean.
+///
+/// # Errors
+/// When cargo cannot be started or clippy fails to build the project.
+pub fn cargo_clippy(project: &Path, package_prefix: &str) -> Result<Vec<String>, String> {
+    let (status, output) = run_cargo(project, &["clippy", "--all-targets"])?;
+    if !status.success() {
+        return Err(format!(
+            "`cargo clippy` failed in {}:\n{output}",
+            project.display()
+        ));
+    }
+    let run = parse_test_output(&output);
+    let warnings: Vec<String> = run
+        .warnings_in(package_prefix)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if warnings.is_empty() {
+        Ok(warnings)
+    } else {
+        Err(format!(
+            "clippy warnings in {}: {warnings:?}\n{output}",
+            project.display()
+        ))
+    }
+}
+
+/// Runs `cargo <args>` in `project` with the shared target directories, and
+/// returns its status and interleaved stdout and stderr.
+fn run_cargo(project: &Path, args: &[&str]) -> Result<(std::process::ExitStatus, String), String> {
+    let root = workspace_root();
     let mut command = Command::new("cargo");
     command
-        .arg("test")
+        .args(args)
         .current_dir(project)
         .env("CARGO_TARGET_DIR", work_dir().join("target"))
         .env("TORVYN_WASM_TARGET_DIR", root.join("target/torvyn-wasm"))
-        .env("RUSTFLAGS", "-Dwarnings")
         .env("CARGO_TERM_COLOR", "never")
         // The outer test run's settings must not leak into the project's build.
+        .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
         .env_remove("CARGO_BUILD_TARGET")
         .env_remove("CARGO_MANIFEST_DIR")
         .env_remove("CARGO_PRIMARY_PACKAGE")
         .env_remove("RUSTC_WRAPPER")
         .env_remove("RUSTC_WORKSPACE_WRAPPER");
-    let out = command
+    // One pipe for stdout and stderr, so that cargo's `Running <target>` lines
+    // (stderr) and the harness's `test result:` lines (stdout) stay in order.
+    let (mut reader, writer) =
+        std::io::pipe().map_err(|err| format!("cannot make a pipe: {err}"))?;
+    let writer_clone = writer
+        .try_clone()
+        .map_err(|err| format!("cannot clone a pipe: {err}"))?;
+    command.stdout(writer_clone).stderr(writer);
+    let mut child = command
+        .spawn()
+        .map_err(|err| format!("cannot run cargo {args:?}: {err}"))?;
+    // The command holds the pipe's write ends; drop them so reading ends with cargo.
+    drop(command);
+    let mut bytes = Vec::new();
+    reader
+        .read_to_end(&mut bytes)
+        .map_err(|err| format!("cannot read cargo's output: {err}"))?;
+    let output = String::from_utf8_lossy(&bytes).into_owned();
+    let status = child
+        .wait()
+        .map_err(|err| format!("cannot wait for cargo: {err}"))?;
+    Ok((status, output))
+}
+
+/// Runs `cargo fmt --check` in a generated project: generated code must be
+/// formatted as `cargo fmt` would format it.
+///
+/// # Errors
+/// rustfmt's diff when the project is not formatted, or why cargo could not run.
+pub fn cargo_fmt_check(project: &Path) -> Result<(), String> {
+    let out = Command::new("cargo")
+        .args(["fmt", "--all", "--check"])
+        .current_dir(project)
         .output()
-        .map_err(|err| format!("cannot run cargo test: {err}"))?;
-    let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
-    output.push_str(&String::from_utf8_lossy(&out.stderr));
-    let mut run = parse_test_output(&output);
-    run.elapsed = started.elapsed();
-    if !out.status.success() && run.failed == 0 {
-        // A build failure: no test ran, but it must not look like success.
-        run.failed = 1;
+        .map_err(|err| format!("cannot run cargo fmt: {err}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`cargo fmt --check` failed in {}:\n{}{}",
+            project.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
-    Ok(run)
 }
 
 #[cfg(test)]
@@ -217,5 +307,13 @@ test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         assert_eq!(run.passed_in("tests/wasm.rs"), 0);
         assert_eq!(run.targets.len(), 3);
         assert_eq!(run.targets[2].0, "doc-tests x");
+        assert!(run.warnings_in("x").is_empty());
+        let run = parse_test_output(
+            "warning: `my-x` (lib) generated 1 warning\nwarning: `dep` (lib) generated 2 warnings\n",
+        );
+        assert_eq!(
+            run.warnings_in("my-x"),
+            ["warning: `my-x` (lib) generated 1 warning"]
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Every template in `templates/` generates, with the real `cargo generate`,
 //! a project whose `cargo test` passes on the first try: native unit tests and
-//! the compiled-wasm test both run and pass.
+//! the compiled-wasm test both run and pass, and the generated code is
+//! formatted, warning-free and clippy-clean.
 //!
 //! Run: `cargo test -p template-tests --test templates` (needs cargo-generate:
 //! `./scripts/setup.sh`). The projects are serialised (they share one target
@@ -8,7 +9,7 @@
 
 use std::sync::Mutex;
 
-use template_tests::{TestRun, cargo_test, generate};
+use template_tests::{TestRun, cargo_clippy, cargo_fmt_check, cargo_test, generate};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -20,6 +21,7 @@ fn check(template: &str, name: &str, min_unit: u64, wasm_tests: &[&str]) -> Test
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let project = generate(template, name).unwrap_or_else(|err| panic!("{err}"));
+    cargo_fmt_check(&project).unwrap_or_else(|err| panic!("{err}"));
     let run = cargo_test(&project).unwrap_or_else(|err| panic!("{err}"));
     eprintln!(
         "template `{template}`: {} passed in {:.1?} ({:?})",
@@ -28,6 +30,12 @@ fn check(template: &str, name: &str, min_unit: u64, wasm_tests: &[&str]) -> Test
     assert!(
         run.failed == 0,
         "`cargo test` of the project generated from `{template}` failed:\n{}",
+        run.output
+    );
+    let warnings = run.warnings_in(name);
+    assert!(
+        warnings.is_empty(),
+        "the project generated from `{template}` has warnings: {warnings:?}\n{}",
         run.output
     );
     let unit = run.passed_in("src/lib.rs");
@@ -43,6 +51,7 @@ fn check(template: &str, name: &str, min_unit: u64, wasm_tests: &[&str]) -> Test
             run.output
         );
     }
+    cargo_clippy(&project, name).unwrap_or_else(|err| panic!("{err}"));
     run
 }
 

@@ -80,8 +80,8 @@ mod tests {
 
     #[test]
     fn emits_full_batches_and_flushes_the_rest() {
-        let mut a = Aggregator::init(torvyn_guest::config::parse(r#"{"batch": 2}"#).unwrap())
-            .unwrap();
+        let mut a =
+            Aggregator::init(torvyn_guest::config::parse(r#"{"batch": 2}"#).unwrap()).unwrap();
         assert!(a.ingest(&text("a")).unwrap().is_none());
         let full = a.ingest(&text("b")).unwrap().unwrap();
         assert_eq!(full.to_json::<Vec<String>>().unwrap(), ["a", "b"]);
@@ -96,7 +96,10 @@ mod tests {
     fn rejects_binary_input_and_zero_batches() {
         let mut a = Aggregator::init(Config::default()).unwrap();
         let binary = ElementBuilder::new().bytes(vec![0xff]).build();
-        assert_eq!(a.ingest(&binary).unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            a.ingest(&binary).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
         let err = Aggregator::init(Config { batch: 0 }).err().unwrap();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
     }

@@ -13,7 +13,10 @@ fn builds_to_a_stream_aggregator_component() {
     let component = Component::from_file(&engine, &wasm).unwrap();
     let ty = component.component_type();
 
-    let mut exports: Vec<String> = ty.exports(&engine).map(|(name, _)| name.to_string()).collect();
+    let mut exports: Vec<String> = ty
+        .exports(&engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
     exports.sort();
     assert_eq!(
         exports,
@@ -23,7 +26,10 @@ fn builds_to_a_stream_aggregator_component() {
         ]
     );
 
-    let imports: Vec<String> = ty.imports(&engine).map(|(name, _)| name.to_string()).collect();
+    let imports: Vec<String> = ty
+        .imports(&engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
     let torvyn: Vec<&str> = imports
         .iter()
         .map(String::as_str)

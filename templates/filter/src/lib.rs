@@ -41,7 +41,9 @@ impl Filter {
     /// Called once with the node's config, before any element.
     fn init(config: Config) -> Result<Self> {
         if config.allow.iter().any(|t| t.trim().is_empty()) {
-            return Err(Error::invalid_input("`allow` contains an empty content type"));
+            return Err(Error::invalid_input(
+                "`allow` contains an empty content type",
+            ));
         }
         Ok(Self {
             config,
@@ -52,8 +54,14 @@ impl Filter {
 
     /// `true` passes the element on, `false` drops it.
     fn evaluate(&mut self, element: &Element) -> bool {
-        let essence = element.content_type().split(';').next().unwrap_or("").trim();
-        let type_ok = self.config.allow.is_empty() || self.config.allow.iter().any(|t| t == essence);
+        let essence = element
+            .content_type()
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim();
+        let type_ok =
+            self.config.allow.is_empty() || self.config.allow.iter().any(|t| t == essence);
         let pass = type_ok && element.payload().size() <= self.config.max_bytes;
         if pass {
             self.passed += 1;
@@ -65,7 +73,10 @@ impl Filter {
 
     /// Called once at the end of the flow.
     fn teardown(&mut self) {
-        info!("{{project-name}}: {} passed, {} dropped", self.passed, self.dropped);
+        info!(
+            "{{project-name}}: {} passed, {} dropped",
+            self.passed, self.dropped
+        );
     }
 }
 

@@ -98,7 +98,11 @@ fn manifest_is_consistent() {
     }
     for edge in &flow.edges {
         for end in [&edge.from, &edge.to] {
-            assert!(flow.nodes.contains_key(&end.node), "edge to unknown node `{}`", end.node);
+            assert!(
+                flow.nodes.contains_key(&end.node),
+                "edge to unknown node `{}`",
+                end.node
+            );
         }
     }
 }
@@ -123,7 +127,11 @@ fn every_node_builds_and_exports_its_interface() {
     let m = manifest();
     let engine = Engine::new(Config::new().wasm_component_model(true)).unwrap();
     for (name, node) in &m.flow["main"].nodes {
-        let component = m.component.iter().find(|c| c.name == node.component).unwrap();
+        let component = m
+            .component
+            .iter()
+            .find(|c| c.name == node.component)
+            .unwrap();
         let wasm = torvyn_testkit::build::build_component(root().join(&component.path))
             .unwrap_or_else(|err| panic!("building `{}` failed:\n{err}", component.name));
         let built = Component::from_file(&engine, &wasm).unwrap();

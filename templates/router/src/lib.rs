@@ -55,7 +55,12 @@ impl Router {
         } else {
             "small"
         };
-        if self.config.audit.iter().any(|t| t == element.content_type()) {
+        if self
+            .config
+            .audit
+            .iter()
+            .any(|t| t == element.content_type())
+        {
             Route::fan_out([port, "audit"])
         } else {
             Route::to(port)

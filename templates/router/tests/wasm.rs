@@ -13,7 +13,10 @@ fn builds_to_a_content_router_component() {
     let component = Component::from_file(&engine, &wasm).unwrap();
     let ty = component.component_type();
 
-    let mut exports: Vec<String> = ty.exports(&engine).map(|(name, _)| name.to_string()).collect();
+    let mut exports: Vec<String> = ty
+        .exports(&engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
     exports.sort();
     assert_eq!(
         exports,
@@ -23,13 +26,20 @@ fn builds_to_a_content_router_component() {
         ]
     );
 
-    let imports: Vec<String> = ty.imports(&engine).map(|(name, _)| name.to_string()).collect();
+    let imports: Vec<String> = ty
+        .imports(&engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
     let torvyn: Vec<&str> = imports
         .iter()
         .map(String::as_str)
         .filter(|name| name.starts_with("torvyn:"))
         .collect();
-    assert_eq!(torvyn, ["torvyn:streaming/types@0.1.0"], "all imports: {imports:?}");
+    assert_eq!(
+        torvyn,
+        ["torvyn:streaming/types@0.1.0"],
+        "all imports: {imports:?}"
+    );
     for name in &imports {
         assert!(
             name.starts_with("torvyn:") || name.starts_with("wasi:"),

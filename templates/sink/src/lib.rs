@@ -48,10 +48,7 @@ impl Sink {
 
     /// Called once when upstream is done.
     fn complete(&mut self) -> Result<()> {
-        info!(
-            "{{project-name}}: {} elements, {} bytes",
-            self.elements, self.bytes
-        );
+        info!("{{project-name}}: {} elements, {} bytes", self.elements, self.bytes);
         Ok(())
     }
 }
@@ -68,7 +65,11 @@ mod tests {
         let signals: Vec<Backpressure> = (0..3).map(|_| sink.push(&element)).collect();
         assert_eq!(
             signals,
-            [Backpressure::Ready, Backpressure::Pause, Backpressure::Ready]
+            [
+                Backpressure::Ready,
+                Backpressure::Pause,
+                Backpressure::Ready
+            ]
         );
         assert_eq!(element.payload().read_stats().reads, 0, "no payload copies");
         testing::take_logs();

@@ -13,17 +13,23 @@ fn builds_to_a_data_source_component() {
     let component = Component::from_file(&engine, &wasm).unwrap();
     let ty = component.component_type();
 
-    let mut exports: Vec<String> = ty.exports(&engine).map(|(name, _)| name.to_string()).collect();
+    let mut exports: Vec<String> = ty
+        .exports(&engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
     exports.sort();
     assert_eq!(
         exports,
         [
-            "torvyn:streaming/source@0.1.0",
-            "torvyn:streaming/lifecycle@0.1.0"
+            "torvyn:streaming/lifecycle@0.1.0",
+            "torvyn:streaming/source@0.1.0"
         ]
     );
 
-    let imports: Vec<String> = ty.imports(&engine).map(|(name, _)| name.to_string()).collect();
+    let imports: Vec<String> = ty
+        .imports(&engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
     let torvyn: Vec<&str> = imports
         .iter()
         .map(String::as_str)

@@ -61,7 +61,10 @@ mod tests {
     fn rejects_non_numbers_and_zero() {
         let mut f = EveryNth::init(Config { every: 2 }).unwrap();
         let element = ElementBuilder::new().text("two").build();
-        assert_eq!(f.evaluate(&element).unwrap_err().kind(), ErrorKind::InvalidInput);
+        assert_eq!(
+            f.evaluate(&element).unwrap_err().kind(),
+            ErrorKind::InvalidInput
+        );
         let err = EveryNth::init(Config { every: 0 }).err().unwrap();
         assert_eq!(err.kind(), ErrorKind::InvalidInput);
     }
