@@ -61,23 +61,51 @@ pub fn check_cargo_generate() -> Result<String, String> {
 /// # Errors
 /// When `cargo generate` is missing or fails.
 pub fn generate(template: &str, name: &str) -> Result<PathBuf, String> {
-    check_cargo_generate()?;
     let root = workspace_root();
-    let destination = work_dir().join("gen").join(template);
+    let project = generate_into(
+        template,
+        name,
+        Some(&root),
+        &work_dir().join("gen").join(template),
+    )?;
+    std::fs::copy(root.join("Cargo.lock"), project.join("Cargo.lock"))
+        .map_err(|err| format!("cannot copy Cargo.lock: {err}"))?;
+    Ok(project)
+}
+
+/// Generates `templates/<template>` as project `name` into the fresh directory
+/// `destination` (removed first) with `cargo generate --silent --vcs none`,
+/// defining `torvyn_path` when given (without it, the template's default:
+/// crates.io dependencies). Returns `<destination>/<name>`.
+///
+/// # Errors
+/// When `cargo generate` is missing or fails.
+pub fn generate_into(
+    template: &str,
+    name: &str,
+    torvyn_path: Option<&Path>,
+    destination: &Path,
+) -> Result<PathBuf, String> {
+    check_cargo_generate()?;
     if destination.exists() {
-        std::fs::remove_dir_all(&destination)
+        std::fs::remove_dir_all(destination)
             .map_err(|err| format!("cannot clean {}: {err}", destination.display()))?;
     }
-    std::fs::create_dir_all(&destination).map_err(|err| err.to_string())?;
-    let out = Command::new("cargo")
+    std::fs::create_dir_all(destination).map_err(|err| err.to_string())?;
+    let mut command = Command::new("cargo");
+    command
         .arg("generate")
         .arg("--path")
-        .arg(root.join("templates").join(template))
+        .arg(workspace_root().join("templates").join(template))
         .args(["--name", name, "--silent", "--vcs", "none"])
         .arg("--destination")
-        .arg(&destination)
-        .arg("--define")
-        .arg(format!("torvyn_path={}", root.display()))
+        .arg(destination);
+    if let Some(path) = torvyn_path {
+        command
+            .arg("--define")
+            .arg(format!("torvyn_path={}", path.display()));
+    }
+    let out = command
         .output()
         .map_err(|err| format!("cannot run cargo generate: {err}"))?;
     let project = destination.join(name);
@@ -89,9 +117,32 @@ pub fn generate(template: &str, name: &str) -> Result<PathBuf, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
-    std::fs::copy(root.join("Cargo.lock"), project.join("Cargo.lock"))
-        .map_err(|err| format!("cannot copy Cargo.lock: {err}"))?;
     Ok(project)
+}
+
+/// Files under `project` (outside `target/`) that still contain `{{` or `{%`:
+/// template syntax that cargo-generate did not expand.
+pub fn unexpanded_placeholders(project: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut dirs = vec![project.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if entry.file_name() != "target" {
+                    dirs.push(path);
+                }
+            } else if let Ok(text) = std::fs::read_to_string(&path)
+                && (text.contains("{{") || text.contains("{%"))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
 }
 
 /// What one `cargo test` run of a generated project reported.

@@ -21,6 +21,11 @@ fn check(template: &str, name: &str, min_unit: u64, wasm_tests: &[&str]) -> Test
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
     let project = generate(template, name).unwrap_or_else(|err| panic!("{err}"));
+    let unexpanded = template_tests::unexpanded_placeholders(&project);
+    assert!(
+        unexpanded.is_empty(),
+        "unexpanded template syntax in {unexpanded:?}"
+    );
     cargo_fmt_check(&project).unwrap_or_else(|err| panic!("{err}"));
     let run = cargo_test(&project).unwrap_or_else(|err| panic!("{err}"));
     eprintln!(
@@ -119,4 +124,59 @@ fn templates_directory_has_exactly_these_templates() {
         ],
         "a new template needs its test here"
     );
+}
+
+/// Without `torvyn_path`, every template depends on the published crates
+/// (`0.1` from crates.io), and its manifests are valid (`cargo metadata
+/// --no-deps` reads them without resolving the registry).
+#[test]
+fn default_dependencies_come_from_crates_io() {
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    for template in [
+        "filter",
+        "processor",
+        "source",
+        "sink",
+        "router",
+        "aggregator",
+        "pipeline",
+    ] {
+        let destination = template_tests::work_dir()
+            .join("gen-crates-io")
+            .join(template);
+        let project = template_tests::generate_into(template, "from-crates-io", None, &destination)
+            .unwrap_or_else(|err| panic!("{err}"));
+        let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains("torvyn-guest = \"0.1\"")
+                && manifest.contains("torvyn-testkit = \"0.1\""),
+            "`{template}`:\n{manifest}"
+        );
+        assert!(
+            !manifest.contains("path = \"/"),
+            "`{template}`:\n{manifest}"
+        );
+        assert!(
+            !manifest.contains("{{"),
+            "unexpanded placeholder in `{template}`"
+        );
+        let out = std::process::Command::new("cargo")
+            .args([
+                "metadata",
+                "--no-deps",
+                "--format-version",
+                "1",
+                "--offline",
+            ])
+            .current_dir(&project)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "`{template}`: cargo metadata failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }
