@@ -180,3 +180,60 @@ fn default_dependencies_come_from_crates_io() {
         );
     }
 }
+
+/// `cargo generate --git <repository> templates/<role>` (the repository's
+/// subfolder form) generates the same projects. The repository is this
+/// checkout, so no network is used; cargo-generate clones its committed `HEAD`.
+#[test]
+fn git_subfolder_form_generates_every_template() {
+    let root = template_tests::workspace_root();
+    if !root.join(".git").exists() {
+        eprintln!("not a git checkout: the `--git` form is not checked");
+        return;
+    }
+    let _serial = SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    template_tests::check_cargo_generate().unwrap_or_else(|err| panic!("{err}"));
+    for template in [
+        "filter",
+        "processor",
+        "source",
+        "sink",
+        "router",
+        "aggregator",
+        "pipeline",
+    ] {
+        let destination = template_tests::work_dir().join("gen-git").join(template);
+        if destination.exists() {
+            std::fs::remove_dir_all(&destination).unwrap();
+        }
+        std::fs::create_dir_all(&destination).unwrap();
+        let out = std::process::Command::new("cargo")
+            .arg("generate")
+            .arg("--git")
+            .arg(&root)
+            .arg(format!("templates/{template}"))
+            .args(["--name", "via-git", "--silent", "--vcs", "none"])
+            .arg("--destination")
+            .arg(&destination)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "`cargo generate --git . templates/{template}` failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let project = destination.join("via-git");
+        let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
+        assert!(
+            manifest.contains("name = \"via-git\""),
+            "`{template}`:\n{manifest}"
+        );
+        assert!(project.join("README.md").is_file());
+        assert!(
+            template_tests::unexpanded_placeholders(&project).is_empty(),
+            "`{template}`"
+        );
+    }
+}
