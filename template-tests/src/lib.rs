@@ -120,6 +120,29 @@ pub fn generate_into(
     Ok(project)
 }
 
+/// Builds the component crate in `crate_dir` with its own release profile for
+/// `wasm32-wasip2` (what `cargo build --release --target wasm32-wasip2` does,
+/// through `torvyn_testkit::build`, so it works with either wasm toolchain) into
+/// `<work dir>/wasm-release`, and checks that the result is a component.
+/// Returns the `.wasm` path and its size.
+///
+/// # Errors
+/// The build error, or why the file is not a WebAssembly component.
+pub fn release_build(crate_dir: &Path) -> Result<(PathBuf, u64), String> {
+    use torvyn_testkit::build::{ComponentBuild, Profile};
+    let wasm = ComponentBuild::new(crate_dir)
+        .profile(Profile::Release)
+        .target_dir(work_dir().join("wasm-release"))
+        .build()
+        .map_err(|err| format!("release build of {} failed:\n{err}", crate_dir.display()))?;
+    let bytes = std::fs::read(&wasm).map_err(|err| format!("{}: {err}", wasm.display()))?;
+    // `\0asm`, then the component-model layer (version 0x0d, layer 1).
+    if bytes.len() < 8 || bytes[..4] != *b"\0asm" || bytes[4..8] != [0x0d, 0x00, 0x01, 0x00] {
+        return Err(format!("{} is not a WebAssembly component", wasm.display()));
+    }
+    Ok((wasm, bytes.len() as u64))
+}
+
 /// Files under `project` (outside `target/`) that still contain `{{` or `{%`:
 /// template syntax that cargo-generate did not expand.
 pub fn unexpanded_placeholders(project: &Path) -> Vec<PathBuf> {

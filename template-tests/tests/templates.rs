@@ -57,7 +57,33 @@ fn check(template: &str, name: &str, min_unit: u64, wasm_tests: &[&str]) -> Test
         );
     }
     cargo_clippy(&project, name).unwrap_or_else(|err| panic!("{err}"));
+    // The README's second command: the release profile builds a component.
+    for crate_dir in component_crates(&project) {
+        let (wasm, size) =
+            template_tests::release_build(&crate_dir).unwrap_or_else(|err| panic!("{err}"));
+        eprintln!(
+            "template `{template}`: release {} ({size} bytes)",
+            wasm.display()
+        );
+    }
     run
+}
+
+/// The component crates of a generated project: the project itself, or the
+/// members in `components/` for the pipeline.
+fn component_crates(project: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let components = project.join("components");
+    if components.is_dir() {
+        let mut crates: Vec<_> = std::fs::read_dir(&components)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        crates.sort();
+        assert_eq!(crates.len(), 3, "{crates:?}");
+        crates
+    } else {
+        vec![project.to_path_buf()]
+    }
 }
 
 #[test]
