@@ -185,7 +185,7 @@ pub struct TestRun {
 }
 
 impl TestRun {
-    /// cargo's `warning: `<package>` (...) generated N warnings` lines for the
+    /// cargo's ``warning: `<package>` (...) generated N warnings`` lines for the
     /// packages whose name starts with `package_prefix` (a generated project's
     /// own crates), so that warnings of the generated code fail the test while
     /// those of its dependencies do not.
