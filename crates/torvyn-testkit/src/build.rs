@@ -575,8 +575,7 @@ fn run_cargo(
             artifact
                 .target
                 .kind
-                .iter()
-                .any(|kind| *kind == cargo_metadata::TargetKind::CDyLib)
+                .contains(&cargo_metadata::TargetKind::CDyLib)
         })
         .flat_map(|artifact| artifact.filenames.iter())
         .find(|file| file.extension() == Some("wasm"))
