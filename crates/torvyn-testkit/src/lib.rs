@@ -12,3 +12,4 @@ pub mod host;
 pub mod inspect;
 pub mod manifest;
 pub mod pipeline;
+pub mod role;
