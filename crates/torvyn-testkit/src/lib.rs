@@ -8,8 +8,15 @@
 pub mod build;
 pub mod component;
 pub mod element;
+pub mod error;
 pub mod host;
 pub mod inspect;
 pub mod manifest;
 pub mod pipeline;
 pub mod role;
+
+pub use component::{Component, Instance, InstanceOptions, LogLine};
+pub use element::{Meta, Output, Payload, ProcessError, Processed, Signal, TestElement};
+pub use error::{Error, ErrorKind};
+pub use host::{Limits, Stats};
+pub use role::Role;

@@ -12,7 +12,8 @@ use std::fmt;
 /// assert_eq!(Role::Router.interface(), "torvyn:filtering/router");
 /// assert_eq!(Role::Sink.to_string(), "sink");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Exports `torvyn:streaming/source`: pulled until exhausted.
     Source,
