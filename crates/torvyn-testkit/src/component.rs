@@ -125,14 +125,16 @@ impl Component {
             ))
         })?;
         let key = (path.to_path_buf(), metadata.modified().ok(), metadata.len());
-        let mut cache = cache().lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cache = cache()
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(component) = cache.get(&key) {
             return Ok(component.clone());
         }
         let bytes = std::fs::read(path).map_err(|err| load_error(err.to_string()))?;
         let runtime = host::runtime(false).map_err(|err| load_error(err))?;
-        let compiled = wasmtime::component::Component::new(&runtime.engine, &bytes)
-            .map_err(|err| {
+        let compiled =
+            wasmtime::component::Component::new(&runtime.engine, &bytes).map_err(|err| {
                 load_error(format!(
                     "it is not a valid WebAssembly component: {}; components are built for \
                      `wasm32-wasip2` (a core module for another target will not load)",
@@ -251,11 +253,7 @@ fn load(
             err.root_cause()
         )
     })?;
-    let exported = |name: &str| {
-        pre.component()
-            .get_export_index(None, name)
-            .is_some()
-    };
+    let exported = |name: &str| pre.component().get_export_index(None, name).is_some();
     let mut indices = Indices::default();
     macro_rules! index {
         ($field:ident, $module:ident, $name:literal) => {
@@ -275,7 +273,11 @@ fn load(
     index!(processor, processor, "torvyn:streaming/processor@0.1.0");
     index!(filter, filter, "torvyn:filtering/filter@0.1.0");
     index!(router, router, "torvyn:filtering/router@0.1.0");
-    index!(aggregator, aggregator, "torvyn:aggregation/aggregator@0.1.0");
+    index!(
+        aggregator,
+        aggregator,
+        "torvyn:aggregation/aggregator@0.1.0"
+    );
     index!(sink, sink, "torvyn:streaming/sink@0.1.0");
     Ok(Loaded { pre, indices })
 }
@@ -632,7 +634,9 @@ impl Instance {
             processor.call_process(store, element)
         })?;
         match result {
-            wit::ProcessResult::Emit(output) => Ok(Processed::Emit(self.output("process", output)?)),
+            wit::ProcessResult::Emit(output) => {
+                Ok(Processed::Emit(self.output("process", output)?))
+            }
             wit::ProcessResult::Drop => Ok(Processed::Drop),
         }
     }
@@ -651,7 +655,9 @@ impl Instance {
         let output = self.element_call("ingest", element.into(), |store, element| {
             aggregator.call_ingest(store, element)
         })?;
-        output.map(|output| self.output("ingest", output)).transpose()
+        output
+            .map(|output| self.output("ingest", output))
+            .transpose()
     }
 
     /// Aggregator: `flush`. Emits what the aggregator still holds.
@@ -716,6 +722,10 @@ impl Instance {
     /// Call `teardown` now (it also runs on drop, once). Components without
     /// `lifecycle` have nothing to tear down.
     pub fn teardown(mut self) -> Result<(), Error> {
+        self.teardown_once()
+    }
+
+    pub(crate) fn teardown_in_place(&mut self) -> Result<(), Error> {
         self.teardown_once()
     }
 

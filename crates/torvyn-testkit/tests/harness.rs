@@ -3,17 +3,19 @@
 
 use std::path::{Path, PathBuf};
 
-use torvyn_testkit::{
-    Component, ErrorKind, ProcessError, Processed, Role, Signal, TestElement,
-};
+use torvyn_testkit::{Component, ErrorKind, ProcessError, Processed, Role, Signal, TestElement};
 
 fn example(name: &str) -> Component {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples").join(name);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name);
     Component::build(dir).unwrap_or_else(|err| panic!("{err}"))
 }
 
 fn fixture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn fixture(name: &str) -> Component {
@@ -59,12 +61,16 @@ fn filter_with_typed_config_state_and_no_payload_reads() {
     let mut early = limiter.options().skip_init().instantiate().unwrap();
     let err = early.evaluate(TestElement::text("x")).unwrap_err();
     match err.process_error() {
-        Some(ProcessError::Internal(message)) => assert!(message.contains("before `init`"), "{message}"),
+        Some(ProcessError::Internal(message)) => {
+            assert!(message.contains("before `init`"), "{message}")
+        }
         other => panic!("expected internal, got {other:?}: {err}"),
     }
 
     // A bad config fails init with invalid-input naming the field.
-    let err = limiter.instantiate(r#"{"max_per_second": "x"}"#).unwrap_err();
+    let err = limiter
+        .instantiate(r#"{"max_per_second": "x"}"#)
+        .unwrap_err();
     assert_eq!(err.call(), Some("init"));
     match err.process_error() {
         Some(ProcessError::InvalidInput(message)) => {
@@ -72,7 +78,11 @@ fn filter_with_typed_config_state_and_no_payload_reads() {
         }
         other => panic!("expected invalid-input, got {other:?}"),
     }
-    assert!(err.to_string().starts_with("node `rate-limiter` (filter) returned invalid-input"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("node `rate-limiter` (filter) returned invalid-input"),
+        "{err}"
+    );
 
     let mut filter = limiter
         .instantiate_with(&serde_json::json!({"max_per_second": 2, "window_ms": 100}))
@@ -89,7 +99,10 @@ fn filter_with_typed_config_state_and_no_payload_reads() {
         .collect();
     assert_eq!(decisions, [true, true, false, true]);
     let stats = filter.stats();
-    assert_eq!(stats.payload_bytes_read, 0, "a metadata-only filter copies nothing");
+    assert_eq!(
+        stats.payload_bytes_read, 0,
+        "a metadata-only filter copies nothing"
+    );
     assert_eq!(stats.reads, 0);
     assert_eq!(stats.allocations, 0);
     assert_eq!(stats.calls, 5, "init + 4 evaluate");
@@ -98,7 +111,12 @@ fn filter_with_typed_config_state_and_no_payload_reads() {
     // The wrong call for the role is a clear error, not a trap.
     let mut filter = limiter.instantiate("").unwrap();
     let err = filter.push(TestElement::text("x")).unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::WrongRole { expected: Role::Sink }));
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::WrongRole {
+            expected: Role::Sink
+        }
+    ));
     assert_eq!(
         err.to_string(),
         "node `rate-limiter` (filter) has no `push`: that is a sink call, and this component is a filter"
@@ -126,30 +144,52 @@ fn processor_reads_once_allocates_exactly_and_emits() {
     assert_eq!(output.meta.content_type, "application/json");
     assert_eq!(output.meta.sequence, 7);
     let stats = processor.stats();
-    assert_eq!(stats.payload_bytes_read, input_len, "the payload is read once");
+    assert_eq!(
+        stats.payload_bytes_read, input_len,
+        "the payload is read once"
+    );
     assert_eq!(stats.reads, 1);
     assert_eq!(stats.allocations, 1);
-    assert_eq!(stats.bytes_allocated, output.bytes().len() as u64, "exact capacity hint");
+    assert_eq!(
+        stats.bytes_allocated,
+        output.bytes().len() as u64,
+        "exact capacity hint"
+    );
 
     // invalid-input is an error value, and the instance keeps working.
-    let err = processor.process(TestElement::json(serde_json::json!([1]))).unwrap_err();
+    let err = processor
+        .process(TestElement::json(serde_json::json!([1])))
+        .unwrap_err();
     assert!(
         matches!(err.process_error(), Some(ProcessError::InvalidInput(m)) if m.contains("an array")),
         "{err}"
     );
-    assert!(processor.process(TestElement::json(serde_json::json!({}))).is_ok());
+    assert!(
+        processor
+            .process(TestElement::json(serde_json::json!({})))
+            .is_ok()
+    );
 }
 
 #[test]
 fn allocation_failure_injection_reaches_the_component() {
     let mut processor = example("json-enricher").instantiate("").unwrap();
     processor.fail_next_allocation();
-    let err = processor.process(TestElement::json(serde_json::json!({"a": 1}))).unwrap_err();
-    let message = err.process_error().map(ProcessError::message).unwrap_or_default();
+    let err = processor
+        .process(TestElement::json(serde_json::json!({"a": 1})))
+        .unwrap_err();
+    let message = err
+        .process_error()
+        .map(ProcessError::message)
+        .unwrap_or_default();
     assert!(message.contains("injected by the test"), "{err}");
     assert_eq!(processor.stats().failed_allocations, 1);
     // Only the next one failed.
-    assert!(processor.process(TestElement::json(serde_json::json!({"a": 1}))).is_ok());
+    assert!(
+        processor
+            .process(TestElement::json(serde_json::json!({"a": 1})))
+            .is_ok()
+    );
 }
 
 #[test]
@@ -158,10 +198,20 @@ fn nth_call_failure_injection() {
     filter.fail_call(2, ProcessError::Unavailable("injected outage".into()));
     assert!(filter.evaluate(TestElement::text("a")).is_ok());
     let err = filter.evaluate(TestElement::text("b")).unwrap_err();
-    assert!(matches!(err.kind(), ErrorKind::Process { injected: true, .. }));
-    assert_eq!(err.process_error(), Some(&ProcessError::Unavailable("injected outage".into())));
+    assert!(matches!(
+        err.kind(),
+        ErrorKind::Process { injected: true, .. }
+    ));
+    assert_eq!(
+        err.process_error(),
+        Some(&ProcessError::Unavailable("injected outage".into()))
+    );
     assert!(filter.evaluate(TestElement::text("c")).is_ok());
-    assert_eq!(filter.stats().calls, 3, "init + 2 calls reached the component");
+    assert_eq!(
+        filter.stats().calls,
+        3,
+        "init + 2 calls reached the component"
+    );
 }
 
 #[test]
@@ -183,11 +233,20 @@ fn router_fans_out_by_port_name() {
 
 #[test]
 fn aggregator_emits_on_ingest_and_flush() {
-    let mut aggregator = example("window-counter").instantiate(r#"{"window": 2}"#).unwrap();
+    let mut aggregator = example("window-counter")
+        .instantiate(r#"{"window": 2}"#)
+        .unwrap();
     let mut emitted = Vec::new();
     for seq in 0..3 {
-        let element = TestElement::text("x").content_type("text/plain").sequence(seq);
-        emitted.push(aggregator.ingest(element).unwrap().map(|o| o.text().unwrap().to_string()));
+        let element = TestElement::text("x")
+            .content_type("text/plain")
+            .sequence(seq);
+        emitted.push(
+            aggregator
+                .ingest(element)
+                .unwrap()
+                .map(|o| o.text().unwrap().to_string()),
+        );
     }
     assert_eq!(
         emitted,
@@ -203,17 +262,26 @@ fn aggregator_emits_on_ingest_and_flush() {
         .iter()
         .map(|o| o.text().unwrap().to_string())
         .collect();
-    assert_eq!(rest, [r#"{"window":1,"count":1,"by_content_type":{"text/plain":1}}"#]);
+    assert_eq!(
+        rest,
+        [r#"{"window":1,"count":1,"by_content_type":{"text/plain":1}}"#]
+    );
 }
 
 #[test]
 fn source_is_pulled_until_exhausted() {
-    let mut source = example("line-source").instantiate(r#"{"text": "a\n\nbc"}"#).unwrap();
+    let mut source = example("line-source")
+        .instantiate(r#"{"text": "a\n\nbc"}"#)
+        .unwrap();
     source.notify_backpressure(Signal::Pause).unwrap();
     let lines = source.pull_all().unwrap();
     let texts: Vec<&str> = lines.iter().map(|o| o.text().unwrap()).collect();
     assert_eq!(texts, ["a", "bc"]);
-    assert!(lines.iter().all(|o| o.meta.content_type == "text/plain; charset=utf-8"));
+    assert!(
+        lines
+            .iter()
+            .all(|o| o.meta.content_type == "text/plain; charset=utf-8")
+    );
     assert_eq!(source.stats().allocations, 2);
     assert_eq!(source.stats().bytes_allocated, 3);
     assert_eq!(source.pull().unwrap(), None, "stays exhausted");
@@ -221,11 +289,16 @@ fn source_is_pulled_until_exhausted() {
 
 #[test]
 fn sink_pauses_completes_and_logs() {
-    let mut sink = example("counting-sink").instantiate(r#"{"pause_every": 2}"#).unwrap();
+    let mut sink = example("counting-sink")
+        .instantiate(r#"{"pause_every": 2}"#)
+        .unwrap();
     let signals: Vec<Signal> = (0..4)
         .map(|seq| sink.push(TestElement::text("abc").sequence(seq)).unwrap())
         .collect();
-    assert_eq!(signals, [Signal::Ready, Signal::Pause, Signal::Ready, Signal::Pause]);
+    assert_eq!(
+        signals,
+        [Signal::Ready, Signal::Pause, Signal::Ready, Signal::Pause]
+    );
     sink.complete().unwrap();
     assert_eq!(sink.stats().payload_bytes_read, 0);
     let logs = sink.logs();
@@ -243,9 +316,15 @@ fn loading_garbage_is_a_clear_error() {
     let err = Component::from_file(&path).unwrap_err();
     let message = err.to_string();
     assert!(message.contains("not-a-component"), "{message}");
-    assert!(message.contains("not a valid WebAssembly component"), "{message}");
+    assert!(
+        message.contains("not a valid WebAssembly component"),
+        "{message}"
+    );
 
     let err = Component::from_file(dir.join("missing.wasm")).unwrap_err();
-    assert!(err.to_string().contains("build the component first"), "{err}");
+    assert!(
+        err.to_string().contains("build the component first"),
+        "{err}"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -1,1 +1,729 @@
-//! (in progress)
+//! Pipelines: a DAG of components and host-side test nodes, run with the
+//! reference semantics of the Torvyn 0.1 contract.
+//!
+//! # Semantics
+//!
+//! - Every component node is instantiated and `init`ed before any element
+//!   moves; a failed `init` stops the flow with that node's error.
+//! - Sources are pulled until they return `none`. Every element pulled gets the
+//!   flow's next sequence number (from 0, in pull order) and a timestamp from the
+//!   flow's [`Clock`]; those are what downstream components see, whatever a
+//!   component wrote in its output metadata (which is advisory). Each element
+//!   also gets a trace id, kept by everything derived from it.
+//! - Filters pass or drop; processors emit or drop; routers send the same
+//!   payload to every named port (an unnamed port is an error that stops the
+//!   flow); aggregators `ingest` each element and are flushed once everything
+//!   upstream is complete (their outputs are new elements with new sequence
+//!   numbers); sinks get `push`, then `complete` once everything upstream is
+//!   complete. Non-router nodes send their output along every outgoing edge.
+//! - Edges are bounded queues (default depth 64). A producer is not called while
+//!   one of its outgoing queues is full (`block-producer`), and a component
+//!   source is told `notify-backpressure(pause)` when it is held back that way
+//!   and `ready` when it may go on. A sink answering `pause` gets no more
+//!   elements until nothing else in the flow can move; then it is resumed.
+//! - Errors follow the node's [`ErrorPolicy`]: fail the flow (the default),
+//!   skip the element, retry it up to N times, or put it on the dead-letter
+//!   list. `fatal`, a trap, a time or memory limit hit end that node: it is
+//!   torn down and gets no more elements (later elements for it fail under the
+//!   same policy). `teardown` runs for every node at the end, also after a failure.
+//! - No element is lost silently: every element ends as delivered to a sink,
+//!   dropped by a component, failed with its error, or dead-lettered, and the
+//!   [`Trace`] records which node did what to each sequence number.
+//!
+//! ```no_run
+//! use torvyn_testkit::pipeline::Pipeline;
+//! use torvyn_testkit::{Component, TestElement};
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let filter = Component::build("examples/rate-limiter")?;
+//! let run = Pipeline::new("main")
+//!     .source("input", vec![TestElement::text("a"), TestElement::text("b")])
+//!     .component("limiter", &filter, r#"{"max_per_second": 1}"#)
+//!     .collector("out")
+//!     .edge("input", "limiter")
+//!     .edge("limiter", "out")
+//!     .run()?;
+//! assert_eq!(run.received("out").len(), 1);
+//! assert_eq!(run.node("limiter").dropped, 1);
+//! # Ok(())
+//! # }
+//! ```
+
+mod run;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::component::{Component, LogLine};
+use crate::element::{Output, ProcessError, TestElement};
+use crate::error::Error;
+use crate::host::{Limits, Stats};
+use crate::role::Role;
+
+/// The default depth of an edge's queue.
+pub const DEFAULT_QUEUE_DEPTH: usize = 64;
+
+/// What a node does when a call on an element fails.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorPolicy {
+    /// Stop the flow with the error (the default).
+    #[default]
+    FailFlow,
+    /// Count the element as failed and go on.
+    Skip,
+    /// Call again with the same element up to this many more times, then fail the flow.
+    /// `fatal`, traps and limit hits are never retried.
+    Retry(u32),
+    /// Put the element and its error on the dead-letter list and go on.
+    DeadLetter,
+}
+
+/// What a producer does when one of its outgoing queues is full
+/// (`backpressure_policy` in `Torvyn.toml`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackpressurePolicy {
+    /// The producer is not called until there is room (the default).
+    #[default]
+    BlockProducer,
+    /// The oldest queued element is dropped to make room (recorded in the trace).
+    DropOldest,
+    /// The new element is dropped (recorded in the trace).
+    DropNewest,
+    /// The flow fails.
+    Error,
+}
+
+/// The flow's clock: the timestamp the host gives the element with sequence
+/// number `n` is `start + n * step`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Clock {
+    start_ns: u64,
+    step_ns: u64,
+}
+
+impl Default for Clock {
+    /// Starts at 0 and advances 1 ms per element.
+    fn default() -> Self {
+        Clock {
+            start_ns: 0,
+            step_ns: 1_000_000,
+        }
+    }
+}
+
+impl Clock {
+    /// A clock starting at `start` (since the epoch) that advances `step` per element.
+    pub fn new(start: Duration, step: Duration) -> Self {
+        Clock {
+            start_ns: nanos(start),
+            step_ns: nanos(step),
+        }
+    }
+
+    /// The timestamp of sequence number `sequence`, in nanoseconds.
+    pub fn timestamp_ns(&self, sequence: u64) -> u64 {
+        self.start_ns
+            .saturating_add(sequence.saturating_mul(self.step_ns))
+    }
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// One node of a pipeline, with its policy and faults.
+#[derive(Clone, Debug)]
+pub struct NodeSpec {
+    pub(crate) kind: NodeKind,
+    pub(crate) policy: ErrorPolicy,
+    pub(crate) limits: Limits,
+    pub(crate) grants: BTreeSet<String>,
+    pub(crate) fail_call: Option<(u64, ProcessError)>,
+    pub(crate) fail_allocations: u32,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum NodeKind {
+    Component {
+        component: Component,
+        config: String,
+    },
+    Source(Vec<TestElement>),
+    Collector,
+}
+
+impl NodeSpec {
+    /// A component node with its `init` config.
+    pub fn component(component: &Component, config: impl Into<String>) -> Self {
+        NodeSpec::new(NodeKind::Component {
+            component: component.clone(),
+            config: config.into(),
+        })
+    }
+
+    /// A host-side source that emits `elements` in order (the host assigns
+    /// their sequence numbers and timestamps).
+    pub fn source(elements: impl IntoIterator<Item = TestElement>) -> Self {
+        NodeSpec::new(NodeKind::Source(elements.into_iter().collect()))
+    }
+
+    /// A host-side source reading a JSON-lines file: each non-empty line is
+    /// one `application/json` element.
+    pub fn source_jsonl(path: impl AsRef<Path>) -> Result<Self, Error> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|err| {
+            Error::pipeline(format!(
+                "cannot read the input file {}: {err}",
+                path.display()
+            ))
+        })?;
+        let mut elements = Vec::new();
+        for (index, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let value: serde_json::Value = serde_json::from_str(line).map_err(|err| {
+                Error::pipeline(format!(
+                    "{}:{}: not a JSON value ({err}); every non-empty line of a JSON-lines \
+                     input is one element",
+                    path.display(),
+                    index + 1
+                ))
+            })?;
+            elements.push(TestElement::json(value));
+        }
+        Ok(NodeSpec::source(elements))
+    }
+
+    /// A host-side sink that records everything it receives (always `ready`).
+    pub fn collector() -> Self {
+        NodeSpec::new(NodeKind::Collector)
+    }
+
+    fn new(kind: NodeKind) -> Self {
+        NodeSpec {
+            kind,
+            policy: ErrorPolicy::default(),
+            limits: Limits::default(),
+            grants: BTreeSet::new(),
+            fail_call: None,
+            fail_allocations: 0,
+        }
+    }
+
+    /// The node's error policy.
+    pub fn policy(mut self, policy: ErrorPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// The component's time, memory and fuel limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Grant the component a capability.
+    pub fn grant(mut self, capability: impl Into<String>) -> Self {
+        self.grants.insert(capability.into());
+        self
+    }
+
+    /// Fault injection: the node's `nth` element call (1-based) returns `error`
+    /// without reaching the component.
+    pub fn fail_call(mut self, nth: u64, error: ProcessError) -> Self {
+        self.fail_call = Some((nth, error));
+        self
+    }
+
+    /// Fault injection: the component's first `count` allocations fail.
+    pub fn fail_allocations(mut self, count: u32) -> Self {
+        self.fail_allocations = count;
+        self
+    }
+
+    pub(crate) fn role(&self) -> Role {
+        match &self.kind {
+            NodeKind::Component { component, .. } => component.role(),
+            NodeKind::Source(_) => Role::Source,
+            NodeKind::Collector => Role::Sink,
+        }
+    }
+}
+
+/// An edge from a node's output port to another node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EdgeSpec {
+    pub(crate) from: String,
+    pub(crate) port: String,
+    pub(crate) to: String,
+    pub(crate) depth: Option<usize>,
+}
+
+/// A pipeline under construction: nodes, edges, clock and queue settings.
+/// [`run`](Pipeline::run) executes it.
+#[derive(Clone, Debug)]
+pub struct Pipeline {
+    pub(crate) flow: String,
+    pub(crate) nodes: Vec<(String, NodeSpec)>,
+    pub(crate) edges: Vec<EdgeSpec>,
+    pub(crate) clock: Clock,
+    pub(crate) queue_depth: usize,
+    pub(crate) backpressure: BackpressurePolicy,
+    pub(crate) deadline: Option<Duration>,
+    pub(crate) record: bool,
+    pub(crate) problems: Vec<String>,
+}
+
+impl Pipeline {
+    /// An empty pipeline for the flow `flow` (the flow id components see).
+    pub fn new(flow: impl Into<String>) -> Self {
+        Pipeline {
+            flow: flow.into(),
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            clock: Clock::default(),
+            queue_depth: DEFAULT_QUEUE_DEPTH,
+            backpressure: BackpressurePolicy::BlockProducer,
+            deadline: None,
+            record: true,
+            problems: Vec::new(),
+        }
+    }
+
+    //FROM_MANIFEST
+
+    /// Add a node.
+    pub fn node(mut self, name: impl Into<String>, spec: NodeSpec) -> Self {
+        let name = name.into();
+        if self.nodes.iter().any(|(existing, _)| *existing == name) {
+            self.problems.push(format!(
+                "two nodes are named `{name}`; node names must be unique"
+            ));
+        }
+        self.nodes.push((name, spec));
+        self
+    }
+
+    /// Add a component node with its `init` config (default policy and limits).
+    pub fn component(self, name: impl Into<String>, component: &Component, config: &str) -> Self {
+        self.node(name, NodeSpec::component(component, config))
+    }
+
+    /// Add a host-side source emitting `elements`.
+    pub fn source(
+        self,
+        name: impl Into<String>,
+        elements: impl IntoIterator<Item = TestElement>,
+    ) -> Self {
+        self.node(name, NodeSpec::source(elements))
+    }
+
+    /// Add a host-side collector sink.
+    pub fn collector(self, name: impl Into<String>) -> Self {
+        self.node(name, NodeSpec::collector())
+    }
+
+    /// Connect `from`'s output to `to`.
+    pub fn edge(self, from: impl Into<String>, to: impl Into<String>) -> Self {
+        self.edge_from_port(from, "output", to)
+    }
+
+    /// Connect `from`'s port `port` (a router's port name) to `to`.
+    pub fn edge_from_port(
+        mut self,
+        from: impl Into<String>,
+        port: impl Into<String>,
+        to: impl Into<String>,
+    ) -> Self {
+        self.edges.push(EdgeSpec {
+            from: from.into(),
+            port: port.into(),
+            to: to.into(),
+            depth: None,
+        });
+        self
+    }
+
+    /// Set the depth of the most recently added edge's queue.
+    pub fn edge_depth(mut self, depth: usize) -> Self {
+        match self.edges.last_mut() {
+            Some(edge) => edge.depth = Some(depth),
+            None => self
+                .problems
+                .push("edge_depth() was called before any edge was added".into()),
+        }
+        self
+    }
+
+    /// The default queue depth of every edge (default 64).
+    pub fn queue_depth(mut self, depth: usize) -> Self {
+        self.queue_depth = depth;
+        self
+    }
+
+    /// What a full queue does (default `block-producer`).
+    pub fn backpressure_policy(mut self, policy: BackpressurePolicy) -> Self {
+        self.backpressure = policy;
+        self
+    }
+
+    /// The clock that timestamps elements.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Fault injection: give every element a flow-context deadline of `remaining`.
+    pub fn deadline(mut self, remaining: Duration) -> Self {
+        self.deadline = Some(remaining);
+        self
+    }
+
+    /// Whether to keep the per-element trace and every sink's received elements
+    /// (default `true`). Benchmarks turn it off; counts are kept either way.
+    pub fn record(mut self, record: bool) -> Self {
+        self.record = record;
+        self
+    }
+
+    /// Change a node's error policy (for example after [`from_manifest`](Self::from_manifest)).
+    pub fn policy(self, node: &str, policy: ErrorPolicy) -> Self {
+        self.modify(node, |spec| spec.policy = policy)
+    }
+
+    /// Change a node's limits.
+    pub fn limits(self, node: &str, limits: Limits) -> Self {
+        self.modify(node, |spec| spec.limits = limits)
+    }
+
+    /// Fault injection: node `node`'s `nth` element call returns `error`.
+    pub fn fail_call(self, node: &str, nth: u64, error: ProcessError) -> Self {
+        self.modify(node, |spec| spec.fail_call = Some((nth, error)))
+    }
+
+    /// Fault injection: node `node`'s first `count` allocations fail.
+    pub fn fail_allocations(self, node: &str, count: u32) -> Self {
+        self.modify(node, |spec| spec.fail_allocations = count)
+    }
+
+    /// Replace node `node` (for example a manifest's source, by a host-side source).
+    pub fn replace(self, node: &str, spec: NodeSpec) -> Self {
+        self.modify(node, |existing| *existing = spec)
+    }
+
+    fn modify(mut self, node: &str, change: impl FnOnce(&mut NodeSpec)) -> Self {
+        match self.nodes.iter_mut().find(|(name, _)| name == node) {
+            Some((_, spec)) => change(spec),
+            None => {
+                let names = self.node_names().join(", ");
+                self.problems.push(format!(
+                    "there is no node `{node}` to change (nodes: {names})"
+                ));
+            }
+        }
+        self
+    }
+
+    /// The nodes' names, in the order they were added.
+    pub fn node_names(&self) -> Vec<String> {
+        self.nodes.iter().map(|(name, _)| name.clone()).collect()
+    }
+
+    /// The flow's source nodes.
+    pub fn sources(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .filter(|(_, spec)| spec.role() == Role::Source)
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+
+    /// Run the flow to completion. `Err` holds the error that stopped the flow
+    /// and the report of everything that happened until then.
+    pub fn run(self) -> Result<RunResult, FlowError> {
+        run::run(self)
+    }
+}
+
+/// Counts and captures for one node of a finished run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct NodeReport {
+    /// The node's role (host sources are sources, collectors are sinks).
+    pub role: Option<Role>,
+    /// Elements received (calls with an element; for sources, elements pulled).
+    #[serde(rename = "in")]
+    pub received: u64,
+    /// Elements it emitted (each element sent on counts once, however many edges).
+    #[serde(rename = "out")]
+    pub emitted: u64,
+    /// Elements it dropped (filter `false`, processor `drop`, router no port,
+    /// aggregator ingest with no output).
+    pub dropped: u64,
+    /// Elements that failed in it.
+    pub failed: u64,
+    /// Elements it sent to the dead-letter list.
+    pub dead_lettered: u64,
+    /// Retries it made.
+    pub retries: u64,
+    /// `pause` answers (sinks) or `pause` notifications (sources).
+    pub pauses: u64,
+    /// What the component did through the host.
+    pub stats: Stats,
+    /// Its `torvyn_guest::log` lines.
+    pub logs: Vec<LogLine>,
+    /// Its captured stdout.
+    pub stdout: String,
+    /// Its captured stderr.
+    pub stderr: String,
+}
+
+/// An element that failed in a node with the dead-letter policy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadLetter {
+    /// The node.
+    pub node: String,
+    /// The element's flow sequence number.
+    pub sequence: u64,
+    /// The element.
+    pub element: TestElement,
+    /// The error, as text.
+    pub error: String,
+}
+
+/// What happened to an element in a node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// A source produced it.
+    Pulled,
+    /// A filter passed it, a processor emitted it, a router sent it to ports.
+    Emitted {
+        /// The router ports it went to (empty for other roles, which send on
+        /// every outgoing edge).
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        ports: Vec<String>,
+    },
+    /// The node dropped it.
+    Dropped,
+    /// An aggregator ingested it (its content lives on in the aggregate).
+    Absorbed,
+    /// A sink received it.
+    Delivered,
+    /// An aggregator produced it from earlier elements (at `ingest` or `flush`).
+    Aggregated,
+    /// A call on it failed and was retried.
+    Retried {
+        /// The error.
+        error: String,
+    },
+    /// It failed.
+    Failed {
+        /// The error.
+        error: String,
+    },
+    /// It went to the dead-letter list.
+    DeadLettered {
+        /// The error.
+        error: String,
+    },
+}
+
+/// One entry of the per-element trace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TraceEntry {
+    /// The element's flow sequence number.
+    pub sequence: u64,
+    /// The node.
+    pub node: String,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// The per-element trace of a run, in the order things happened.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Trace(pub Vec<TraceEntry>);
+
+impl Trace {
+    /// The entries for one sequence number.
+    pub fn of(&self, sequence: u64) -> Vec<&TraceEntry> {
+        self.0
+            .iter()
+            .filter(|entry| entry.sequence == sequence)
+            .collect()
+    }
+}
+
+impl fmt::Display for Trace {
+    /// One line per sequence number: `#3: numbers pulled -> evens dropped`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut by_sequence: BTreeMap<u64, Vec<&TraceEntry>> = BTreeMap::new();
+        for entry in &self.0 {
+            by_sequence.entry(entry.sequence).or_default().push(entry);
+        }
+        for (sequence, entries) in by_sequence {
+            write!(f, "#{sequence}:")?;
+            for (index, entry) in entries.iter().enumerate() {
+                let arrow = if index == 0 { " " } else { " -> " };
+                let what = match &entry.event {
+                    Event::Pulled => "pulled".to_string(),
+                    Event::Emitted { ports } if ports.is_empty() => "emitted".to_string(),
+                    Event::Emitted { ports } => format!("routed to {}", ports.join("+")),
+                    Event::Dropped => "dropped".to_string(),
+                    Event::Absorbed => "absorbed".to_string(),
+                    Event::Delivered => "delivered".to_string(),
+                    Event::Aggregated => "aggregated".to_string(),
+                    Event::Retried { error } => format!("retried ({error})"),
+                    Event::Failed { error } => format!("failed ({error})"),
+                    Event::DeadLettered { error } => format!("dead-lettered ({error})"),
+                };
+                write!(f, "{arrow}{} {what}", entry.node)?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of a run: per-node reports, what every sink received, dead
+/// letters and the per-element trace.
+#[derive(Clone, Debug, Default)]
+pub struct RunResult {
+    /// The flow's name.
+    pub flow: String,
+    /// Per node, in the order the nodes were added.
+    pub nodes: Vec<(String, NodeReport)>,
+    /// Per sink (component sinks and collectors), what it received, in order.
+    pub sinks: BTreeMap<String, Vec<Output>>,
+    /// Elements that failed in dead-letter nodes.
+    pub dead_letters: Vec<DeadLetter>,
+    /// What happened to each element.
+    pub trace: Trace,
+    /// How many elements the sources produced (sequence numbers 0..n), plus
+    /// those aggregators made.
+    pub elements: u64,
+    /// Elements a full queue dropped (`drop-oldest` / `drop-newest` policies).
+    pub queue_drops: u64,
+}
+
+impl RunResult {
+    /// The report of node `name`. Panics with the node names when there is no
+    /// such node, which in a test is the clearest failure.
+    pub fn node(&self, name: &str) -> &NodeReport {
+        match self.nodes.iter().find(|(node, _)| node == name) {
+            Some((_, report)) => report,
+            None => panic!(
+                "the flow has no node `{name}` (nodes: {})",
+                self.nodes
+                    .iter()
+                    .map(|(node, _)| node.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+
+    /// What sink `name` received, in order (empty if it received nothing or
+    /// is not a sink).
+    pub fn received(&self, name: &str) -> &[Output] {
+        self.sinks.get(name).map(Vec::as_slice).unwrap_or_default()
+    }
+
+    /// The received payloads of sink `name` as text (lossy UTF-8).
+    pub fn received_text(&self, name: &str) -> Vec<String> {
+        self.received(name)
+            .iter()
+            .map(|output| String::from_utf8_lossy(output.bytes()).into_owned())
+            .collect()
+    }
+
+    /// The sequence numbers with no terminal event (delivered, dropped, failed,
+    /// dead-lettered) in the trace: always empty after a run, by construction;
+    /// tests assert it.
+    pub fn unaccounted(&self) -> Vec<u64> {
+        let mut terminal = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        for entry in &self.trace.0 {
+            seen.insert(entry.sequence);
+            if matches!(
+                entry.event,
+                Event::Delivered
+                    | Event::Dropped
+                    | Event::Absorbed
+                    | Event::Failed { .. }
+                    | Event::DeadLettered { .. }
+            ) {
+                terminal.insert(entry.sequence);
+            }
+        }
+        seen.difference(&terminal).copied().collect()
+    }
+
+    /// The stable JSON summary the CLI prints with `--format json`:
+    /// `{"flow", "elements", "nodes": {name: {"role", "in", "out", "dropped",
+    /// "failed", "dead_lettered", "retries", "pauses"}}, "sinks": {name: count},
+    /// "dead_letters": count}`.
+    pub fn summary_json(&self) -> serde_json::Value {
+        let nodes: serde_json::Map<String, serde_json::Value> = self
+            .nodes
+            .iter()
+            .map(|(name, report)| {
+                (
+                    name.clone(),
+                    serde_json::json!({
+                        "role": report.role,
+                        "in": report.received,
+                        "out": report.emitted,
+                        "dropped": report.dropped,
+                        "failed": report.failed,
+                        "dead_lettered": report.dead_lettered,
+                        "retries": report.retries,
+                        "pauses": report.pauses,
+                    }),
+                )
+            })
+            .collect();
+        let sinks: serde_json::Map<String, serde_json::Value> = self
+            .sinks
+            .iter()
+            .map(|(name, received)| (name.clone(), received.len().into()))
+            .collect();
+        serde_json::json!({
+            "flow": self.flow,
+            "elements": self.elements,
+            "nodes": nodes,
+            "sinks": sinks,
+            "dead_letters": self.dead_letters.len(),
+        })
+    }
+}
+
+/// A flow that stopped with an error, with the report of what happened before.
+#[derive(Debug)]
+pub struct FlowError {
+    /// The error that stopped the flow.
+    pub error: Error,
+    /// Everything that happened until then (elements still queued are in the
+    /// trace as failed).
+    pub report: Box<RunResult>,
+}
+
+impl fmt::Display for FlowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "flow `{}` failed: {}", self.report.flow, self.error)
+    }
+}
+
+impl std::error::Error for FlowError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}

@@ -1,0 +1,799 @@
+//! The executor: validation, instantiation, scheduling, error policies, accounting.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::{
+    BackpressurePolicy, DeadLetter, ErrorPolicy, Event, FlowError, NodeKind, NodeReport, NodeSpec,
+    Pipeline, RunResult, Trace, TraceEntry,
+};
+use crate::component::Instance;
+use crate::element::{Output, Processed, Signal, TestElement};
+use crate::error::{Error, ErrorKind};
+use crate::role::Role;
+
+struct Node {
+    name: String,
+    role: Role,
+    policy: ErrorPolicy,
+    imp: Imp,
+    inputs: Vec<usize>,
+    outputs: Vec<usize>,
+    done: bool,
+    paused: bool,
+    held: bool,
+    report: NodeReport,
+}
+
+enum Imp {
+    Component(Box<Instance>),
+    Source(VecDeque<TestElement>),
+    Collector,
+    /// A component not instantiated (yet, or because an earlier init failed).
+    Pending,
+}
+
+#[derive(Clone)]
+struct Item {
+    seq: u64,
+    element: TestElement,
+}
+
+struct Edge {
+    from: usize,
+    port: String,
+    to: usize,
+    depth: usize,
+    queue: VecDeque<Item>,
+}
+
+struct Run {
+    flow: String,
+    clock: super::Clock,
+    deadline_ns: u64,
+    backpressure: BackpressurePolicy,
+    record: bool,
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
+    order: Vec<usize>,
+    next_seq: u64,
+    trace: Vec<(u64, usize, Event)>,
+    queue_trace: Vec<(u64, String)>,
+    sinks: BTreeMap<String, Vec<Output>>,
+    dead_letters: Vec<DeadLetter>,
+    queue_drops: u64,
+    specs: Vec<(String, NodeSpec)>,
+}
+
+pub(super) fn run(pipeline: Pipeline) -> Result<RunResult, FlowError> {
+    let mut run = match Run::validate(pipeline) {
+        Ok(run) => run,
+        Err((error, flow)) => {
+            return Err(FlowError {
+                error,
+                report: Box::new(RunResult {
+                    flow,
+                    ..RunResult::default()
+                }),
+            });
+        }
+    };
+    let outcome = run.instantiate().and_then(|()| run.execute());
+    run.finish(outcome)
+}
+
+impl Run {
+    fn validate(pipeline: Pipeline) -> Result<Run, (Error, String)> {
+        let flow = pipeline.flow.clone();
+        let fail = |message: String| Err((Error::pipeline(message), flow.clone()));
+        if let Some(problem) = pipeline.problems.first() {
+            return fail(problem.clone());
+        }
+        if pipeline.nodes.is_empty() {
+            return fail(format!("flow `{flow}` has no nodes"));
+        }
+        let names: Vec<&str> = pipeline.nodes.iter().map(|(n, _)| n.as_str()).collect();
+        let index = |name: &str| names.iter().position(|n| *n == name);
+        let mut nodes: Vec<Node> = pipeline
+            .nodes
+            .iter()
+            .map(|(name, spec)| Node {
+                name: name.clone(),
+                role: spec.role(),
+                policy: spec.policy,
+                imp: match &spec.kind {
+                    NodeKind::Component { .. } => Imp::Pending,
+                    NodeKind::Source(elements) => Imp::Source(elements.iter().cloned().collect()),
+                    NodeKind::Collector => Imp::Collector,
+                },
+                inputs: Vec::new(),
+                outputs: Vec::new(),
+                done: false,
+                paused: false,
+                held: false,
+                report: NodeReport {
+                    role: Some(spec.role()),
+                    ..NodeReport::default()
+                },
+            })
+            .collect();
+        let mut edges = Vec::new();
+        for edge in &pipeline.edges {
+            let describe = format!("edge `{}` -> `{}`", edge.from, edge.to);
+            let (Some(from), Some(to)) = (index(&edge.from), index(&edge.to)) else {
+                let missing = if index(&edge.from).is_none() {
+                    &edge.from
+                } else {
+                    &edge.to
+                };
+                return fail(format!(
+                    "{describe}: there is no node `{missing}` (nodes: {})",
+                    names.join(", ")
+                ));
+            };
+            if nodes[to].role == Role::Source {
+                return fail(format!(
+                    "{describe}: `{}` is a source, and sources take no input",
+                    edge.to
+                ));
+            }
+            if nodes[from].role == Role::Sink {
+                return fail(format!(
+                    "{describe}: `{}` is a sink, and sinks have no output",
+                    edge.from
+                ));
+            }
+            let depth = edge.depth.unwrap_or(pipeline.queue_depth);
+            if depth == 0 {
+                return fail(format!("{describe}: a queue depth must be at least 1"));
+            }
+            nodes[from].outputs.push(edges.len());
+            nodes[to].inputs.push(edges.len());
+            edges.push(Edge {
+                from,
+                port: edge.port.clone(),
+                to,
+                depth,
+                queue: VecDeque::new(),
+            });
+        }
+        if !nodes.iter().any(|node| node.role == Role::Source) {
+            return fail(format!("flow `{flow}` has no source node"));
+        }
+        for node in &nodes {
+            if node.role != Role::Source && node.inputs.is_empty() {
+                return fail(format!(
+                    "node `{}` ({}) has no incoming edge, so it would never get an element; \
+                     add an edge to it or remove it",
+                    node.name, node.role
+                ));
+            }
+            if node.role != Role::Sink && node.outputs.is_empty() {
+                return fail(format!(
+                    "node `{}` ({}) has no outgoing edge, so its output would be lost; \
+                     add an edge from it to a sink",
+                    node.name, node.role
+                ));
+            }
+        }
+        // Kahn's algorithm: a topological order, or the nodes on a cycle.
+        let mut indegree: Vec<usize> = nodes.iter().map(|node| node.inputs.len()).collect();
+        let mut ready: VecDeque<usize> = (0..nodes.len()).filter(|&n| indegree[n] == 0).collect();
+        let mut order = Vec::new();
+        while let Some(n) = ready.pop_front() {
+            order.push(n);
+            for &e in &nodes[n].outputs {
+                let to = edges[e].to;
+                indegree[to] -= 1;
+                if indegree[to] == 0 {
+                    ready.push_back(to);
+                }
+            }
+        }
+        if order.len() != nodes.len() {
+            let cycle: Vec<&str> = (0..nodes.len())
+                .filter(|&n| indegree[n] > 0)
+                .map(|n| nodes[n].name.as_str())
+                .collect();
+            return fail(format!(
+                "flow `{flow}` has a cycle through {}; a flow must be a DAG",
+                cycle.join(", ")
+            ));
+        }
+        let run = Run {
+            flow: flow.clone(),
+            clock: pipeline.clock,
+            deadline_ns: pipeline
+                .deadline
+                .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1))
+                .unwrap_or(0),
+            backpressure: pipeline.backpressure,
+            record: pipeline.record,
+            nodes,
+            edges,
+            order,
+            next_seq: 0,
+            trace: Vec::new(),
+            queue_trace: Vec::new(),
+            sinks: BTreeMap::new(),
+            dead_letters: Vec::new(),
+            queue_drops: 0,
+            specs: pipeline.nodes,
+        };
+        Ok(run)
+    }
+}
+
+/// What a call on an item produced.
+enum Outcome {
+    /// Send these items on (for routers, only on these ports).
+    Emit(Vec<Item>, Option<Vec<String>>),
+    Dropped,
+    Absorbed(Option<Item>),
+    Delivered(Signal),
+}
+
+impl Run {
+    /// Instantiate and `init` every component node, in flow order.
+    fn instantiate(&mut self) -> Result<(), Error> {
+        for position in 0..self.order.len() {
+            let n = self.order[position];
+            let (name, spec) = &self.specs[n];
+            let NodeKind::Component { component, config } = &spec.kind else {
+                continue;
+            };
+            let mut options = component
+                .options()
+                .name(name.clone())
+                .config(config.clone())
+                .limits(spec.limits.clone())
+                .flow_id(self.flow.clone());
+            for grant in &spec.grants {
+                options = options.grant(grant.clone());
+            }
+            let mut instance = options.instantiate()?;
+            if let Some((nth, error)) = &spec.fail_call {
+                instance.fail_call(*nth, error.clone());
+            }
+            if spec.fail_allocations > 0 {
+                instance.fail_next_allocations(spec.fail_allocations);
+            }
+            self.nodes[n].imp = Imp::Component(Box::new(instance));
+        }
+        Ok(())
+    }
+
+    /// Move elements until every node is done.
+    fn execute(&mut self) -> Result<(), Error> {
+        loop {
+            let mut progress = false;
+            for position in (0..self.order.len()).rev() {
+                let n = self.order[position];
+                if !self.nodes[n].done {
+                    progress |= self.step(n)?;
+                }
+            }
+            if self.nodes.iter().all(|node| node.done) {
+                return Ok(());
+            }
+            if !progress {
+                let paused: Vec<usize> = (0..self.nodes.len())
+                    .filter(|&n| self.nodes[n].paused)
+                    .collect();
+                if paused.is_empty() {
+                    let waiting: Vec<&str> = self
+                        .nodes
+                        .iter()
+                        .filter(|node| !node.done)
+                        .map(|node| node.name.as_str())
+                        .collect();
+                    return Err(Error::pipeline(format!(
+                        "the flow cannot make progress (nodes still waiting: {}); this is a \
+                         bug in the testkit's scheduler, please report it",
+                        waiting.join(", ")
+                    )));
+                }
+                for n in paused {
+                    self.nodes[n].paused = false;
+                }
+            }
+        }
+    }
+
+    /// Whether every outgoing queue of `n` can take an element.
+    fn room(&self, n: usize) -> bool {
+        self.backpressure != BackpressurePolicy::BlockProducer
+            || self.nodes[n]
+                .outputs
+                .iter()
+                .all(|&e| self.edges[e].queue.len() < self.edges[e].depth)
+    }
+
+    fn step(&mut self, n: usize) -> Result<bool, Error> {
+        if self.nodes[n].role == Role::Source {
+            return self.step_source(n);
+        }
+        let mut moved = false;
+        loop {
+            if self.nodes[n].paused || (self.nodes[n].role != Role::Sink && !self.room(n)) {
+                return Ok(moved);
+            }
+            let Some(item) = self.take_input(n) else {
+                break;
+            };
+            moved = true;
+            self.nodes[n].report.received += 1;
+            self.handle(n, item)?;
+        }
+        let upstream_done = self.nodes[n]
+            .inputs
+            .iter()
+            .all(|&e| self.nodes[self.edges[e].from].done && self.edges[e].queue.is_empty());
+        if upstream_done {
+            self.complete(n)?;
+            self.nodes[n].done = true;
+            moved = true;
+        }
+        Ok(moved)
+    }
+
+    fn take_input(&mut self, n: usize) -> Option<Item> {
+        let inputs = &self.nodes[n].inputs;
+        inputs.iter().find_map(|&e| self.edges[e].queue.pop_front())
+    }
+
+    fn step_source(&mut self, n: usize) -> Result<bool, Error> {
+        let mut moved = false;
+        loop {
+            if !self.room(n) {
+                if !self.nodes[n].held {
+                    self.nodes[n].held = true;
+                    self.nodes[n].report.pauses += 1;
+                    self.notify(n, Signal::Pause)?;
+                }
+                return Ok(moved);
+            }
+            if self.nodes[n].held {
+                self.nodes[n].held = false;
+                self.notify(n, Signal::Ready)?;
+            }
+            let pulled = match &mut self.nodes[n].imp {
+                Imp::Source(elements) => Ok(elements.pop_front()),
+                Imp::Component(instance) => instance.pull().map(|o| o.map(TestElement::from)),
+                Imp::Collector | Imp::Pending => Ok(None),
+            };
+            moved = true;
+            match pulled {
+                Ok(Some(element)) => {
+                    let item = self.new_item(element, None);
+                    self.record(item.seq, n, Event::Pulled);
+                    self.nodes[n].report.emitted += 1;
+                    self.send(n, item, None)?;
+                }
+                Ok(None) => {
+                    self.nodes[n].done = true;
+                    return Ok(true);
+                }
+                Err(error) => {
+                    // A source's failure has no element: it counts as a failed pull.
+                    let terminated = self.is_terminated(n);
+                    self.nodes[n].report.failed += 1;
+                    match self.nodes[n].policy {
+                        ErrorPolicy::Skip | ErrorPolicy::DeadLetter if !terminated => {}
+                        ErrorPolicy::Skip | ErrorPolicy::DeadLetter => {
+                            self.nodes[n].done = true;
+                            return Ok(true);
+                        }
+                        ErrorPolicy::Retry(_) | ErrorPolicy::FailFlow => return Err(error),
+                    }
+                }
+            }
+        }
+    }
+
+    fn notify(&mut self, n: usize, signal: Signal) -> Result<(), Error> {
+        if let Imp::Component(instance) = &mut self.nodes[n].imp
+            && !instance.is_terminated()
+        {
+            instance.notify_backpressure(signal)?;
+        }
+        Ok(())
+    }
+
+    fn is_terminated(&self, n: usize) -> bool {
+        matches!(&self.nodes[n].imp, Imp::Component(instance) if instance.is_terminated())
+    }
+
+    /// A new flow element: the next sequence number, the clock's timestamp, a trace id.
+    fn new_item(&mut self, mut element: TestElement, like: Option<&Item>) -> Item {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        element.sequence = seq;
+        element.timestamp_ns = self.clock.timestamp_ns(seq);
+        element.trace_id = match like {
+            Some(item) => item.element.trace_id.clone(),
+            None => format!("{:016x}{:016x}", fingerprint(&self.flow), seq + 1),
+        };
+        element.span_id.clear();
+        element.deadline_ns = self.deadline_ns;
+        Item { seq, element }
+    }
+
+    /// An output derived from `item`: its sequence, timestamp and context carry over.
+    fn derive(item: &Item, output: Output) -> Item {
+        let content_type = if output.meta.content_type.is_empty() {
+            output.content_type
+        } else {
+            output.meta.content_type
+        };
+        let mut element = TestElement::with_payload(output.payload, content_type);
+        element.sequence = item.seq;
+        element.timestamp_ns = item.element.timestamp_ns;
+        element.trace_id = item.element.trace_id.clone();
+        element.deadline_ns = item.element.deadline_ns;
+        Item {
+            seq: item.seq,
+            element,
+        }
+    }
+
+    fn record(&mut self, seq: u64, n: usize, event: Event) {
+        if self.record {
+            self.trace.push((seq, n, event));
+        }
+    }
+
+    /// Call node `n` on `item`, applying its error policy.
+    fn handle(&mut self, n: usize, item: Item) -> Result<(), Error> {
+        let mut attempt = 0;
+        loop {
+            match self.call(n, &item) {
+                Ok(outcome) => return self.apply(n, &item, outcome),
+                Err(error) => {
+                    if matches!(error.kind(), ErrorKind::UnknownPort { .. }) {
+                        self.nodes[n].report.failed += 1;
+                        self.record(
+                            item.seq,
+                            n,
+                            Event::Failed {
+                                error: error.to_string(),
+                            },
+                        );
+                        return Err(error);
+                    }
+                    let retryable = error.process_error().is_some_and(|e| !e.is_fatal())
+                        && !self.is_terminated(n);
+                    match self.nodes[n].policy {
+                        ErrorPolicy::Retry(retries) if retryable && attempt < retries => {
+                            attempt += 1;
+                            self.nodes[n].report.retries += 1;
+                            self.record(
+                                item.seq,
+                                n,
+                                Event::Retried {
+                                    error: error.to_string(),
+                                },
+                            );
+                        }
+                        ErrorPolicy::Skip => {
+                            self.nodes[n].report.failed += 1;
+                            self.record(
+                                item.seq,
+                                n,
+                                Event::Failed {
+                                    error: error.to_string(),
+                                },
+                            );
+                            return Ok(());
+                        }
+                        ErrorPolicy::DeadLetter => {
+                            self.nodes[n].report.dead_lettered += 1;
+                            let message = error.to_string();
+                            self.record(
+                                item.seq,
+                                n,
+                                Event::DeadLettered {
+                                    error: message.clone(),
+                                },
+                            );
+                            self.dead_letters.push(DeadLetter {
+                                node: self.nodes[n].name.clone(),
+                                sequence: item.seq,
+                                element: item.element,
+                                error: message,
+                            });
+                            return Ok(());
+                        }
+                        ErrorPolicy::FailFlow | ErrorPolicy::Retry(_) => {
+                            self.nodes[n].report.failed += 1;
+                            self.record(
+                                item.seq,
+                                n,
+                                Event::Failed {
+                                    error: error.to_string(),
+                                },
+                            );
+                            return Err(error);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn call(&mut self, n: usize, item: &Item) -> Result<Outcome, Error> {
+        let role = self.nodes[n].role;
+        let element = item.element.clone();
+        let instance = match &mut self.nodes[n].imp {
+            Imp::Component(instance) => instance,
+            Imp::Collector => return Ok(Outcome::Delivered(Signal::Ready)),
+            Imp::Source(_) | Imp::Pending => {
+                return Err(Error::pipeline("internal: element sent to a source"));
+            }
+        };
+        Ok(match role {
+            Role::Filter => {
+                if instance.evaluate(element)? {
+                    Outcome::Emit(vec![item.clone()], None)
+                } else {
+                    Outcome::Dropped
+                }
+            }
+            Role::Processor => match instance.process(element)? {
+                Processed::Emit(output) => Outcome::Emit(vec![Self::derive(item, output)], None),
+                Processed::Drop => Outcome::Dropped,
+            },
+            Role::Router => {
+                let ports = instance.route(element)?;
+                if ports.is_empty() {
+                    Outcome::Dropped
+                } else {
+                    let known: Vec<String> = self.nodes[n]
+                        .outputs
+                        .iter()
+                        .map(|&e| self.edges[e].port.clone())
+                        .collect();
+                    if let Some(port) = ports.iter().find(|port| !known.contains(port)) {
+                        let mut known = known;
+                        known.sort();
+                        known.dedup();
+                        return Err(Error::new(
+                            self.nodes[n].name.clone(),
+                            ErrorKind::UnknownPort {
+                                port: port.clone(),
+                                ports: known,
+                            },
+                        )
+                        .at(Some(Role::Router), "route"));
+                    }
+                    Outcome::Emit(vec![item.clone()], Some(ports))
+                }
+            }
+            Role::Aggregator => match instance.ingest(element)? {
+                Some(output) => {
+                    let mut element = TestElement::from(output);
+                    element.trace_id = item.element.trace_id.clone();
+                    Outcome::Absorbed(Some(Item { seq: 0, element }))
+                }
+                None => Outcome::Absorbed(None),
+            },
+            Role::Sink => Outcome::Delivered(instance.push(element)?),
+            Role::Source => return Err(Error::pipeline("internal: element sent to a source")),
+        })
+    }
+
+    fn apply(&mut self, n: usize, item: &Item, outcome: Outcome) -> Result<(), Error> {
+        match outcome {
+            Outcome::Emit(items, ports) => {
+                self.nodes[n].report.emitted += 1;
+                self.record(
+                    item.seq,
+                    n,
+                    Event::Emitted {
+                        ports: ports.clone().unwrap_or_default(),
+                    },
+                );
+                for out in items {
+                    self.send(n, out, ports.as_deref())?;
+                }
+            }
+            Outcome::Dropped => {
+                self.nodes[n].report.dropped += 1;
+                self.record(item.seq, n, Event::Dropped);
+            }
+            Outcome::Absorbed(output) => {
+                self.record(item.seq, n, Event::Absorbed);
+                if let Some(output) = output {
+                    self.aggregated(n, output.element)?;
+                }
+            }
+            Outcome::Delivered(signal) => {
+                self.record(item.seq, n, Event::Delivered);
+                if self.record {
+                    let element = &item.element;
+                    self.sinks
+                        .entry(self.nodes[n].name.clone())
+                        .or_default()
+                        .push(Output {
+                            payload: element.payload.clone(),
+                            content_type: element.content_type.clone(),
+                            meta: crate::element::Meta {
+                                sequence: element.sequence,
+                                timestamp_ns: element.timestamp_ns,
+                                content_type: element.content_type.clone(),
+                            },
+                        });
+                }
+                if signal == Signal::Pause {
+                    self.nodes[n].paused = true;
+                    self.nodes[n].report.pauses += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An aggregate: a new element with its own sequence number.
+    fn aggregated(&mut self, n: usize, element: TestElement) -> Result<(), Error> {
+        let trace_id = element.trace_id.clone();
+        let mut item = self.new_item(element, None);
+        if !trace_id.is_empty() {
+            item.element.trace_id = trace_id;
+        }
+        self.nodes[n].report.emitted += 1;
+        self.record(item.seq, n, Event::Aggregated);
+        self.send(n, item, None)
+    }
+
+    /// Queue `item` on the outgoing edges of `n` (for routers, those of `ports`).
+    fn send(&mut self, n: usize, item: Item, ports: Option<&[String]>) -> Result<(), Error> {
+        let outputs = self.nodes[n].outputs.clone();
+        for e in outputs {
+            if let Some(ports) = ports
+                && !ports.contains(&self.edges[e].port)
+            {
+                continue;
+            }
+            let edge = &mut self.edges[e];
+            if edge.queue.len() >= edge.depth {
+                let name = format!(
+                    "{}->{}",
+                    self.nodes[edge.from].name, self.nodes[edge.to].name
+                );
+                match self.backpressure {
+                    // Flush output may exceed a queue's depth: it is one call.
+                    BackpressurePolicy::BlockProducer => {}
+                    BackpressurePolicy::DropOldest => {
+                        if let Some(old) = edge.queue.pop_front() {
+                            self.queue_drops += 1;
+                            if self.record {
+                                self.queue_trace.push((old.seq, name));
+                            }
+                        }
+                    }
+                    BackpressurePolicy::DropNewest => {
+                        self.queue_drops += 1;
+                        if self.record {
+                            self.queue_trace.push((item.seq, name));
+                        }
+                        continue;
+                    }
+                    BackpressurePolicy::Error => {
+                        return Err(Error::pipeline(format!(
+                            "the queue `{name}` is full ({} elements) and the backpressure \
+                             policy is `error`",
+                            edge.depth
+                        )));
+                    }
+                }
+            }
+            self.edges[e].queue.push_back(item.clone());
+        }
+        Ok(())
+    }
+
+    /// Upstream is complete: flush an aggregator, complete a sink.
+    fn complete(&mut self, n: usize) -> Result<(), Error> {
+        let role = self.nodes[n].role;
+        let Imp::Component(instance) = &mut self.nodes[n].imp else {
+            return Ok(());
+        };
+        if instance.is_terminated() {
+            return Ok(());
+        }
+        let result = match role {
+            Role::Aggregator => instance.flush().map(Some),
+            Role::Sink => instance.complete().map(|()| None),
+            _ => Ok(None),
+        };
+        match result {
+            Ok(Some(outputs)) => {
+                for output in outputs {
+                    self.aggregated(n, TestElement::from(output))?;
+                }
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(error) => {
+                self.nodes[n].report.failed += 1;
+                match self.nodes[n].policy {
+                    ErrorPolicy::Skip | ErrorPolicy::DeadLetter => Ok(()),
+                    ErrorPolicy::FailFlow | ErrorPolicy::Retry(_) => Err(error),
+                }
+            }
+        }
+    }
+
+    /// Tear everything down and build the result.
+    fn finish(mut self, outcome: Result<(), Error>) -> Result<RunResult, FlowError> {
+        if let Err(error) = &outcome {
+            let reason = format!("the flow stopped: {error}");
+            for e in 0..self.edges.len() {
+                let to = self.edges[e].to;
+                while let Some(item) = self.edges[e].queue.pop_front() {
+                    self.nodes[to].report.failed += 1;
+                    self.record(
+                        item.seq,
+                        to,
+                        Event::Failed {
+                            error: reason.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        let mut nodes = Vec::new();
+        for node in &mut self.nodes {
+            if let Imp::Component(mut instance) = std::mem::replace(&mut node.imp, Imp::Collector) {
+                // Best effort, as the contract says; a failing teardown shows in stderr.
+                let _ = instance.teardown_in_place();
+                node.report.stats = instance.stats();
+                node.report.logs = instance.logs();
+                node.report.stdout = instance.stdout();
+                node.report.stderr = instance.stderr();
+            }
+            nodes.push((node.name.clone(), std::mem::take(&mut node.report)));
+        }
+        let names: Vec<String> = self.nodes.iter().map(|node| node.name.clone()).collect();
+        let mut trace: Vec<TraceEntry> = self
+            .trace
+            .into_iter()
+            .map(|(sequence, n, event)| TraceEntry {
+                sequence,
+                node: names[n].clone(),
+                event,
+            })
+            .collect();
+        trace.extend(
+            self.queue_trace
+                .into_iter()
+                .map(|(sequence, node)| TraceEntry {
+                    sequence,
+                    node,
+                    event: Event::Dropped,
+                }),
+        );
+        let result = RunResult {
+            flow: self.flow,
+            nodes,
+            sinks: self.sinks,
+            dead_letters: self.dead_letters,
+            trace: Trace(trace),
+            elements: self.next_seq,
+            queue_drops: self.queue_drops,
+        };
+        match outcome {
+            Ok(()) => Ok(result),
+            Err(error) => Err(FlowError {
+                error,
+                report: Box::new(result),
+            }),
+        }
+    }
+}
+
+/// A stable 64-bit FNV-1a fingerprint of the flow name, for trace ids.
+fn fingerprint(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
