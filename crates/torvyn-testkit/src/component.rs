@@ -719,13 +719,11 @@ impl Instance {
         self.call("complete", None, |store, _| sink.call_complete(store))
     }
 
-    /// Call `teardown` now (it also runs on drop, once). Components without
-    /// `lifecycle` have nothing to tear down.
-    pub fn teardown(mut self) -> Result<(), Error> {
-        self.teardown_once()
-    }
-
-    pub(crate) fn teardown_in_place(&mut self) -> Result<(), Error> {
+    /// Call `teardown` now (otherwise it runs on drop). It runs once; later
+    /// calls do nothing, and element calls after it are refused. Logs and
+    /// stats stay readable. Components without `lifecycle` have nothing to
+    /// tear down.
+    pub fn teardown(&mut self) -> Result<(), Error> {
         self.teardown_once()
     }
 

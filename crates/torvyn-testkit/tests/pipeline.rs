@@ -351,3 +351,63 @@ fn a_failed_init_stops_the_flow_before_any_element() {
     );
     assert_eq!(err.report.elements, 0, "no element moved");
 }
+
+#[test]
+fn a_flow_from_torvyn_toml_runs_with_the_manifest_settings() {
+    let manifest =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flow-project/Torvyn.toml");
+    let run = Pipeline::from_manifest(&manifest, Some("main"))
+        .unwrap_or_else(|err| panic!("{err}"))
+        .run()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let received: Vec<serde_json::Value> = run
+        .received("count")
+        .iter()
+        .map(|o| o.json().unwrap())
+        .collect();
+    assert_eq!(
+        received,
+        [
+            json!({"n": 0, "stage": "enriched", "sequence": 0}),
+            json!({"n": 1, "stage": "enriched", "sequence": 1}),
+            json!({"n": 4, "stage": "enriched", "sequence": 4}),
+            json!({"n": 5, "stage": "enriched", "sequence": 5}),
+        ]
+    );
+    let names: Vec<&str> = run.nodes.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["count", "enrich", "limit", "source"]);
+    assert_eq!(
+        run.node("limit").dropped,
+        2,
+        "the [[component]] config reached the limiter"
+    );
+    assert_eq!(run.node("count").pauses, 2, "pause_every = 2");
+    assert_eq!(
+        run.node("count").logs[0].message,
+        "counting sink: 4 elements, 156 bytes"
+    );
+    assert!(run.unaccounted().is_empty());
+
+    // The manifest's interface must match the component's role.
+    let text = std::fs::read_to_string(&manifest).unwrap().replace(
+        "interface = \"torvyn:filtering/filter\"",
+        "interface = \"torvyn:streaming/processor\"",
+    );
+    let dir = std::env::temp_dir().join(format!("torvyn-flow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let wrong = dir.join("Torvyn.toml");
+    std::fs::write(
+        &wrong,
+        text.replace(
+            "../../../../../examples",
+            &format!("{}/../../examples", env!("CARGO_MANIFEST_DIR")),
+        ),
+    )
+    .unwrap();
+    let err = Pipeline::from_manifest(&wrong, None).unwrap_err();
+    assert!(
+        err.to_string().contains("`flow.main.nodes.limit.interface` is `torvyn:streaming/processor`, but the component `rate-limiter` is a filter"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -49,6 +49,7 @@
 //! # }
 //! ```
 
+mod manifest;
 mod run;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -62,6 +63,7 @@ use crate::component::{Component, LogLine};
 use crate::element::{Output, ProcessError, TestElement};
 use crate::error::Error;
 use crate::host::{Limits, Stats};
+pub use crate::manifest::BackpressurePolicy;
 use crate::role::Role;
 
 /// The default depth of an edge's queue.
@@ -81,22 +83,6 @@ pub enum ErrorPolicy {
     Retry(u32),
     /// Put the element and its error on the dead-letter list and go on.
     DeadLetter,
-}
-
-/// What a producer does when one of its outgoing queues is full
-/// (`backpressure_policy` in `Torvyn.toml`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BackpressurePolicy {
-    /// The producer is not called until there is room (the default).
-    #[default]
-    BlockProducer,
-    /// The oldest queued element is dropped to make room (recorded in the trace).
-    DropOldest,
-    /// The new element is dropped (recorded in the trace).
-    DropNewest,
-    /// The flow fails.
-    Error,
 }
 
 /// The flow's clock: the timestamp the host gives the element with sequence
@@ -278,6 +264,7 @@ pub struct Pipeline {
     pub(crate) backpressure: BackpressurePolicy,
     pub(crate) deadline: Option<Duration>,
     pub(crate) record: bool,
+    pub(crate) measure_latency: bool,
     pub(crate) problems: Vec<String>,
 }
 
@@ -293,11 +280,20 @@ impl Pipeline {
             backpressure: BackpressurePolicy::BlockProducer,
             deadline: None,
             record: true,
+            measure_latency: false,
             problems: Vec::new(),
         }
     }
 
-    //FROM_MANIFEST
+    /// Load flow `flow` (or the only flow) of a project's `Torvyn.toml`,
+    /// building every `[[component]]` crate it uses (with [`Component::build`])
+    /// and loading `file://` components. Limits come from `[runtime]` and the
+    /// nodes' `max_memory` / `fuel_budget`; queue depths and the backpressure
+    /// policy from the manifest. Every node's error policy is
+    /// [`ErrorPolicy::FailFlow`]; change it with [`policy`](Self::policy).
+    pub fn from_manifest(path: impl AsRef<Path>, flow: Option<&str>) -> Result<Self, Error> {
+        manifest::load(path.as_ref(), flow)
+    }
 
     /// Add a node.
     pub fn node(mut self, name: impl Into<String>, spec: NodeSpec) -> Self {
@@ -390,6 +386,13 @@ impl Pipeline {
     /// (default `true`). Benchmarks turn it off; counts are kept either way.
     pub fn record(mut self, record: bool) -> Self {
         self.record = record;
+        self
+    }
+
+    /// Measure each delivered element's latency, from entering the flow to its
+    /// delivery to a sink (see [`RunResult::latencies_ns`]). Default `false`.
+    pub fn measure_latency(mut self, measure: bool) -> Self {
+        self.measure_latency = measure;
         self
     }
 
@@ -612,6 +615,9 @@ pub struct RunResult {
     pub elements: u64,
     /// Elements a full queue dropped (`drop-oldest` / `drop-newest` policies).
     pub queue_drops: u64,
+    /// With [`Pipeline::measure_latency`], the wall-clock time from entering
+    /// the flow to delivery of every delivered element, in nanoseconds.
+    pub latencies_ns: Vec<u64>,
 }
 
 impl RunResult {

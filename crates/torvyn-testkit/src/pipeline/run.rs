@@ -1,6 +1,7 @@
 //! The executor: validation, instantiation, scheduling, error policies, accounting.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::time::Instant;
 
 use super::{
     BackpressurePolicy, DeadLetter, ErrorPolicy, Event, FlowError, NodeKind, NodeReport, NodeSpec,
@@ -36,6 +37,8 @@ enum Imp {
 struct Item {
     seq: u64,
     element: TestElement,
+    /// When the element entered the flow (only when measuring latency).
+    born: Option<Instant>,
 }
 
 struct Edge {
@@ -52,6 +55,8 @@ struct Run {
     deadline_ns: u64,
     backpressure: BackpressurePolicy,
     record: bool,
+    measure_latency: bool,
+    latencies_ns: Vec<u64>,
     nodes: Vec<Node>,
     edges: Vec<Edge>,
     order: Vec<usize>,
@@ -208,6 +213,8 @@ impl Run {
                 .unwrap_or(0),
             backpressure: pipeline.backpressure,
             record: pipeline.record,
+            measure_latency: pipeline.measure_latency,
+            latencies_ns: Vec::new(),
             nodes,
             edges,
             order,
@@ -415,7 +422,11 @@ impl Run {
         };
         element.span_id.clear();
         element.deadline_ns = self.deadline_ns;
-        Item { seq, element }
+        let born = match like {
+            Some(item) => item.born,
+            None => self.measure_latency.then(Instant::now),
+        };
+        Item { seq, element, born }
     }
 
     /// An output derived from `item`: its sequence, timestamp and context carry over.
@@ -433,6 +444,7 @@ impl Run {
         Item {
             seq: item.seq,
             element,
+            born: item.born,
         }
     }
 
@@ -572,7 +584,11 @@ impl Run {
                 Some(output) => {
                     let mut element = TestElement::from(output);
                     element.trace_id = item.element.trace_id.clone();
-                    Outcome::Absorbed(Some(Item { seq: 0, element }))
+                    Outcome::Absorbed(Some(Item {
+                        seq: 0,
+                        element,
+                        born: item.born,
+                    }))
                 }
                 None => Outcome::Absorbed(None),
             },
@@ -608,6 +624,10 @@ impl Run {
             }
             Outcome::Delivered(signal) => {
                 self.record(item.seq, n, Event::Delivered);
+                if let Some(born) = item.born {
+                    self.latencies_ns
+                        .push(u64::try_from(born.elapsed().as_nanos()).unwrap_or(u64::MAX));
+                }
                 if self.record {
                     let element = &item.element;
                     self.sinks
@@ -745,7 +765,7 @@ impl Run {
         for node in &mut self.nodes {
             if let Imp::Component(mut instance) = std::mem::replace(&mut node.imp, Imp::Collector) {
                 // Best effort, as the contract says; a failing teardown shows in stderr.
-                let _ = instance.teardown_in_place();
+                let _ = instance.teardown();
                 node.report.stats = instance.stats();
                 node.report.logs = instance.logs();
                 node.report.stdout = instance.stdout();
@@ -780,6 +800,7 @@ impl Run {
             trace: Trace(trace),
             elements: self.next_seq,
             queue_drops: self.queue_drops,
+            latencies_ns: self.latencies_ns,
         };
         match outcome {
             Ok(()) => Ok(result),
