@@ -1,11 +1,8 @@
 //! Builds every example in `examples/` to a `wasm32-wasip2` component (through
-//! `torvyn_testkit::build`) and checks that its exports are exactly the role's
+//! `torvyn_testkit`) and checks that its exports are exactly the role's
 //! world and its imports are the contract interfaces it needs (plus WASI).
 
 use std::path::{Path, PathBuf};
-
-use wasmtime::component::Component;
-use wasmtime::{Config, Engine};
 
 const TYPES: &str = "torvyn:streaming/types@0.1.0";
 const ALLOCATOR: &str = "torvyn:streaming/buffer-allocator@0.1.0";
@@ -17,20 +14,12 @@ fn example(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn engine() -> Engine {
-    Engine::new(Config::new().wasm_component_model(true)).unwrap()
-}
-
 /// `(imports, exports)` interface names of the built component.
 fn world_of(name: &str) -> (Vec<String>, Vec<String>) {
-    let wasm = torvyn_testkit::build::build_component(example(name))
+    let component = torvyn_testkit::Component::build(example(name))
         .unwrap_or_else(|err| panic!("building example `{name}` failed:\n{err}"));
-    let engine = engine();
-    let component = Component::from_file(&engine, &wasm).unwrap();
-    let ty = component.component_type();
-    let imports = ty.imports(&engine).map(|(n, _)| n.to_string()).collect();
-    let exports = ty.exports(&engine).map(|(n, _)| n.to_string()).collect();
-    (imports, exports)
+    let inspection = component.inspection();
+    (inspection.imports.clone(), inspection.exports.clone())
 }
 
 #[track_caller]
