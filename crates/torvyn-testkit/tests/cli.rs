@@ -1,0 +1,222 @@
+//! The `torvyn-testkit` binary: run, trace, bench and inspect over the library.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
+        .args(args)
+        .output()
+        .expect("the CLI runs")
+}
+
+fn manifest() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flow-project/Torvyn.toml")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("torvyn-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn run_prints_counts_and_a_stable_json_object() {
+    let manifest = manifest();
+    let out = cli(&[
+        "run",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["flow"], "main");
+    assert_eq!(summary["elements"], 6);
+    assert_eq!(summary["nodes"]["limit"]["in"], 6);
+    assert_eq!(summary["nodes"]["limit"]["out"], 4);
+    assert_eq!(summary["nodes"]["limit"]["dropped"], 2);
+    assert_eq!(summary["nodes"]["limit"]["role"], "filter");
+    assert_eq!(summary["nodes"]["count"]["pauses"], 2);
+    assert_eq!(summary["sinks"]["count"], 4);
+    assert_eq!(summary["dead_letters"], 0);
+
+    let out = cli(&["run", "--manifest", manifest.to_str().unwrap()]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("flow `main`: 6 elements\n"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>()
+                == ["limit", "filter", "6", "4", "2", "0", "0", "0"]),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn input_replaces_the_source_and_output_writes_json_lines() {
+    let manifest = manifest();
+    let input = temp("in.jsonl");
+    std::fs::write(&input, "{\"n\": 10}\n\n{\"n\": 11}\n").unwrap();
+    let output = temp("out.jsonl");
+    let out = cli(&[
+        "run",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--output",
+        output.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&output)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["sink"], "count");
+    assert_eq!(lines[0]["sequence"], 0);
+    assert_eq!(
+        lines[0]["json"],
+        serde_json::json!({"n": 10, "stage": "enriched", "sequence": 0})
+    );
+    assert_eq!(lines[1]["json"]["n"], 11);
+
+    std::fs::write(&input, "{\"n\": 1}\nnot json\n").unwrap();
+    let out = cli(&[
+        "run",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("in.jsonl:2: not a JSON value"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn trace_prints_every_element() {
+    let manifest = manifest();
+    let out = cli(&["trace", "--manifest", manifest.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 6, "{stdout}");
+    assert!(
+        stdout.contains("#3: source pulled -> limit dropped\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout
+            .contains("#5: source pulled -> limit emitted -> enrich emitted -> count delivered\n"),
+        "{stdout}"
+    );
+    let out = cli(&[
+        "trace",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let trace: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        trace[0],
+        serde_json::json!({"sequence": 0, "node": "source", "event": "pulled"})
+    );
+}
+
+#[test]
+fn bench_measures_throughput_and_latency() {
+    let manifest = manifest();
+    let out = cli(&[
+        "bench",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--duration",
+        "300ms",
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(summary["runs"].as_u64().unwrap() >= 1);
+    assert_eq!(
+        summary["elements"].as_u64().unwrap(),
+        6 * summary["runs"].as_u64().unwrap()
+    );
+    assert!(summary["elements_per_second"].as_f64().unwrap() > 0.0);
+    let p50 = summary["latency_ns"]["p50"].as_u64().unwrap();
+    let p99 = summary["latency_ns"]["p99"].as_u64().unwrap();
+    assert!(p50 > 0 && p50 <= p99, "{summary}");
+}
+
+#[test]
+fn inspect_prints_role_imports_and_exports() {
+    let wasm = torvyn_testkit::build::build_component(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/content-router"),
+    )
+    .unwrap();
+    let out = cli(&["inspect", wasm.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("role:      router (torvyn:filtering/router@0.1.0)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  torvyn:streaming/types@0.1.0\n"),
+        "{stdout}"
+    );
+    let out = cli(&["inspect", wasm.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["role"], "router");
+    assert_eq!(json["lifecycle"], true);
+}
+
+#[test]
+fn failures_exit_non_zero_with_a_message() {
+    let out = cli(&["run", "--manifest", "/nonexistent/Torvyn.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("torvyn-testkit: /nonexistent/Torvyn.toml: no such file"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = cli(&[
+        "run",
+        "--manifest",
+        manifest().to_str().unwrap(),
+        "--flow",
+        "nope",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("there is no flow `nope` (flows: main)"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = cli(&["inspect", "/nonexistent.wasm"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = cli(&[
+        "bench",
+        "--manifest",
+        manifest().to_str().unwrap(),
+        "--duration",
+        "soon",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "a usage error");
+    assert!(
+        text(&out.stderr).contains("`soon` is not a duration"),
+        "{}",
+        text(&out.stderr)
+    );
+}
