@@ -25,7 +25,7 @@ use wasmtime::Store;
 use wasmtime::component::{InstancePre, Resource};
 
 use crate::element::{
-    MAX_BUFFER_BYTES, Meta, Output, Payload, ProcessError, Processed, Signal, TestElement,
+    MAX_BUFFER_BYTES, Meta, Output, ProcessError, Processed, Signal, TestElement,
 };
 use crate::error::{Error, ErrorKind};
 use crate::host::bindings::exports::torvyn::aggregation::aggregator;
@@ -132,7 +132,7 @@ impl Component {
             return Ok(component.clone());
         }
         let bytes = std::fs::read(path).map_err(|err| load_error(err.to_string()))?;
-        let runtime = host::runtime(false).map_err(|err| load_error(err))?;
+        let runtime = host::runtime(false).map_err(&load_error)?;
         let compiled =
             wasmtime::component::Component::new(&runtime.engine, &bytes).map_err(|err| {
                 load_error(format!(
@@ -151,7 +151,7 @@ impl Component {
             .map(|(name, _)| name.to_string())
             .collect();
         let inspection = inspect::from_names(path, &name, exports, imports)?;
-        let plain = load(runtime, &compiled).map_err(|err| load_error(err))?;
+        let plain = load(runtime, &compiled).map_err(&load_error)?;
         let component = Component {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
@@ -992,9 +992,4 @@ mod tests {
             ]
         );
     }
-}
-
-#[allow(dead_code)]
-fn _assert_payload_send(payload: Payload) -> impl Send {
-    payload
 }

@@ -19,10 +19,15 @@ use crate::role::Role;
 /// ```
 #[derive(Debug)]
 pub struct Error {
-    pub(crate) node: String,
-    pub(crate) role: Option<Role>,
-    pub(crate) call: Option<&'static str>,
-    pub(crate) kind: ErrorKind,
+    inner: Box<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    node: String,
+    role: Option<Role>,
+    call: Option<&'static str>,
+    kind: ErrorKind,
 }
 
 /// What went wrong.
@@ -97,10 +102,12 @@ pub enum ErrorKind {
 impl Error {
     pub(crate) fn new(node: impl Into<String>, kind: ErrorKind) -> Self {
         Error {
-            node: node.into(),
-            role: None,
-            call: None,
-            kind,
+            inner: Box::new(Inner {
+                node: node.into(),
+                role: None,
+                call: None,
+                kind,
+            }),
         }
     }
 
@@ -109,30 +116,30 @@ impl Error {
     }
 
     pub(crate) fn at(mut self, role: Option<Role>, call: &'static str) -> Self {
-        self.role = role;
-        self.call = Some(call);
+        self.inner.role = role;
+        self.inner.call = Some(call);
         self
     }
 
     /// What went wrong.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.inner.kind
     }
 
     /// The node (component) the error is about; empty for pipeline-level errors.
     pub fn node(&self) -> &str {
-        &self.node
+        &self.inner.node
     }
 
     /// The call that failed (`"init"`, `"evaluate"`, ...), if any.
     pub fn call(&self) -> Option<&'static str> {
-        self.call
+        self.inner.call
     }
 
     /// The `process-error` the component returned (or a test injected), if that
     /// is what happened.
     pub fn process_error(&self) -> Option<&ProcessError> {
-        match &self.kind {
+        match &self.inner.kind {
             ErrorKind::Process { error, .. } => Some(error),
             _ => None,
         }
@@ -140,31 +147,31 @@ impl Error {
 
     /// Whether the component trapped.
     pub fn is_trap(&self) -> bool {
-        matches!(self.kind, ErrorKind::Trap { .. })
+        matches!(self.inner.kind, ErrorKind::Trap { .. })
     }
 
     /// Whether the call hit the time limit.
     pub fn is_timeout(&self) -> bool {
-        matches!(self.kind, ErrorKind::Timeout { .. })
+        matches!(self.inner.kind, ErrorKind::Timeout { .. })
     }
 
     /// Whether the component exhausted its memory limit.
     pub fn is_out_of_memory(&self) -> bool {
-        matches!(self.kind, ErrorKind::OutOfMemory { .. })
+        matches!(self.inner.kind, ErrorKind::OutOfMemory { .. })
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if !self.node.is_empty() {
-            write!(f, "node `{}`", self.node)?;
-            if let Some(role) = self.role {
+        if !self.inner.node.is_empty() {
+            write!(f, "node `{}`", self.inner.node)?;
+            if let Some(role) = self.inner.role {
                 write!(f, " ({role})")?;
             }
             f.write_str(" ")?;
         }
-        let call = self.call.unwrap_or("call");
-        match &self.kind {
+        let call = self.inner.call.unwrap_or("call");
+        match &self.inner.kind {
             ErrorKind::Build(err) => write!(f, "did not build: {err}"),
             ErrorKind::Load { path, message } => {
                 write!(f, "cannot be loaded from {}: {message}", path.display())
@@ -216,7 +223,7 @@ impl fmt::Display for Error {
             ErrorKind::Terminated { reason } => {
                 write!(f, "cannot be called (`{call}`): {reason}")
             }
-            ErrorKind::WrongRole { expected } => match self.role {
+            ErrorKind::WrongRole { expected } => match self.inner.role {
                 Some(role) => write!(
                     f,
                     "has no `{call}`: that is a {expected} call, and this component is a {role}"
@@ -230,7 +237,7 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match &self.kind {
+        match &self.inner.kind {
             ErrorKind::Build(err) => Some(err),
             ErrorKind::Process { error, .. } => Some(error),
             _ => None,
@@ -241,11 +248,11 @@ impl std::error::Error for Error {
 pub(crate) fn human_bytes(bytes: u64) -> String {
     const MIB: u64 = 1 << 20;
     const KIB: u64 = 1 << 10;
-    if bytes >= MIB && bytes % MIB == 0 {
+    if bytes >= MIB && bytes.is_multiple_of(MIB) {
         format!("{} MiB", bytes / MIB)
     } else if bytes >= MIB {
         format!("{:.1} MiB", bytes as f64 / MIB as f64)
-    } else if bytes >= KIB && bytes % KIB == 0 {
+    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
         format!("{} KiB", bytes / KIB)
     } else {
         format!("{bytes} bytes")
