@@ -1,7 +1,11 @@
 //! `Torvyn.toml`: the upstream Torvyn 0.1 project manifest, parsed strictly.
 //!
-//! Upstream silently ignores unknown keys; this parser rejects them with the
-//! key's name, and checks the flows' graphs, so a typo fails loudly:
+//! The schema is upstream's (`[torvyn]`, `[[component]]`, `[runtime]`,
+//! `[runtime.backpressure]`, `[flow.<F>]`, `[flow.<F>.nodes.<N>]`,
+//! `[[flow.<F>.edges]]`). Upstream silently ignores unknown keys; this parser
+//! rejects them with the key's name, and checks every flow's graph, so a typo
+//! fails loudly. Every [`ManifestError`] starts with the manifest's path (or
+//! `Torvyn.toml` for [`Manifest::parse`]) and names the key at fault:
 //!
 //! ```
 //! use std::path::Path;
@@ -17,6 +21,9 @@
 //!     [[component]]
 //!     name = "evens"
 //!     path = "components/evens"
+//!
+//!     [runtime]
+//!     max_memory_per_component = "16MiB"
 //!
 //!     [flow.main.nodes.numbers]
 //!     component = "file://numbers.wasm"
@@ -40,21 +47,40 @@
 //!     to = { node = "out", port = "input" }
 //! "#, Path::new("/project"))?;
 //!
+//! assert_eq!(manifest.runtime.max_memory_per_component, Some(16 * 1024 * 1024));
 //! let flow = manifest.flow(None)?;
 //! assert_eq!(flow.nodes["evens"].interface, Role::Filter);
-//! assert_eq!(flow.nodes["numbers"].component, ComponentRef::File("/project/numbers.wasm".into()));
+//! assert_eq!(
+//!     flow.nodes["numbers"].component,
+//!     ComponentRef::File("/project/numbers.wasm".into())
+//! );
 //! assert_eq!(flow.edges.len(), 2);
 //!
-//! let err = Manifest::parse("[torvyn]\nname = \"x\"\nversion = \"1\"\ncontract_version = \"0.1.0\"\ncolour = 1\n", Path::new("."))
-//!     .unwrap_err();
+//! // A misspelt key is an error naming it, with toml's line and column.
+//! let err = Manifest::parse(
+//!     "[torvyn]\nname = \"x\"\nversion = \"1\"\ncontract_version = \"0.1.0\"\ncolour = 1\n",
+//!     Path::new("."),
+//! )
+//! .unwrap_err();
+//! assert!(err.to_string().starts_with("Torvyn.toml: "));
 //! assert!(err.to_string().contains("unknown field `colour`"));
 //! # Ok::<(), torvyn_testkit::manifest::ManifestError>(())
 //! ```
+//!
+//! What is checked after parsing: the `[torvyn]` keys `name`, `version` and
+//! `contract_version` are present; `[[component]]` names are unique; every
+//! node's `interface` is one of the six contract interfaces (with or without
+//! `@0.1.0`) and its `component` is `"file://..."` or a declared
+//! `[[component]]` name; sizes parse ([`parse_size`]); queue depths are at
+//! least 1; every flow has nodes and a source; edges name existing nodes,
+//! never lead into a source or out of a sink, and form no cycle; every node but
+//! a source has an incoming edge.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::role::Role;
@@ -62,49 +88,43 @@ use crate::role::Role;
 /// A parsed and validated `Torvyn.toml`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Manifest {
-    /// `[torvyn]`.
+    /// `[torvyn]`: the project.
     pub torvyn: Project,
-    /// `[[component]]` entries.
+    /// The `[[component]]` entries, in file order.
     pub components: Vec<ComponentDecl>,
     /// `[runtime]`.
     pub runtime: Runtime,
-    /// `[flow.<name>]` entries, by name.
+    /// The `[flow.<name>]` entries, by name.
     pub flows: BTreeMap<String, Flow>,
     base_dir: PathBuf,
     file: String,
 }
 
 /// `[torvyn]`: the project.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Project {
-    /// The project name.
+    /// `name` (required).
     pub name: String,
-    /// The project version.
+    /// `version` (required).
     pub version: String,
-    /// The contract version the project targets (`"0.1.0"`).
+    /// `contract_version` (required): the contract version the project targets, `"0.1.0"`.
     pub contract_version: String,
-    /// A description.
-    #[serde(default)]
+    /// `description`.
     pub description: Option<String>,
 }
 
 /// A `[[component]]` entry: a component crate of the project.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ComponentDecl {
-    /// The name nodes use to refer to it.
+    /// `name` (required): what a node's `component` key refers to.
     pub name: String,
-    /// The crate's directory, as written (relative to the manifest).
+    /// `path` (required): the crate's directory, as written (relative to the manifest).
     pub path: PathBuf,
-    /// The source language (`"rust"`).
-    #[serde(default)]
+    /// `language` (`"rust"`).
     pub language: Option<String>,
-    /// How upstream builds it (the testkit builds Rust crates itself).
-    #[serde(default)]
+    /// `build_command`: how upstream builds it (the testkit builds Rust crates itself).
     pub build_command: Option<String>,
-    /// The default config of nodes using it.
-    #[serde(default)]
+    /// `config`: the config of nodes using it.
     pub config: Option<String>,
 }
 
@@ -122,14 +142,14 @@ pub struct Runtime {
 /// `[runtime.backpressure]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BackpressureSettings {
-    /// `default_queue_depth`.
+    /// `default_queue_depth` (at least 1).
     pub default_queue_depth: Option<usize>,
-    /// `backpressure_policy`.
+    /// `backpressure_policy` (default `block-producer`).
     pub backpressure_policy: BackpressurePolicy,
 }
 
 /// What a producer does when one of its outgoing queues is full
-/// (`backpressure_policy`).
+/// (`backpressure_policy`, written in kebab-case).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum BackpressurePolicy {
@@ -144,18 +164,36 @@ pub enum BackpressurePolicy {
     Error,
 }
 
+impl BackpressurePolicy {
+    /// The name as written in `Torvyn.toml` (`"block-producer"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackpressurePolicy::BlockProducer => "block-producer",
+            BackpressurePolicy::DropOldest => "drop-oldest",
+            BackpressurePolicy::DropNewest => "drop-newest",
+            BackpressurePolicy::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for BackpressurePolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A `[flow.<name>]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Flow {
-    /// The flow's name.
+    /// The flow's name (the `<name>` of `[flow.<name>]`).
     pub name: String,
-    /// Its description.
+    /// `description`.
     pub description: Option<String>,
-    /// Its `default_queue_depth`.
+    /// `default_queue_depth` (at least 1): overrides `[runtime.backpressure]`'s.
     pub default_queue_depth: Option<usize>,
-    /// Its nodes, by name.
+    /// The nodes, by name.
     pub nodes: BTreeMap<String, Node>,
-    /// Its edges, in order.
+    /// The edges, in file order.
     pub edges: Vec<Edge>,
 }
 
@@ -164,71 +202,105 @@ pub struct Flow {
 pub struct Node {
     /// The node's name.
     pub name: String,
-    /// The component it runs.
+    /// `component`: what the node runs.
     pub component: ComponentRef,
-    /// The role, from its `interface`.
+    /// The role, from `interface`.
     pub interface: Role,
-    /// The string given to `init`.
+    /// `config`: the string given to `init`.
     pub config: Option<String>,
-    /// The per-call fuel budget.
+    /// `fuel_budget`: the per-call fuel budget.
     pub fuel_budget: Option<u64>,
-    /// The memory limit in bytes.
+    /// `max_memory`: the node's memory limit, in bytes.
     pub max_memory: Option<u64>,
 }
 
 /// What a node's `component` names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ComponentRef {
-    /// `"file://path.wasm"`, resolved against the manifest's directory.
+    /// `"file://path.wasm"`: a compiled component, resolved against the manifest's directory.
     File(PathBuf),
-    /// A `[[component]]` crate.
+    /// The name of a `[[component]]` crate.
     Crate {
-        /// Its name.
+        /// Its `name`.
         name: String,
-        /// Its directory, resolved against the manifest's directory.
+        /// Its `path`, resolved against the manifest's directory.
         path: PathBuf,
-        /// Its default config.
+        /// Its `config`.
         config: Option<String>,
     },
 }
 
 /// A `[[flow.<f>.edges]]` entry.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Edge {
-    /// Where elements come from.
+    /// `from`: where elements come from.
     pub from: Endpoint,
-    /// Where they go.
+    /// `to`: where they go.
     pub to: Endpoint,
-    /// The queue depth of this edge.
-    #[serde(default)]
+    /// `queue_depth` (at least 1): the depth of this edge's queue.
     pub queue_depth: Option<usize>,
 }
 
-/// `{ node, port }`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// `{ node = "...", port = "..." }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
-    /// The node's name.
+    /// `node`: the node's name.
     pub node: String,
-    /// The port (a router's port name; `output` / `input` otherwise).
+    /// `port`: a router's port name; `"output"` / `"input"` otherwise.
     pub port: String,
 }
 
-/// A manifest that cannot be read, parsed or used. The message starts with
-/// the file and names the key.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The kind of a [`ManifestError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ManifestErrorKind {
+    /// The file could not be read.
+    Read,
+    /// Not TOML, an unknown key, or a value of the wrong type (the toml
+    /// crate's message, with line and column).
+    Syntax,
+    /// A required key is missing.
+    Missing,
+    /// A value is not acceptable: an interface, a component reference, a size,
+    /// a queue depth, a duplicate component name.
+    Invalid,
+    /// A flow's graph is wrong: a missing node, an edge into a source or out of
+    /// a sink, a cycle, a node with no input, no nodes or no source.
+    Graph,
+    /// [`Manifest::flow`] could not pick a flow.
+    NoSuchFlow,
+}
+
+/// A manifest that cannot be read, parsed or used.
+///
+/// Its message starts with the manifest's path (`Torvyn.toml` when parsed
+/// from text), then names the key at fault and says what to do:
+/// `Torvyn.toml: flow.main.edges[1].to.node: no node named "evns" in flow
+/// "main" (nodes: counter, evens, numbers)`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}: {message}")]
 pub struct ManifestError {
     file: String,
+    kind: ManifestErrorKind,
+    key: Option<String>,
     message: String,
 }
 
 impl ManifestError {
-    fn new(file: &str, message: impl Into<String>) -> Self {
-        ManifestError {
-            file: file.to_string(),
-            message: message.into(),
-        }
+    /// The manifest's path as given (or `Torvyn.toml`).
+    pub fn file(&self) -> &str {
+        &self.file
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> ManifestErrorKind {
+        self.kind
+    }
+
+    /// The key path at fault (`flow.main.edges[1].to.node`), when there is one
+    /// (for syntax errors, the toml message locates it instead).
+    pub fn key(&self) -> Option<&str> {
+        self.key.as_deref()
     }
 
     /// The message without the file name.
@@ -237,24 +309,110 @@ impl ManifestError {
     }
 }
 
-impl fmt::Display for ManifestError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.file, self.message)
+/// An error before the file name is known: a kind, the key, the text.
+struct Problem {
+    kind: ManifestErrorKind,
+    key: String,
+    text: String,
+}
+
+impl Problem {
+    fn new(kind: ManifestErrorKind, key: impl Into<String>, text: impl Into<String>) -> Self {
+        Problem {
+            kind,
+            key: key.into(),
+            text: text.into(),
+        }
+    }
+
+    fn invalid(key: impl Into<String>, text: impl Into<String>) -> Self {
+        Problem::new(ManifestErrorKind::Invalid, key, text)
+    }
+
+    fn graph(key: impl Into<String>, text: impl Into<String>) -> Self {
+        Problem::new(ManifestErrorKind::Graph, key, text)
+    }
+
+    fn missing(key: &str, table: &str, example: &str) -> Self {
+        let name = key.rsplit('.').next().unwrap_or(key);
+        Problem::new(
+            ManifestErrorKind::Missing,
+            key,
+            format!("missing required key; add `{name} = {example}` to {table}"),
+        )
+    }
+
+    fn into_error(self, file: &str) -> ManifestError {
+        ManifestError {
+            file: file.to_string(),
+            kind: self.kind,
+            message: format!("{}: {}", self.key, self.text),
+            key: Some(self.key),
+        }
     }
 }
 
-impl std::error::Error for ManifestError {}
+/// `name` as a segment of a key path: bare if TOML allows, quoted otherwise.
+fn segment(name: &str) -> String {
+    let bare = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if bare {
+        name.to_string()
+    } else {
+        format!("{name:?}")
+    }
+}
+
+fn list(names: impl IntoIterator<Item = impl AsRef<str>>) -> String {
+    let names: Vec<String> = names.into_iter().map(|n| n.as_ref().to_string()).collect();
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawManifest {
-    torvyn: Project,
     #[serde(default)]
-    component: Vec<ComponentDecl>,
+    torvyn: Option<RawProject>,
+    #[serde(default)]
+    component: Vec<RawComponent>,
     #[serde(default)]
     runtime: RawRuntime,
     #[serde(default)]
     flow: BTreeMap<String, RawFlow>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProject {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    contract_version: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComponent {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    path: Option<PathBuf>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    build_command: Option<String>,
+    #[serde(default)]
+    config: Option<String>,
 }
 
 #[derive(Default, Deserialize)]
@@ -287,14 +445,16 @@ struct RawFlow {
     #[serde(default)]
     nodes: BTreeMap<String, RawNode>,
     #[serde(default)]
-    edges: Vec<Edge>,
+    edges: Vec<RawEdge>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawNode {
-    component: String,
-    interface: String,
+    #[serde(default)]
+    component: Option<String>,
+    #[serde(default)]
+    interface: Option<String>,
     #[serde(default)]
     config: Option<String>,
     #[serde(default)]
@@ -303,37 +463,109 @@ struct RawNode {
     max_memory: Option<Size>,
 }
 
-/// A memory size: a number of bytes, or a string like `"16MiB"`.
 #[derive(Deserialize)]
-#[serde(untagged)]
+#[serde(deny_unknown_fields)]
+struct RawEdge {
+    #[serde(default)]
+    from: Option<RawEndpoint>,
+    #[serde(default)]
+    to: Option<RawEndpoint>,
+    #[serde(default)]
+    queue_depth: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEndpoint {
+    #[serde(default)]
+    node: Option<String>,
+    #[serde(default)]
+    port: Option<String>,
+}
+
+/// A memory size as written: a number of bytes, or a string like `"16MiB"`.
 enum Size {
     Bytes(u64),
     Text(String),
 }
 
-impl Size {
-    fn bytes(&self, key: &str) -> Result<u64, String> {
-        match self {
-            Size::Bytes(bytes) => Ok(*bytes),
-            Size::Text(text) => parse_size(text).ok_or_else(|| {
-                format!(
-                    "`{key}` = {text:?} is not a size; write a number of bytes or a number \
-                     with B, KiB, MiB, GiB, KB, MB or GB (e.g. \"16MiB\")"
-                )
-            }),
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SizeVisitor;
+
+        impl Visitor<'_> for SizeVisitor {
+            type Value = Size;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a size: a number of bytes, or a string such as \"16MiB\"")
+            }
+
+            fn visit_u64<E: de::Error>(self, bytes: u64) -> Result<Size, E> {
+                Ok(Size::Bytes(bytes))
+            }
+
+            fn visit_i64<E: de::Error>(self, bytes: i64) -> Result<Size, E> {
+                u64::try_from(bytes)
+                    .map(Size::Bytes)
+                    .map_err(|_| E::invalid_value(Unexpected::Signed(bytes), &self))
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Size, E> {
+                Ok(Size::Text(text.to_string()))
+            }
         }
+
+        deserializer.deserialize_any(SizeVisitor)
     }
 }
 
-/// Parse `"16MiB"`, `"512 KiB"`, `"64MB"`, `"1000"`.
+const SIZE_FORMS: &str = "write a number of bytes (1000) or a string with a unit: B, KiB, MiB, \
+                          GiB, KB, MB or GB (\"512KiB\", \"16MiB\", \"1GiB\", \"64MB\")";
+
+impl Size {
+    fn bytes(&self, key: &str) -> Result<u64, Problem> {
+        let bytes = match self {
+            Size::Bytes(bytes) => *bytes,
+            Size::Text(text) => parse_size(text).ok_or_else(|| {
+                Problem::invalid(key, format!("{text:?} is not a size; {SIZE_FORMS}"))
+            })?,
+        };
+        if bytes == 0 {
+            return Err(Problem::invalid(
+                key,
+                format!("a memory limit of 0 bytes leaves no room for a component; {SIZE_FORMS}"),
+            ));
+        }
+        Ok(bytes)
+    }
+}
+
+/// Parse a memory size: a number of bytes (`"1000"`), or a number followed,
+/// optionally after spaces, by `B`, `KiB`, `MiB`, `GiB` (powers of 1024) or
+/// `KB`, `MB`, `GB` (powers of 1000). `None` if it is not one, or overflows.
+///
+/// ```
+/// use torvyn_testkit::manifest::parse_size;
+///
+/// assert_eq!(parse_size("16MiB"), Some(16 * 1024 * 1024));
+/// assert_eq!(parse_size("512 KiB"), Some(512 * 1024));
+/// assert_eq!(parse_size("1GiB"), Some(1 << 30));
+/// assert_eq!(parse_size("64MB"), Some(64_000_000));
+/// assert_eq!(parse_size("1000"), Some(1000));
+/// assert_eq!(parse_size("16 megs"), None);
+/// assert_eq!(parse_size("1.5GiB"), None);
+/// ```
 pub fn parse_size(text: &str) -> Option<u64> {
     let text = text.trim();
     let split = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
+    if number.is_empty() {
+        return None;
+    }
     let number: u64 = number.parse().ok()?;
-    let multiplier: u64 = match unit.trim() {
+    let multiplier: u64 = match unit.trim_start() {
         "" | "B" => 1,
         "KiB" => 1 << 10,
         "MiB" => 1 << 20,
@@ -346,14 +578,28 @@ pub fn parse_size(text: &str) -> Option<u64> {
     number.checked_mul(multiplier)
 }
 
+fn queue_depth(key: String, depth: Option<usize>) -> Result<Option<usize>, Problem> {
+    if depth == Some(0) {
+        return Err(Problem::invalid(
+            key,
+            "a queue depth of 0 could hold no element; use at least 1 (the default is 64)",
+        ));
+    }
+    Ok(depth)
+}
+
 impl Manifest {
-    /// Read and validate the manifest at `path`; relative paths in it are
-    /// resolved against its directory.
+    /// Read and validate the manifest at `path`. Its relative paths are
+    /// resolved against the file's directory, and errors start with `path`.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Manifest, ManifestError> {
         let path = path.as_ref();
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| ManifestError::new(&file, format!("cannot read the manifest: {err}")))?;
+        let text = std::fs::read_to_string(path).map_err(|err| ManifestError {
+            message: format!("cannot read the manifest: {err}"),
+            file: file.clone(),
+            kind: ManifestErrorKind::Read,
+            key: None,
+        })?;
         let base_dir = match path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => PathBuf::from("."),
@@ -361,25 +607,87 @@ impl Manifest {
         Manifest::parse_named(&text, &base_dir, file)
     }
 
-    /// Parse and validate manifest text; relative paths are resolved against `base_dir`.
+    /// Parse and validate manifest text. Relative paths are resolved against
+    /// `base_dir`, and errors start with `Torvyn.toml`.
     pub fn parse(text: &str, base_dir: &Path) -> Result<Manifest, ManifestError> {
         Manifest::parse_named(text, base_dir, "Torvyn.toml".into())
     }
 
     fn parse_named(text: &str, base_dir: &Path, file: String) -> Result<Manifest, ManifestError> {
-        let raw: RawManifest = toml::from_str(text)
-            .map_err(|err| ManifestError::new(&file, err.to_string().trim_end().to_string()))?;
-        let error = |message: String| ManifestError::new(&file, message);
+        let raw: RawManifest = toml::from_str(text).map_err(|err| ManifestError {
+            message: err.to_string().trim_end().to_string(),
+            file: file.clone(),
+            kind: ManifestErrorKind::Syntax,
+            key: None,
+        })?;
+        Manifest::validate(raw, base_dir)
+            .map_err(|problem| problem.into_error(&file))
+            .map(|(torvyn, components, runtime, flows)| Manifest {
+                torvyn,
+                components,
+                runtime,
+                flows,
+                base_dir: base_dir.to_path_buf(),
+                file,
+            })
+    }
 
-        let mut declared = BTreeMap::new();
-        for (index, component) in raw.component.iter().enumerate() {
-            if declared.insert(component.name.clone(), component).is_some() {
-                return Err(error(format!(
-                    "component[{index}].name: a component named {:?} is declared twice; \
-                     component names must be unique",
-                    component.name
-                )));
+    #[allow(clippy::type_complexity)]
+    fn validate(
+        raw: RawManifest,
+        base_dir: &Path,
+    ) -> Result<(Project, Vec<ComponentDecl>, Runtime, BTreeMap<String, Flow>), Problem> {
+        let Some(project) = raw.torvyn else {
+            return Err(Problem::new(
+                ManifestErrorKind::Missing,
+                "torvyn",
+                "missing the [torvyn] table; add one with name, version and \
+                 contract_version = \"0.1.0\"",
+            ));
+        };
+        let torvyn = Project {
+            name: project
+                .name
+                .ok_or_else(|| Problem::missing("torvyn.name", "[torvyn]", "\"my-project\""))?,
+            version: project
+                .version
+                .ok_or_else(|| Problem::missing("torvyn.version", "[torvyn]", "\"0.1.0\""))?,
+            contract_version: project.contract_version.ok_or_else(|| {
+                Problem::missing("torvyn.contract_version", "[torvyn]", "\"0.1.0\"")
+            })?,
+            description: project.description,
+        };
+
+        let mut components = Vec::with_capacity(raw.component.len());
+        for (index, component) in raw.component.into_iter().enumerate() {
+            let key = format!("component[{index}]");
+            let table = format!("the [[component]] number {}", index + 1);
+            let name = component.name.ok_or_else(|| {
+                Problem::missing(&format!("{key}.name"), &table, "\"my-component\"")
+            })?;
+            let path = component.path.ok_or_else(|| {
+                Problem::missing(
+                    &format!("{key}.path"),
+                    &table,
+                    "\"components/my-component\"",
+                )
+            })?;
+            if components.iter().any(|c: &ComponentDecl| c.name == name) {
+                return Err(Problem::invalid(
+                    format!("{key}.name"),
+                    format!(
+                        "a component named {name:?} is declared twice; component names must \
+                         be unique"
+                    ),
+                ));
             }
+            components.push(ComponentDecl {
+                name,
+                path,
+                language: component.language,
+                build_command: component.build_command,
+                config: component.config,
+            });
         }
 
         let runtime = Runtime {
@@ -388,114 +696,147 @@ impl Manifest {
                 .max_memory_per_component
                 .as_ref()
                 .map(|size| size.bytes("runtime.max_memory_per_component"))
-                .transpose()
-                .map_err(error)?,
+                .transpose()?,
             default_fuel_per_invocation: raw.runtime.default_fuel_per_invocation,
             backpressure: BackpressureSettings {
-                default_queue_depth: raw.runtime.backpressure.default_queue_depth,
+                default_queue_depth: queue_depth(
+                    "runtime.backpressure.default_queue_depth".into(),
+                    raw.runtime.backpressure.default_queue_depth,
+                )?,
                 backpressure_policy: raw.runtime.backpressure.backpressure_policy,
             },
         };
-        if runtime.backpressure.default_queue_depth == Some(0) {
-            return Err(error(
-                "runtime.backpressure.default_queue_depth: a queue depth must be at least 1".into(),
-            ));
-        }
 
         let mut flows = BTreeMap::new();
-        for (flow_name, raw_flow) in raw.flow {
-            let key = format!("flow.{flow_name}");
-            let flow =
-                validate_flow(&key, &flow_name, raw_flow, &declared, base_dir).map_err(error)?;
-            flows.insert(flow_name, flow);
+        for (name, raw_flow) in raw.flow {
+            let flow = validate_flow(&name, raw_flow, &components, base_dir)?;
+            flows.insert(name, flow);
         }
-
-        Ok(Manifest {
-            torvyn: raw.torvyn,
-            components: raw.component,
-            runtime,
-            flows,
-            base_dir: base_dir.to_path_buf(),
-            file,
-        })
+        Ok((torvyn, components, runtime, flows))
     }
 
-    /// The directory relative paths are resolved against.
+    /// The directory relative paths were resolved against.
     pub fn base_dir(&self) -> &Path {
         &self.base_dir
     }
 
-    /// Flow `name`, or with `None` the only flow.
+    /// The flow named `name`; with `None`, the only flow (an error listing the
+    /// flows if there are several, or none).
     pub fn flow(&self, name: Option<&str>) -> Result<&Flow, ManifestError> {
-        let names = || self.flows.keys().cloned().collect::<Vec<_>>().join(", ");
+        let error = |message: String| ManifestError {
+            file: self.file.clone(),
+            kind: ManifestErrorKind::NoSuchFlow,
+            key: None,
+            message,
+        };
+        let names = || list(self.flows.keys());
         match name {
-            Some(name) => self.flows.get(name).ok_or_else(|| {
-                ManifestError::new(
-                    &self.file,
-                    format!("there is no flow `{name}` (flows: {})", names()),
-                )
-            }),
-            None => match self.flows.len() {
-                1 => Ok(self.flows.values().next().expect("one flow")),
-                0 => Err(ManifestError::new(
-                    &self.file,
-                    "there is no [flow.<name>] section; add one with nodes and edges",
-                )),
-                _ => Err(ManifestError::new(
-                    &self.file,
-                    format!("there are several flows ({}); name the one to run", names()),
-                )),
-            },
+            Some(name) => self
+                .flows
+                .get(name)
+                .ok_or_else(|| error(format!("there is no flow `{name}` (flows: {})", names()))),
+            None => {
+                let mut flows = self.flows.values();
+                match (flows.next(), flows.next()) {
+                    (Some(flow), None) => Ok(flow),
+                    (None, _) => Err(error(
+                        "there is no flow; add a [flow.<name>] with nodes and edges".into(),
+                    )),
+                    (Some(_), Some(_)) => Err(error(format!(
+                        "there are several flows ({}); name the one to run",
+                        names()
+                    ))),
+                }
+            }
         }
     }
 }
 
+fn endpoint(key: &str, raw: Option<RawEndpoint>, port: &str) -> Result<Endpoint, Problem> {
+    let example = format!("{{ node = \"<node>\", port = \"{port}\" }}");
+    let raw = raw.ok_or_else(|| Problem::missing(key, "the edge", &example))?;
+    let node = raw.node.ok_or_else(|| {
+        Problem::missing(&format!("{key}.node"), &format!("`{key}`"), "\"<node>\"")
+    })?;
+    let port = raw.port.ok_or_else(|| {
+        Problem::missing(
+            &format!("{key}.port"),
+            &format!("`{key}`"),
+            &format!("{port:?}"),
+        )
+    })?;
+    Ok(Endpoint { node, port })
+}
+
 fn validate_flow(
-    key: &str,
     flow_name: &str,
     raw: RawFlow,
-    declared: &BTreeMap<String, &ComponentDecl>,
+    components: &[ComponentDecl],
     base_dir: &Path,
-) -> Result<Flow, String> {
-    if raw.default_queue_depth == Some(0) {
-        return Err(format!(
-            "{key}.default_queue_depth: a queue depth must be at least 1"
-        ));
-    }
+) -> Result<Flow, Problem> {
+    let key = format!("flow.{}", segment(flow_name));
+    let default_queue_depth = queue_depth(
+        format!("{key}.default_queue_depth"),
+        raw.default_queue_depth,
+    )?;
     if raw.nodes.is_empty() {
-        return Err(format!(
-            "{key}: the flow has no nodes; add [{key}.nodes.<name>] tables"
+        return Err(Problem::graph(
+            key.clone(),
+            format!(
+                "the flow has no nodes; add [{key}.nodes.<name>] tables with component and interface"
+            ),
         ));
     }
+
     let mut nodes = BTreeMap::new();
     for (name, node) in raw.nodes {
-        let node_key = format!("{key}.nodes.{name}");
-        let interface = Role::from_interface(&node.interface).ok_or_else(|| {
-            format!(
-                "{node_key}.interface: {:?} is not a Torvyn 0.1 interface; use one of {}",
-                node.interface,
-                Role::ALL.map(Role::interface).join(", ")
+        let node_key = format!("{key}.nodes.{}", segment(&name));
+        let table = format!("[{node_key}]");
+        let interface_text = node.interface.ok_or_else(|| {
+            Problem::missing(
+                &format!("{node_key}.interface"),
+                &table,
+                "\"torvyn:streaming/processor\"",
             )
         })?;
-        let component = if let Some(file) = node.component.strip_prefix("file://") {
+        let interface = Role::from_interface(&interface_text).ok_or_else(|| {
+            Problem::invalid(
+                format!("{node_key}.interface"),
+                format!(
+                    "{interface_text:?} is not a Torvyn 0.1 interface; use one of {}",
+                    Role::ALL.map(Role::interface).join(", ")
+                ),
+            )
+        })?;
+        let component_text = node.component.ok_or_else(|| {
+            Problem::missing(
+                &format!("{node_key}.component"),
+                &table,
+                "\"file://my.wasm\"",
+            )
+        })?;
+        let component = if let Some(file) = component_text.strip_prefix("file://") {
+            if file.is_empty() {
+                return Err(Problem::invalid(
+                    format!("{node_key}.component"),
+                    "\"file://\" names no file; write \"file://path/to/component.wasm\"",
+                ));
+            }
             ComponentRef::File(base_dir.join(file))
-        } else if let Some(decl) = declared.get(&node.component) {
+        } else if let Some(decl) = components.iter().find(|c| c.name == component_text) {
             ComponentRef::Crate {
                 name: decl.name.clone(),
                 path: base_dir.join(&decl.path),
                 config: decl.config.clone(),
             }
         } else {
-            let names: Vec<&str> = declared.keys().map(String::as_str).collect();
-            return Err(format!(
-                "{node_key}.component: {:?} is neither a \"file://...\" path nor a declared \
-                 [[component]] (declared: {})",
-                node.component,
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                }
+            return Err(Problem::invalid(
+                format!("{node_key}.component"),
+                format!(
+                    "{component_text:?} is neither a \"file://...\" path nor a declared \
+                     [[component]] name (declared: {})",
+                    list(components.iter().map(|c| c.name.as_str()))
+                ),
             ));
         };
         let max_memory = node
@@ -515,87 +856,148 @@ fn validate_flow(
             },
         );
     }
-    let names = nodes.keys().cloned().collect::<Vec<_>>().join(", ");
-    let mut incoming: BTreeSet<&str> = BTreeSet::new();
-    for (index, edge) in raw.edges.iter().enumerate() {
+
+    let names = list(nodes.keys());
+    let mut edges = Vec::with_capacity(raw.edges.len());
+    for (index, raw_edge) in raw.edges.into_iter().enumerate() {
         let edge_key = format!("{key}.edges[{index}]");
-        for (side, endpoint) in [("from", &edge.from), ("to", &edge.to)] {
-            if !nodes.contains_key(&endpoint.node) {
-                return Err(format!(
-                    "{edge_key}.{side}.node: no node named {:?} in flow {flow_name:?} (nodes: {names})",
-                    endpoint.node
+        let from = endpoint(&format!("{edge_key}.from"), raw_edge.from, "output")?;
+        let to = endpoint(&format!("{edge_key}.to"), raw_edge.to, "input")?;
+        for (side, end) in [("from", &from), ("to", &to)] {
+            if !nodes.contains_key(&end.node) {
+                return Err(Problem::graph(
+                    format!("{edge_key}.{side}.node"),
+                    format!(
+                        "no node named {:?} in flow {flow_name:?} (nodes: {names})",
+                        end.node
+                    ),
                 ));
             }
         }
-        if nodes[&edge.to.node].interface == Role::Source {
-            return Err(format!(
-                "{edge_key}.to.node: {:?} is a source, and sources take no input",
-                edge.to.node
+        if nodes.get(&to.node).map(|n| n.interface) == Some(Role::Source) {
+            return Err(Problem::graph(
+                format!("{edge_key}.to.node"),
+                format!(
+                    "{:?} is a source, and a source takes no input; an edge can only lead \
+                     into a processor, filter, router, aggregator or sink",
+                    to.node
+                ),
             ));
         }
-        if nodes[&edge.from.node].interface == Role::Sink {
-            return Err(format!(
-                "{edge_key}.from.node: {:?} is a sink, and sinks have no output",
-                edge.from.node
+        if nodes.get(&from.node).map(|n| n.interface) == Some(Role::Sink) {
+            return Err(Problem::graph(
+                format!("{edge_key}.from.node"),
+                format!(
+                    "{:?} is a sink, and a sink has no output; an edge can only come out \
+                     of a source, processor, filter, router or aggregator",
+                    from.node
+                ),
             ));
         }
-        if edge.queue_depth == Some(0) {
-            return Err(format!(
-                "{edge_key}.queue_depth: a queue depth must be at least 1"
-            ));
-        }
-        incoming.insert(edge.to.node.as_str());
+        let queue_depth = queue_depth(format!("{edge_key}.queue_depth"), raw_edge.queue_depth)?;
+        edges.push(Edge {
+            from,
+            to,
+            queue_depth,
+        });
     }
+
     if !nodes.values().any(|node| node.interface == Role::Source) {
-        return Err(format!("{key}: the flow has no source node"));
-    }
-    for node in nodes.values() {
-        if node.interface != Role::Source && !incoming.contains(node.name.as_str()) {
-            return Err(format!(
-                "{key}.nodes.{}: the {} has no incoming edge; add a [[{key}.edges]] entry \
-                 with to = {{ node = {:?}, port = \"input\" }}",
-                node.name, node.interface, node.name
-            ));
-        }
-    }
-    if let Some(cycle) = find_cycle(&nodes, &raw.edges) {
-        return Err(format!(
-            "{key}.edges: the flow has a cycle through {cycle}; a flow must be a DAG"
+        return Err(Problem::graph(
+            format!("{key}.nodes"),
+            format!(
+                "the flow has no source (nodes: {names}); add a node with interface = \"{}\"",
+                Role::Source.interface()
+            ),
         ));
     }
+    if let Some((index, cycle)) = find_cycle(&nodes, &edges) {
+        return Err(Problem::graph(
+            format!("{key}.edges[{index}]"),
+            format!(
+                "this edge closes the cycle {}; a flow must be acyclic, so remove one of \
+                 the edges on it",
+                cycle.join(" -> ")
+            ),
+        ));
+    }
+    let incoming: BTreeSet<&str> = edges.iter().map(|edge| edge.to.node.as_str()).collect();
+    for node in nodes.values() {
+        if node.interface != Role::Source && !incoming.contains(node.name.as_str()) {
+            return Err(Problem::graph(
+                format!("{key}.nodes.{}", segment(&node.name)),
+                format!(
+                    "the {} has no incoming edge, so it would never get an element; add a \
+                     [[{key}.edges]] entry with to = {{ node = {:?}, port = \"input\" }}",
+                    node.interface, node.name
+                ),
+            ));
+        }
+    }
+
     Ok(Flow {
         name: flow_name.to_string(),
         description: raw.description,
-        default_queue_depth: raw.default_queue_depth,
+        default_queue_depth,
         nodes,
-        edges: raw.edges,
+        edges,
     })
 }
 
-/// The nodes on a cycle, if any (Kahn's algorithm leaves them unvisited).
-fn find_cycle(nodes: &BTreeMap<String, Node>, edges: &[Edge]) -> Option<String> {
-    let mut indegree: BTreeMap<&str, usize> = nodes.keys().map(|n| (n.as_str(), 0)).collect();
-    for edge in edges {
-        *indegree.entry(edge.to.node.as_str()).or_default() += 1;
+/// A cycle, if any: the index of the edge that closes it (the first found by a
+/// depth-first search from the sources, in name and edge order), and the nodes
+/// along it, the first repeated at the end.
+fn find_cycle(nodes: &BTreeMap<String, Node>, edges: &[Edge]) -> Option<(usize, Vec<String>)> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        OnPath,
+        Done,
     }
-    let mut ready: Vec<&str> = indegree
-        .iter()
-        .filter(|(_, degree)| **degree == 0)
-        .map(|(node, _)| *node)
-        .collect();
-    while let Some(node) = ready.pop() {
-        for edge in edges.iter().filter(|edge| edge.from.node == node) {
-            let degree = indegree.entry(edge.to.node.as_str()).or_default();
-            *degree -= 1;
-            if *degree == 0 {
-                ready.push(edge.to.node.as_str());
+    let mut marks: BTreeMap<&str, Mark> = nodes.keys().map(|n| (n.as_str(), Mark::New)).collect();
+    // Sources first, so a cycle is reported in the direction elements flow.
+    let starts = nodes
+        .values()
+        .filter(|node| node.interface == Role::Source)
+        .chain(nodes.values().filter(|node| node.interface != Role::Source))
+        .map(|node| &node.name);
+    for start in starts {
+        if marks.get(start.as_str()) != Some(&Mark::New) {
+            continue;
+        }
+        // The path from `start`: each node with the index of the next edge to try.
+        let mut path: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
+        marks.insert(start.as_str(), Mark::OnPath);
+        while let Some(&(node, next)) = path.last() {
+            let found = edges
+                .iter()
+                .enumerate()
+                .skip(next)
+                .find(|(_, edge)| edge.from.node == node);
+            let Some((index, edge)) = found else {
+                marks.insert(node, Mark::Done);
+                path.pop();
+                continue;
+            };
+            if let Some(last) = path.last_mut() {
+                last.1 = index + 1;
+            }
+            let target = edge.to.node.as_str();
+            match marks.get(target).copied() {
+                Some(Mark::OnPath) => {
+                    let from = path.iter().position(|(n, _)| *n == target).unwrap_or(0);
+                    let mut cycle: Vec<String> =
+                        path[from..].iter().map(|(n, _)| n.to_string()).collect();
+                    cycle.push(target.to_string());
+                    return Some((index, cycle));
+                }
+                Some(Mark::New) => {
+                    marks.insert(target, Mark::OnPath);
+                    path.push((target, 0));
+                }
+                Some(Mark::Done) | None => {}
             }
         }
     }
-    let cycle: Vec<&str> = indegree
-        .into_iter()
-        .filter(|(_, degree)| *degree > 0)
-        .map(|(node, _)| node)
-        .collect();
-    (!cycle.is_empty()).then(|| cycle.join(", "))
+    None
 }
