@@ -4,6 +4,11 @@
 //!   failure: `cargo fmt --check`, `cargo clippy --workspace --all-targets -- -D warnings`,
 //!   `RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps`, `cargo test --workspace`.
 //!   Each step prints its command and how long it took.
+//! - `cargo xtask bench`: the benchmark suite (`cargo bench -p torvyn-bench`, the
+//!   edit-test loop of an example) and a summary of ratios against the targets;
+//!   see `BENCHMARKS.md` and `bench.rs`.
+
+mod bench;
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -51,9 +56,16 @@ fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
         "ci" => ci(),
+        "bench" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("xtask lives inside the workspace");
+            bench::run(root, &args)
+        }
         _ => {
             eprintln!(
-                "usage: cargo xtask ci\n\n  ci    run every check CI runs (fmt, clippy, doc, test)"
+                "usage: cargo xtask ci|bench\n\n  ci       run every check CI runs (fmt, clippy, doc, test)\n  bench    run the benchmark suite and print ratios against its targets\n           (--summary: only print the last results; --no-edit-loop)"
             );
             return ExitCode::from(2);
         }

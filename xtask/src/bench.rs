@@ -1,0 +1,341 @@
+//! `cargo xtask bench`: runs the criterion benches of `torvyn-bench`, measures
+//! the edit-test loop of an example, and prints a summary of ratios against the
+//! targets (also written to `target/torvyn-bench/summary.md`).
+//!
+//! Options: `--summary` only prints the summary from the last run's records;
+//! `--no-edit-loop` skips the edit-test loop measurement.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::Value;
+
+/// Target of the glue overhead ratio (SDK time / raw time).
+const GLUE_TARGET: f64 = 1.03;
+/// Target of the size ratio (SDK size / raw size).
+const SIZE_TARGET: f64 = 1.10;
+/// Target of one pre-instantiated instantiation, in microseconds.
+const INSTANTIATE_TARGET_US: f64 = 20.0;
+/// Target of the edit-test loop beyond rustc's own builds, in seconds.
+const EDIT_LOOP_TARGET_S: f64 = 3.0;
+/// The example whose edit-test loop is timed, and its compiled-wasm test.
+const EDIT_EXAMPLE: (&str, &str) = ("rate-limiter", "wasm");
+/// Timed repetitions of each edit-test loop measurement (the median is reported).
+const EDIT_RUNS: usize = 3;
+
+/// Run the task with its command-line options.
+pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
+    let summary_only = args.iter().any(|a| a == "--summary");
+    let edit_loop = !args.iter().any(|a| a == "--no-edit-loop");
+    if let Some(bad) = args
+        .iter()
+        .find(|a| !matches!(a.as_str(), "--summary" | "--no-edit-loop"))
+    {
+        bail!("unknown option `{bad}` (options: --summary, --no-edit-loop)");
+    }
+    let target = root.join("target");
+    let out = target.join("torvyn-bench");
+    std::fs::create_dir_all(&out)?;
+    if !summary_only {
+        let started = Instant::now();
+        let status = Command::new(cargo())
+            .args(["bench", "-p", "torvyn-bench"])
+            .env("CRITERION_HOME", target.join("criterion"))
+            .env("TORVYN_BENCH_OUT", &out)
+            .current_dir(root)
+            .status()
+            .context("cannot run `cargo bench -p torvyn-bench`")?;
+        if !status.success() {
+            bail!("`cargo bench -p torvyn-bench` failed: {status}");
+        }
+        println!(
+            "xtask bench: cargo bench took {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+        if edit_loop {
+            let record = measure_edit_loop(root)?;
+            std::fs::write(
+                out.join("edit-loop.json"),
+                serde_json::to_string_pretty(&record)?,
+            )?;
+        }
+    }
+    let summary = summary(&target)?;
+    println!("\n{summary}");
+    std::fs::write(out.join("summary.md"), &summary)?;
+    println!("(written to {})", out.join("summary.md").display());
+    Ok(())
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
+}
+
+/// Mean time in nanoseconds of one criterion benchmark of the last run.
+fn mean_ns(target: &Path, group: &str, bench: &str) -> Result<f64> {
+    let path = target
+        .join("criterion")
+        .join(group)
+        .join(bench)
+        .join("new/estimates.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("no result at {} (run `cargo xtask bench`)", path.display()))?;
+    let json: Value = serde_json::from_str(&text)?;
+    json["mean"]["point_estimate"]
+        .as_f64()
+        .with_context(|| format!("no mean in {}", path.display()))
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}
+
+fn summary(target: &Path) -> Result<String> {
+    let mut s = String::from("## Summary (cargo xtask bench)\n\n");
+    s += "| measurement | SDK | raw | ratio / value | target | verdict |\n";
+    s += "| --- | --- | --- | --- | --- | --- |\n";
+    for (group, label) in [
+        ("filter", "filter, per element"),
+        ("processor-64B", "processor 64 B, per element"),
+        ("processor-4KiB", "processor 4 KiB, per element"),
+    ] {
+        let sdk = mean_ns(target, group, "sdk")?;
+        let raw = mean_ns(target, group, "raw")?;
+        let ratio = sdk / raw;
+        writeln!(
+            s,
+            "| {label} | {sdk:.0} ns | {raw:.0} ns | {ratio:.3} | <= {GLUE_TARGET} | {} |",
+            verdict(ratio <= GLUE_TARGET)
+        )?;
+    }
+    let sizes: Option<Value> = std::fs::read_to_string(target.join("torvyn-bench/sizes.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    match &sizes {
+        Some(sizes) => {
+            for (role, profile) in [
+                ("filter", "release"),
+                ("filter", "release-small"),
+                ("filter", "release-z"),
+                ("processor", "release"),
+                ("processor", "release-small"),
+                ("processor", "release-z"),
+            ] {
+                let size = |side: &str| sizes[format!("{side}-{role}")][profile].as_f64();
+                let (Some(sdk), Some(raw)) = (size("sdk"), size("raw")) else {
+                    continue;
+                };
+                let ratio = sdk / raw;
+                // The target is on the trivial filter; the processor is reported.
+                let (goal, met) = if role == "filter" {
+                    (format!("<= {SIZE_TARGET}"), verdict(ratio <= SIZE_TARGET))
+                } else {
+                    ("(reported)".to_string(), "-")
+                };
+                writeln!(
+                    s,
+                    "| {role} .wasm size, `{profile}` | {:.1} KiB | {:.1} KiB | {ratio:.3} | {goal} | {met} |",
+                    sdk / 1024.0,
+                    raw / 1024.0,
+                )?;
+            }
+        }
+        None => s += "| .wasm sizes | - | - | no sizes.json | | |\n",
+    }
+    for subject in ["sdk-filter", "raw-filter", "sdk-processor", "raw-processor"] {
+        let us = mean_ns(target, "instantiate", subject)? / 1000.0;
+        writeln!(
+            s,
+            "| instantiate `{subject}` (InstancePre, fresh Store) | | | {us:.1} µs | <= {INSTANTIATE_TARGET_US} µs | {} |",
+            verdict(us <= INSTANTIATE_TARGET_US)
+        )?;
+    }
+    let edit: Option<Value> = std::fs::read_to_string(target.join("torvyn-bench/edit-loop.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    match edit {
+        Some(e) => {
+            let get = |key: &str| e[key].as_f64().unwrap_or(f64::NAN);
+            let overhead = get("overhead_s");
+            writeln!(
+                s,
+                "| edit-test loop `{}` (`cargo test --test {}` after a one-line edit) | | | {:.2} s total; rustc: native {:.2} s + wasm {:.2} s; beyond rustc {overhead:.2} s | <= {EDIT_LOOP_TARGET_S} s beyond rustc | {} |",
+                EDIT_EXAMPLE.0,
+                EDIT_EXAMPLE.1,
+                get("loop_s"),
+                get("native_build_s"),
+                get("wasm_build_s"),
+                verdict(overhead <= EDIT_LOOP_TARGET_S)
+            )?;
+            if e["lock_contention"].as_bool() == Some(true) {
+                s += "\nNote: cargo waited for a file lock held by another build during the \
+                      edit-test loop; its times are inflated.\n";
+            }
+        }
+        None => s += "| edit-test loop | | | not measured (--no-edit-loop) | | |\n",
+    }
+    Ok(s)
+}
+
+/// Restores a file's original text when dropped (also on error).
+struct Restore {
+    path: PathBuf,
+    original: String,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if let Err(err) = std::fs::write(&self.path, &self.original) {
+            eprintln!(
+                "xtask bench: could not restore {}: {err}",
+                self.path.display()
+            );
+        }
+    }
+}
+
+/// Runs a command, returns its wall time and whether cargo waited for a lock.
+fn timed(command: &mut Command, what: &str) -> Result<(Duration, bool)> {
+    let started = Instant::now();
+    let output = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .with_context(|| format!("cannot run {what}"))?;
+    let elapsed = started.elapsed();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        bail!("{what} failed: {}\n{stderr}", output.status);
+    }
+    Ok((elapsed, stderr.contains("Blocking waiting for file lock")))
+}
+
+fn median(mut times: Vec<Duration>) -> f64 {
+    times.sort();
+    times[times.len() / 2].as_secs_f64()
+}
+
+/// The wasm build the testkit runs inside the test (`Component::build`: debug
+/// profile, shared target directory `target/torvyn-wasm/<toolchain>`), run
+/// directly: cargo plus rustc, nothing of the testkit.
+fn wasm_build_command(root: &Path, manifest: &Path) -> Result<Command> {
+    let forced = std::env::var("TORVYN_WASM_TOOLCHAIN").unwrap_or_default();
+    let rustup_has_std = Command::new("rustc")
+        .args(["--print", "target-libdir", "--target", "wasm32-wasip2"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| std::fs::read_dir(String::from_utf8_lossy(&o.stdout).trim()).ok())
+        .is_some_and(|dir| {
+            dir.flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with("libstd-"))
+        });
+    let fallback = match forced.as_str() {
+        "rustup" => false,
+        "fallback" => true,
+        _ => !rustup_has_std,
+    };
+    let target_dir =
+        root.join("target/torvyn-wasm")
+            .join(if fallback { "fallback" } else { "rustup" });
+    let mut command = Command::new(cargo());
+    command
+        .arg("build")
+        .arg("--manifest-path")
+        .arg(manifest)
+        .args(["--target", "wasm32-wasip2", "--target-dir"])
+        .arg(&target_dir);
+    if fallback {
+        let mut path = std::ffi::OsString::from(target_dir.join("bin"));
+        path.push(":");
+        path.push(std::env::var_os("PATH").unwrap_or_default());
+        command
+            .env("PATH", path)
+            .env("RUSTC", "/usr/bin/rustc")
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env(
+                "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
+                "-L /usr/lib/wasm32-wasi",
+            )
+            .env(
+                "CARGO_TARGET_WASM32_WASIP2_LINKER",
+                "/usr/lib/rustlib/x86_64-unknown-linux-gnu/bin/wasm-component-ld",
+            )
+            .arg("-Zbuild-std=std,panic_abort");
+    }
+    Ok(command)
+}
+
+/// Times the edit-test loop of [`EDIT_EXAMPLE`]: append a comment line to its
+/// `src/lib.rs`, then `cargo test -p <example> --test <wasm test>`; and, after
+/// the same kind of edit, the parts separately: the native build of the test
+/// (`--no-run`), the bare wasm build, and the test run with nothing to build.
+fn measure_edit_loop(root: &Path) -> Result<Value> {
+    let (example, test) = EDIT_EXAMPLE;
+    let dir = root.join("examples").join(example);
+    let lib = dir.join("src/lib.rs");
+    let original = std::fs::read_to_string(&lib)?;
+    let _restore = Restore {
+        path: lib.clone(),
+        original: original.clone(),
+    };
+    let cargo_test = |extra: &[&str]| {
+        let mut command = Command::new(cargo());
+        command
+            .args(["test", "-p", example, "--test", test])
+            .args(extra)
+            .current_dir(root);
+        command
+    };
+    let edit = |n: String| std::fs::write(&lib, format!("{original}// edit-test loop {n}\n"));
+    let what = format!("cargo test -p {example} --test {test}");
+    println!("xtask bench: edit-test loop of examples/{example} (warming up: {what})");
+    timed(&mut cargo_test(&[]), &what)?;
+    timed(
+        &mut wasm_build_command(root, &dir.join("Cargo.toml"))?,
+        "wasm build",
+    )?;
+
+    let mut contention = false;
+    let (mut loops, mut natives, mut wasms, mut runs) = (vec![], vec![], vec![], vec![]);
+    for i in 0..EDIT_RUNS {
+        edit(format!("a{i}"))?;
+        let (t, c) = timed(&mut cargo_test(&[]), &what)?;
+        loops.push(t);
+        contention |= c;
+        edit(format!("b{i}"))?;
+        let (t, c) = timed(&mut cargo_test(&["--no-run"]), &format!("{what} --no-run"))?;
+        natives.push(t);
+        contention |= c;
+        let (t, c) = timed(
+            &mut wasm_build_command(root, &dir.join("Cargo.toml"))?,
+            "wasm build",
+        )?;
+        wasms.push(t);
+        contention |= c;
+        let (t, c) = timed(&mut cargo_test(&[]), &what)?;
+        runs.push(t);
+        contention |= c;
+    }
+    let (loop_s, native_s, wasm_s, run_s) =
+        (median(loops), median(natives), median(wasms), median(runs));
+    let overhead = loop_s - native_s - wasm_s;
+    println!(
+        "xtask bench: edit-test loop {loop_s:.2} s = native test build {native_s:.2} s + wasm \
+         build {wasm_s:.2} s + {overhead:.2} s (a run with nothing to build takes {run_s:.2} s)"
+    );
+    Ok(serde_json::json!({
+        "example": example,
+        "test": test,
+        "runs": EDIT_RUNS,
+        "loop_s": loop_s,
+        "native_build_s": native_s,
+        "wasm_build_s": wasm_s,
+        "run_without_build_s": run_s,
+        "overhead_s": overhead,
+        "lock_contention": contention,
+    }))
+}
