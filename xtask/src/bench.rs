@@ -145,13 +145,30 @@ fn summary(target: &Path) -> Result<String> {
         }
         None => s += "| .wasm sizes | - | - | no sizes.json | | |\n",
     }
-    for subject in ["sdk-filter", "raw-filter", "sdk-processor", "raw-processor"] {
-        let us = mean_ns(target, "instantiate", subject)? / 1000.0;
-        writeln!(
-            s,
-            "| instantiate `{subject}` (InstancePre, fresh Store) | | | {us:.1} µs | <= {INSTANTIATE_TARGET_US} µs | {} |",
-            verdict(us <= INSTANTIATE_TARGET_US)
-        )?;
+    for (group, how) in [
+        ("instantiate", "default allocator"),
+        ("instantiate-pooling", "pooling allocator"),
+    ] {
+        // `store-only`: a fresh Store and Host dropped again, no instance.
+        let store = mean_ns(target, group, "store-only").ok();
+        if let Some(store) = store {
+            writeln!(
+                s,
+                "| `{group}/store-only` (fresh Store + Host, no instance; {how}) | | | {:.1} µs | (reported) | - |",
+                store / 1000.0
+            )?;
+        }
+        for subject in ["sdk-filter", "raw-filter", "sdk-processor", "raw-processor"] {
+            let Ok(ns) = mean_ns(target, group, subject) else {
+                continue;
+            };
+            let us = ns / 1000.0;
+            writeln!(
+                s,
+                "| `{group}/{subject}` (InstancePre, fresh Store; {how}) | | | {us:.1} µs | <= {INSTANTIATE_TARGET_US} µs | {} |",
+                verdict(us <= INSTANTIATE_TARGET_US)
+            )?;
+        }
     }
     let edit: Option<Value> = std::fs::read_to_string(target.join("torvyn-bench/edit-loop.json"))
         .ok()

@@ -126,10 +126,23 @@ fn processors(c: &mut Criterion) {
 }
 
 fn instantiation(c: &mut Criterion) {
-    let engine = host::engine().expect("engine");
+    instantiate_with(c, "instantiate", host::engine().expect("engine"));
+    match host::pooling_engine() {
+        Ok(engine) => instantiate_with(c, "instantiate-pooling", engine),
+        Err(err) => eprintln!("skipping instantiate-pooling: {err:?}"),
+    }
+}
+
+/// Instantiation of every subject on `engine`, plus `store-only`: a fresh
+/// `Store` with its `Host` (resource table, WASI context), dropped, with no
+/// instance (the part of the time that is not the component's).
+fn instantiate_with(c: &mut Criterion, name: &str, engine: Engine) {
     let filter_linker = host::filter_linker(&engine).expect("linker");
     let transform_linker = host::transform_linker(&engine).expect("linker");
-    let mut group = c.benchmark_group("instantiate");
+    let mut group = c.benchmark_group(name);
+    group.bench_function("store-only", |b| {
+        b.iter(|| drop(black_box(host::store(&engine))))
+    });
     for subject in Subject::ALL {
         let component = load(&engine, subject);
         let linker = match subject {

@@ -250,6 +250,28 @@ pub fn engine() -> wasmtime::Result<Engine> {
     Engine::new(Config::new().wasm_component_model(true))
 }
 
+/// An engine with the component model on and wasmtime's pooling instance
+/// allocator, sized for a few dozen live instances of at most 16 MiB memory
+/// (the contract's per-component limit): instance memories and tables are
+/// reused slots instead of fresh `mmap`s.
+///
+/// # Errors
+/// When wasmtime rejects the configuration (for example when the machine
+/// cannot reserve the pool's address space).
+pub fn pooling_engine() -> wasmtime::Result<Engine> {
+    let mut pool = wasmtime::PoolingAllocationConfig::new();
+    pool.total_component_instances(64)
+        .total_core_instances(256)
+        .total_memories(128)
+        .total_tables(128)
+        .max_memory_size(16 << 20);
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&config)
+}
+
 /// A store with a fresh [`Host`].
 pub fn store(engine: &Engine) -> Store<Host> {
     Store::new(engine, Host::new())
