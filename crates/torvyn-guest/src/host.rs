@@ -56,12 +56,13 @@ pub(crate) fn has_capability(name: &str) -> bool {
     bindings::torvyn::capabilities::capability_query::has_capability(name)
 }
 
-/// An [`Element`] over a host `stream-element`.
-pub(crate) fn element<'a>(element: &wit::StreamElement<'a>) -> Element<'a> {
+/// An [`Element`] over a host `stream-element`. Takes the element by value so
+/// that its content type moves into the metadata (no copy per element).
+pub(crate) fn element<'a>(element: wit::StreamElement<'a>) -> Element<'a> {
     let meta = ElementMeta {
         sequence: element.meta.sequence,
         timestamp_ns: element.meta.timestamp_ns,
-        content_type: element.meta.content_type.clone(),
+        content_type: element.meta.content_type,
     };
     Element::from_parts(
         meta,

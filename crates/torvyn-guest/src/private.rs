@@ -148,11 +148,11 @@ pub mod glue {
     }
     /// `filter.evaluate`.
     pub fn evaluate<C: Filter>(element: wit::StreamElement<'_>) -> Res<bool> {
-        C::evaluate(&crate::host::element(&element)).map_err(Into::into)
+        C::evaluate(&crate::host::element(element)).map_err(Into::into)
     }
     /// `processor.process`.
     pub fn process<C: Processor>(element: wit::StreamElement<'_>) -> Res<wit::ProcessResult> {
-        match C::process(&crate::host::element(&element)) {
+        match C::process(&crate::host::element(element)) {
             Ok(Some(output)) => Ok(wit::ProcessResult::Emit(output.into_host())),
             Ok(None) => Ok(wit::ProcessResult::Drop),
             Err(err) => Err(err.into()),
@@ -160,7 +160,7 @@ pub mod glue {
     }
     /// `router.route`.
     pub fn route<C: Router>(element: wit::StreamElement<'_>) -> Res<Vec<String>> {
-        C::route(&crate::host::element(&element))
+        C::route(&crate::host::element(element))
             .map(crate::host::ports)
             .map_err(Into::into)
     }
@@ -168,7 +168,7 @@ pub mod glue {
     pub fn ingest<C: Aggregator>(
         element: wit::StreamElement<'_>,
     ) -> Res<Option<wit::OutputElement>> {
-        C::ingest(&crate::host::element(&element))
+        C::ingest(&crate::host::element(element))
             .map(|o| o.map(Output::into_host))
             .map_err(Into::into)
     }
@@ -190,7 +190,7 @@ pub mod glue {
     }
     /// `sink.push`.
     pub fn push<C: Sink>(element: wit::StreamElement<'_>) -> Res<wit::BackpressureSignal> {
-        C::push(&crate::host::element(&element))
+        C::push(&crate::host::element(element))
             .map(crate::host::signal_out)
             .map_err(Into::into)
     }
