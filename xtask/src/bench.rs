@@ -2,8 +2,14 @@
 //! the edit-test loop of an example, and prints a summary of ratios against the
 //! targets (also written to `target/torvyn-bench/summary.md`).
 //!
+//! When `valgrind` is installed it also counts instructions per call with
+//! callgrind (the `profile` example of `torvyn-bench` run for two call counts;
+//! the difference divided by the difference in calls), a measure of the glue
+//! overhead that the noise of a shared machine does not move.
+//!
 //! Options: `--summary` only prints the summary from the last run's records;
-//! `--no-edit-loop` skips the edit-test loop measurement.
+//! `--no-edit-loop` skips the edit-test loop measurement; `--no-callgrind`
+//! skips the instruction counts.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -30,11 +36,14 @@ const EDIT_RUNS: usize = 3;
 pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     let summary_only = args.iter().any(|a| a == "--summary");
     let edit_loop = !args.iter().any(|a| a == "--no-edit-loop");
-    if let Some(bad) = args
-        .iter()
-        .find(|a| !matches!(a.as_str(), "--summary" | "--no-edit-loop"))
-    {
-        bail!("unknown option `{bad}` (options: --summary, --no-edit-loop)");
+    let callgrind = !args.iter().any(|a| a == "--no-callgrind");
+    if let Some(bad) = args.iter().find(|a| {
+        !matches!(
+            a.as_str(),
+            "--summary" | "--no-edit-loop" | "--no-callgrind"
+        )
+    }) {
+        bail!("unknown option `{bad}` (options: --summary, --no-edit-loop, --no-callgrind)");
     }
     let target = root.join("target");
     let out = target.join("torvyn-bench");
@@ -55,6 +64,15 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
             "xtask bench: cargo bench took {:.0} s",
             started.elapsed().as_secs_f64()
         );
+        if callgrind {
+            match count_instructions(root)? {
+                Some(record) => std::fs::write(
+                    out.join("instructions.json"),
+                    serde_json::to_string_pretty(&record)?,
+                )?,
+                None => println!("xtask bench: valgrind not found, no instruction counts"),
+            }
+        }
         if edit_loop {
             let record = measure_edit_loop(root)?;
             std::fs::write(
@@ -110,6 +128,29 @@ fn summary(target: &Path) -> Result<String> {
             "| {label} | {sdk:.0} ns | {raw:.0} ns | {ratio:.3} | <= {GLUE_TARGET} | {} |",
             verdict(ratio <= GLUE_TARGET)
         )?;
+    }
+    let instructions: Option<Value> =
+        std::fs::read_to_string(target.join("torvyn-bench/instructions.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok());
+    if let Some(counts) = &instructions {
+        for role in ["filter", "processor"] {
+            let count = |side: &str| counts[format!("{side}-{role}")].as_f64();
+            let (Some(sdk), Some(raw)) = (count("sdk"), count("raw")) else {
+                continue;
+            };
+            let ratio = sdk / raw;
+            let what = if role == "filter" {
+                "filter"
+            } else {
+                "processor 64 B"
+            };
+            writeln!(
+                s,
+                "| {what}, instructions per element (callgrind) | {sdk:.0} | {raw:.0} | {ratio:.3} | <= {GLUE_TARGET} | {} |",
+                verdict(ratio <= GLUE_TARGET)
+            )?;
+        }
     }
     let sizes: Option<Value> = std::fs::read_to_string(target.join("torvyn-bench/sizes.json"))
         .ok()
@@ -195,6 +236,67 @@ fn summary(target: &Path) -> Result<String> {
         None => s += "| edit-test loop | | | not measured (--no-edit-loop) | | |\n",
     }
     Ok(s)
+}
+
+/// Instructions per call of every subject under callgrind, or `None` without
+/// valgrind. Runs the `profile` example for two call counts and divides the
+/// difference in instructions by the difference in calls, so start-up
+/// (compiling the component) cancels out.
+fn count_instructions(root: &Path) -> Result<Option<Value>> {
+    if Command::new("valgrind")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_err()
+    {
+        return Ok(None);
+    }
+    let status = Command::new(cargo())
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "torvyn-bench",
+            "--example",
+            "profile",
+        ])
+        .current_dir(root)
+        .status()?;
+    if !status.success() {
+        bail!("building the `profile` example of torvyn-bench failed");
+    }
+    let exe = root.join("target/release/examples/profile");
+    let mut record = serde_json::Map::new();
+    for (subject, calls) in [
+        ("sdk-filter", [10_000u64, 30_000]),
+        ("raw-filter", [10_000, 30_000]),
+        ("sdk-processor", [5_000, 15_000]),
+        ("raw-processor", [5_000, 15_000]),
+    ] {
+        let mut totals = [0f64; 2];
+        for (total, n) in totals.iter_mut().zip(calls) {
+            let output = Command::new("valgrind")
+                .args(["--tool=callgrind", "--callgrind-out-file=/dev/null"])
+                .arg(&exe)
+                .args([subject, &n.to_string()])
+                .current_dir(root)
+                .output()?;
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            if !output.status.success() {
+                bail!("callgrind run of {subject} failed:\n{stderr}");
+            }
+            *total = stderr
+                .lines()
+                .find_map(|line| line.split("Collected :").nth(1))
+                .and_then(|n| n.trim().parse().ok())
+                .with_context(|| format!("no instruction count from callgrind:\n{stderr}"))?;
+        }
+        let per_call = (totals[1] - totals[0]) / (calls[1] - calls[0]) as f64;
+        println!("xtask bench: {subject}: {per_call:.0} instructions per call (callgrind)");
+        record.insert(subject.to_string(), per_call.into());
+    }
+    Ok(Some(record.into()))
 }
 
 /// Restores a file's original text when dropped (also on error).
