@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use torvyn_testkit::{Component, ErrorKind, ProcessError, Processed, Role, Signal, TestElement};
+use torvyn_testkit::{Component, ErrorKind, ProcessError, Role, TestElement};
 
 fn example(name: &str) -> Component {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
