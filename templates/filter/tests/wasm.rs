@@ -1,49 +1,84 @@
-//! Builds this crate to a `wasm32-wasip2` component with `torvyn-testkit` and
-//! checks that it is a Torvyn filter: it exports exactly the filter and
-//! lifecycle interfaces and imports only the contract's types (plus WASI).
+//! Builds this crate to a `wasm32-wasip2` component and runs it on the
+//! testkit's reference host (the Torvyn 0.1 contract, as the runtime calls it):
+//! `init` with a config, `evaluate` element by element, `teardown`.
 
-use wasmtime::component::Component;
-use wasmtime::{Config, Engine};
+use torvyn_testkit::{Component, ProcessError, Role, TestElement};
+
+/// The component, built once per test binary (and cached on disk).
+fn filter() -> Component {
+    Component::build(env!("CARGO_MANIFEST_DIR"))
+        .unwrap_or_else(|err| panic!("building the component failed:\n{err}"))
+}
 
 #[test]
-fn builds_to_a_content_filter_component() {
-    let wasm = torvyn_testkit::build::build_component(env!("CARGO_MANIFEST_DIR"))
-        .unwrap_or_else(|err| panic!("building the component failed:\n{err}"));
-    let engine = Engine::new(Config::new().wasm_component_model(true)).unwrap();
-    let component = Component::from_file(&engine, &wasm).unwrap();
-    let ty = component.component_type();
+fn passes_allowed_types_up_to_the_size_limit_without_reading_payloads() {
+    let component = filter();
+    assert_eq!(component.role(), Role::Filter);
+    let mut filter = component
+        .instantiate(r#"{"allow": ["application/json"], "max_bytes": 8}"#)
+        .unwrap();
+    let decisions: Vec<bool> = [
+        TestElement::json(serde_json::json!([1, 2])),
+        TestElement::json(serde_json::json!([1, 2]))
+            .content_type("application/json; charset=utf-8"),
+        TestElement::json(serde_json::json!("a long string")),
+        TestElement::text("hi"),
+    ]
+    .into_iter()
+    .map(|element| filter.evaluate(element).unwrap())
+    .collect();
+    assert_eq!(decisions, [true, true, false, false]);
 
-    let mut exports: Vec<String> = ty
-        .exports(&engine)
-        .map(|(name, _)| name.to_string())
-        .collect();
-    exports.sort();
+    // The filter looks at metadata and sizes only: no payload byte is copied
+    // into the component, and it allocates nothing.
+    let stats = filter.stats();
     assert_eq!(
-        exports,
-        [
-            "torvyn:filtering/filter@0.1.0",
-            "torvyn:streaming/lifecycle@0.1.0"
-        ]
+        (stats.reads, stats.payload_bytes_read, stats.allocations),
+        (0, 0, 0)
     );
 
-    let imports: Vec<String> = ty
-        .imports(&engine)
-        .map(|(name, _)| name.to_string())
-        .collect();
-    let torvyn: Vec<&str> = imports
-        .iter()
-        .map(String::as_str)
-        .filter(|name| name.starts_with("torvyn:"))
-        .collect();
+    assert!(filter.logs().is_empty(), "{:?}", filter.logs());
+    filter.teardown().unwrap();
+    let logs = filter.logs();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_eq!(logs[0].level, "info");
     assert_eq!(
-        torvyn,
-        ["torvyn:streaming/types@0.1.0"],
-        "all imports: {imports:?}"
+        logs[0].message,
+        format!("{}: 2 passed, 2 dropped", env!("CARGO_PKG_NAME"))
     );
-    for name in &imports {
-        assert!(
-            name.starts_with("torvyn:") || name.starts_with("wasi:"),
-            "unexpected import `{name}`"
-        );
-    }
+}
+
+#[test]
+fn an_empty_config_passes_everything() {
+    let mut filter = filter().instantiate("").unwrap();
+    let png = TestElement::bytes(vec![0; 3]).content_type("image/png");
+    assert!(filter.evaluate(png).unwrap());
+}
+
+#[test]
+fn bad_configs_fail_init_with_invalid_input() {
+    let err = filter().instantiate(r#"{"max_bytes": "ten"}"#).unwrap_err();
+    assert_eq!(err.call(), Some("init"));
+    assert_eq!(
+        err.process_error(),
+        Some(&ProcessError::InvalidInput(
+            "invalid config for `Config` (field `max_bytes`): invalid type: string \"ten\", \
+             expected u64 at line 1 column 19"
+                .into()
+        ))
+    );
+
+    let err = filter()
+        .options()
+        .config_json(&serde_json::json!({"allow": [" "]}))
+        .unwrap()
+        .instantiate()
+        .unwrap_err();
+    assert_eq!(err.call(), Some("init"));
+    assert_eq!(
+        err.process_error(),
+        Some(&ProcessError::InvalidInput(
+            "`allow` contains an empty content type".into()
+        ))
+    );
 }
