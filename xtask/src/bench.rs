@@ -25,6 +25,10 @@ const GLUE_TARGET: f64 = 1.03;
 const SIZE_TARGET: f64 = 1.10;
 /// Target of one pre-instantiated instantiation, in microseconds.
 const INSTANTIATE_TARGET_US: f64 = 20.0;
+/// Target of the reference host's throughput, source -> processor -> sink at 64 B.
+const THROUGHPUT_TARGET: f64 = 750_000.0;
+/// Target of the host's per-element time over the bare calls it must make.
+const HOST_OVERHEAD_TARGET: f64 = 2.0;
 /// Target of the edit-test loop beyond rustc's own builds, in seconds.
 const EDIT_LOOP_TARGET_S: f64 = 3.0;
 /// The example whose edit-test loop is timed, and its compiled-wasm test.
@@ -211,6 +215,7 @@ fn summary(target: &Path) -> Result<String> {
             )?;
         }
     }
+    pipeline_rows(&mut s, target)?;
     let edit: Option<Value> = std::fs::read_to_string(target.join("torvyn-bench/edit-loop.json"))
         .ok()
         .and_then(|text| serde_json::from_str(&text).ok());
@@ -236,6 +241,55 @@ fn summary(target: &Path) -> Result<String> {
         None => s += "| edit-test loop | | | not measured (--no-edit-loop) | | |\n",
     }
     Ok(s)
+}
+
+/// The pipeline rows: steady-state elements/s of each flow (a run minus an
+/// empty run, over the element count), its ratio to the bare calls' floor and
+/// the latency percentiles the `pipeline` bench recorded.
+fn pipeline_rows(s: &mut String, target: &Path) -> Result<()> {
+    let Some(record) = std::fs::read_to_string(target.join("torvyn-bench/pipeline.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
+    else {
+        *s += "| pipelines | | | no pipeline.json | | |\n";
+        return Ok(());
+    };
+    for size in ["64B", "4KiB"] {
+        let group = format!("pipeline-{size}");
+        let Some(count) = record[size]["elements"].as_f64() else {
+            continue;
+        };
+        for shape in ["source-sink", "source-processor-sink"] {
+            let run = mean_ns(target, &group, shape)?;
+            let empty = mean_ns(target, &group, &format!("{shape}-empty"))?;
+            let floor = mean_ns(target, &group, &format!("floor-{shape}"))?;
+            let per_element = (run - empty) / count;
+            let rate = 1e9 / per_element;
+            let (goal, met) = if shape == "source-processor-sink" && size == "64B" {
+                (
+                    format!(">= {THROUGHPUT_TARGET:.0}/s"),
+                    verdict(rate >= THROUGHPUT_TARGET),
+                )
+            } else {
+                ("(reported)".to_string(), "-")
+            };
+            let latency = &record[size][shape];
+            writeln!(
+                s,
+                "| {shape} {size}: elements/s (steady state; {count:.0} per run, whole run incl. instantiation {:.0}/s) | | | {rate:.0}/s; latency p50 {:.1} µs, p99 {:.1} µs | {goal} | {met} |",
+                count * 1e9 / run,
+                latency["latency_p50_ns"].as_f64().unwrap_or(f64::NAN) / 1000.0,
+                latency["latency_p99_ns"].as_f64().unwrap_or(f64::NAN) / 1000.0,
+            )?;
+            let ratio = per_element / floor;
+            writeln!(
+                s,
+                "| {shape} {size}: host time per element / bare calls (no scheduling) | {per_element:.0} ns | {floor:.0} ns | {ratio:.2} | <= {HOST_OVERHEAD_TARGET} | {} |",
+                verdict(ratio <= HOST_OVERHEAD_TARGET)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Instructions per call of every subject under callgrind, or `None` without

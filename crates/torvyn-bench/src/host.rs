@@ -35,6 +35,31 @@ pub mod filter {
     });
 }
 
+/// Bindings of `torvyn:streaming/data-source` (the source world).
+#[allow(missing_docs, unreachable_pub, clippy::all)]
+pub mod source {
+    wasmtime::component::bindgen!({
+        path: ["../../wit/streaming"],
+        world: "torvyn:streaming/data-source",
+        with: {
+            "torvyn:streaming/types": super::transform::torvyn::streaming::types,
+            "torvyn:streaming/buffer-allocator": super::transform::torvyn::streaming::buffer_allocator,
+        },
+    });
+}
+
+/// Bindings of `torvyn:streaming/data-sink` (the sink world).
+#[allow(missing_docs, unreachable_pub, clippy::all)]
+pub mod sink {
+    wasmtime::component::bindgen!({
+        path: ["../../wit/streaming"],
+        world: "torvyn:streaming/data-sink",
+        with: {
+            "torvyn:streaming/types": super::transform::torvyn::streaming::types,
+        },
+    });
+}
+
 use transform::torvyn::streaming::types::{self as wit, BufferError, ElementMeta, StreamElement};
 
 /// A host `buffer`: immutable bytes.
@@ -242,12 +267,18 @@ impl transform::torvyn::streaming::buffer_allocator::Host for Host {
     }
 }
 
-/// An engine with the component model on (wasmtime's defaults otherwise).
+/// An engine with the component model on and the component-model-async task
+/// bookkeeping off (the contract is synchronous), as the testkit's engine;
+/// wasmtime's defaults otherwise.
 ///
 /// # Errors
 /// When wasmtime rejects the configuration.
 pub fn engine() -> wasmtime::Result<Engine> {
-    Engine::new(Config::new().wasm_component_model(true))
+    Engine::new(
+        Config::new()
+            .wasm_component_model(true)
+            .concurrency_support(false),
+    )
 }
 
 /// An engine with the component model on and wasmtime's pooling instance
@@ -268,6 +299,7 @@ pub fn pooling_engine() -> wasmtime::Result<Engine> {
     let mut config = Config::new();
     config
         .wasm_component_model(true)
+        .concurrency_support(false)
         .allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config)
 }
@@ -297,6 +329,18 @@ pub fn transform_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
     transform::ManagedTransform::add_to_linker::<Host, HasSelf<Host>>(&mut linker, |h| h)?;
     Ok(linker)
+}
+
+/// A linker with WASI 0.2 and the imports of all four worlds above, so that a
+/// source, a processor and a sink can live in one store and pass buffers to
+/// each other by handle (the floor of a pipeline: bare calls, no scheduling).
+///
+/// # Errors
+/// When an import is defined twice.
+pub fn pipeline_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
+    // managed-transform imports types and buffer-allocator: a superset of the
+    // source's and the sink's imports.
+    transform_linker(engine)
 }
 
 /// A `stream-element` whose payload and context live in the store's table.

@@ -10,6 +10,7 @@
 //!   the measured time is the component's glue and work plus wasmtime's call
 //!   cost, without the testkit's accounting and limits.
 //! - [`Subject`]: the four bench subjects and how to build them.
+//! - [`build_stage`]: the source and sink of the pipeline benches.
 //! - [`build_with_profile`]: builds with a named cargo profile (for the size
 //!   comparison under the recommended release profile).
 
@@ -69,6 +70,19 @@ impl Subject {
             .build()
             .map_err(|err| anyhow::anyhow!("{err}"))
     }
+}
+
+/// Build one of the pipeline bench stages in `components/` (`sdk-source`,
+/// `sdk-sink`; the processor stage is [`Subject::SdkProcessor`]) with cargo's
+/// default `release` profile and return the `.wasm` path.
+///
+/// # Errors
+/// The testkit's build error, with its diagnostics.
+pub fn build_stage(name: &str) -> Result<PathBuf> {
+    ComponentBuild::new(components_dir().join(name))
+        .profile(Profile::Release)
+        .build()
+        .map_err(|err| anyhow::anyhow!("{err}"))
 }
 
 /// `crates/torvyn-bench/components`.

@@ -489,6 +489,9 @@ fn make_runtime(fuel: bool) -> wasmtime::Result<Runtime> {
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     config.consume_fuel(fuel);
+    // The contract is synchronous: without the component-model-async task
+    // bookkeeping every call is about 2.5x cheaper (see BENCHMARKS.md).
+    config.concurrency_support(false);
     if let Some(dir) = compiled_cache_dir() {
         let mut cache = wasmtime::CacheConfig::new();
         cache.with_directory(dir);

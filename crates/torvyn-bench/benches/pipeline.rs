@@ -1,0 +1,304 @@
+//! Criterion benches of the reference host's pipeline throughput with real wasm
+//! components (all built with the SDK and cargo's default `release` profile):
+//!
+//! - `pipeline-<size>/source-sink` and `pipeline-<size>/source-processor-sink`:
+//!   one whole run of a `torvyn_testkit::pipeline::Pipeline` per iteration
+//!   (instantiate and `init` every node, pull the source to its end, `complete`
+//!   and `teardown`), with `COUNT` elements of `<size>` bytes;
+//! - `pipeline-<size>/<shape>-empty`: the same run with no element, so that
+//!   `(run - empty) / COUNT` is the steady-state time per element;
+//! - `pipeline-<size>/floor-<shape>`: the floor the host is compared with: the
+//!   bare wasmtime calls one element needs (`pull`, `process`, `push`) on one
+//!   store with a minimal host, with no scheduling, queues or accounting.
+//!
+//! After the criterion groups it runs each flow once more with latency
+//! measurement on and writes the per-element latency percentiles (entering the
+//! flow to delivery at the sink) and the element counts to
+//! `<target>/torvyn-bench/pipeline.json`; `cargo xtask bench` prints the ratios.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use torvyn_bench::host::{
+    self, Host, sink::DataSinkPre, source::DataSourcePre, transform::ManagedTransformPre,
+};
+use torvyn_bench::{Subject, build_stage, out_dir};
+use torvyn_testkit::Component;
+use torvyn_testkit::pipeline::{Pipeline, RunResult};
+use wasmtime::Store;
+use wasmtime::component::Resource;
+
+use host::transform::torvyn::streaming::types::{
+    BackpressureSignal, OutputElement, ProcessResult, StreamElement,
+};
+
+/// Payload sizes and how many elements one measured run carries.
+const SIZES: [(&str, usize, u64); 2] = [("64B", 64, 20_000), ("4KiB", 4096, 5_000)];
+
+/// The two flow shapes.
+#[derive(Clone, Copy)]
+enum Shape {
+    SourceSink,
+    SourceProcessorSink,
+}
+
+impl Shape {
+    const ALL: [Shape; 2] = [Shape::SourceSink, Shape::SourceProcessorSink];
+
+    fn name(self) -> &'static str {
+        match self {
+            Shape::SourceSink => "source-sink",
+            Shape::SourceProcessorSink => "source-processor-sink",
+        }
+    }
+}
+
+/// The three stages, loaded once in the testkit's process-wide engine.
+struct Stages {
+    source: Component,
+    processor: Component,
+    sink: Component,
+}
+
+fn wasm(result: anyhow::Result<std::path::PathBuf>) -> std::path::PathBuf {
+    result.unwrap_or_else(|err| panic!("building a bench stage failed:\n{err}"))
+}
+
+impl Stages {
+    fn load() -> Self {
+        let load = |path: std::path::PathBuf| {
+            Component::from_file(&path).unwrap_or_else(|err| panic!("{err}"))
+        };
+        Self {
+            source: load(wasm(build_stage("sdk-source"))),
+            processor: load(wasm(Subject::SdkProcessor.build_release())),
+            sink: load(wasm(build_stage("sdk-sink"))),
+        }
+    }
+
+    /// One whole run of `shape` with `count` elements of `size` bytes; checks
+    /// that every element reached the sink.
+    fn run(&self, shape: Shape, count: u64, size: usize, latency: bool) -> RunResult {
+        let config = format!(r#"{{"count": {count}, "size": {size}}}"#);
+        let mut flow = Pipeline::new("bench").component("source", &self.source, &config);
+        flow = match shape {
+            Shape::SourceSink => flow.edge("source", "sink"),
+            Shape::SourceProcessorSink => flow
+                .component("upper", &self.processor, "")
+                .edge("source", "upper")
+                .edge("upper", "sink"),
+        };
+        let result = flow
+            .component("sink", &self.sink, "")
+            .record(false)
+            .measure_latency(latency)
+            .run()
+            .unwrap_or_else(|err| panic!("the bench flow failed: {err}"));
+        assert_eq!(
+            result.node("sink").received,
+            count,
+            "the sink must receive every element"
+        );
+        result
+    }
+}
+
+fn pipelines(c: &mut Criterion) {
+    let stages = Stages::load();
+    for (label, size, count) in SIZES {
+        let mut group = c.benchmark_group(format!("pipeline-{label}"));
+        group
+            .sample_size(10)
+            .warm_up_time(Duration::from_secs(1))
+            .measurement_time(Duration::from_secs(5));
+        for shape in Shape::ALL {
+            group.throughput(Throughput::Elements(1));
+            group.bench_function(format!("{}-empty", shape.name()), |b| {
+                b.iter(|| stages.run(shape, 0, size, false))
+            });
+            group.throughput(Throughput::Elements(count));
+            group.bench_function(shape.name(), |b| {
+                b.iter(|| stages.run(shape, count, size, false))
+            });
+        }
+        group.finish();
+    }
+}
+
+/// The bare calls: a source, the processor and a sink instantiated in one
+/// store of the minimal bench host, passing buffers by handle.
+struct Floor {
+    store: Store<Host>,
+    source: host::source::DataSource,
+    processor: host::transform::ManagedTransform,
+    sink: host::sink::DataSink,
+    context: Resource<host::HostContext>,
+}
+
+impl Floor {
+    fn new(size: usize) -> Self {
+        let engine = host::engine().expect("engine");
+        let linker = host::pipeline_linker(&engine).expect("linker");
+        let load = |path: std::path::PathBuf| {
+            wasmtime::component::Component::from_file(&engine, &path)
+                .unwrap_or_else(|err| panic!("loading {}: {err:?}", path.display()))
+        };
+        let source = load(wasm(build_stage("sdk-source")));
+        let processor = load(wasm(Subject::SdkProcessor.build_release()));
+        let sink = load(wasm(build_stage("sdk-sink")));
+        let mut store = host::store(&engine);
+        let source = DataSourcePre::new(linker.instantiate_pre(&source).expect("pre"))
+            .expect("data-source exports")
+            .instantiate(&mut store)
+            .expect("instantiate the source");
+        let processor = ManagedTransformPre::new(linker.instantiate_pre(&processor).expect("pre"))
+            .expect("managed-transform exports")
+            .instantiate(&mut store)
+            .expect("instantiate the processor");
+        let sink = DataSinkPre::new(linker.instantiate_pre(&sink).expect("pre"))
+            .expect("data-sink exports")
+            .instantiate(&mut store)
+            .expect("instantiate the sink");
+        let config = format!(r#"{{"count": {}, "size": {size}}}"#, u64::MAX);
+        source
+            .torvyn_streaming_lifecycle()
+            .call_init(&mut store, &config)
+            .expect("init call")
+            .expect("source init");
+        processor
+            .torvyn_streaming_lifecycle()
+            .call_init(&mut store, "")
+            .expect("init call")
+            .expect("processor init");
+        sink.torvyn_streaming_lifecycle()
+            .call_init(&mut store, "")
+            .expect("init call")
+            .expect("sink init");
+        let context = store
+            .data_mut()
+            .table
+            .push(host::HostContext)
+            .expect("table");
+        Self {
+            store,
+            source,
+            processor,
+            sink,
+            context,
+        }
+    }
+
+    /// An element lending `out`'s payload and the shared context.
+    fn lend(&self, out: &OutputElement) -> StreamElement {
+        StreamElement {
+            meta: out.meta.clone(),
+            payload: Resource::new_borrow(out.payload.rep()),
+            context: Resource::new_borrow(self.context.rep()),
+        }
+    }
+
+    fn pull(&mut self) -> OutputElement {
+        self.source
+            .torvyn_streaming_source()
+            .call_pull(&mut self.store)
+            .expect("pull call")
+            .expect("pull")
+            .expect("the source never ends")
+    }
+
+    fn push(&mut self, out: OutputElement) {
+        let element = self.lend(&out);
+        let signal = self
+            .sink
+            .torvyn_streaming_sink()
+            .call_push(&mut self.store, &element)
+            .expect("push call")
+            .expect("push");
+        assert!(matches!(signal, BackpressureSignal::Ready));
+        self.store
+            .data_mut()
+            .table
+            .delete(out.payload)
+            .expect("a live buffer");
+    }
+
+    /// One element through the shape's calls.
+    fn one(&mut self, shape: Shape) {
+        let pulled = self.pull();
+        match shape {
+            Shape::SourceSink => self.push(pulled),
+            Shape::SourceProcessorSink => {
+                let element = self.lend(&pulled);
+                let result = self
+                    .processor
+                    .torvyn_streaming_processor()
+                    .call_process(&mut self.store, black_box(&element))
+                    .expect("process call")
+                    .expect("process");
+                let ProcessResult::Emit(out) = result else {
+                    panic!("the processor emits every element")
+                };
+                self.store
+                    .data_mut()
+                    .table
+                    .delete(pulled.payload)
+                    .expect("a live buffer");
+                self.push(out);
+            }
+        }
+    }
+}
+
+fn floors(c: &mut Criterion) {
+    for (label, size, _) in SIZES {
+        let mut group = c.benchmark_group(format!("pipeline-{label}"));
+        group.throughput(Throughput::Elements(1));
+        let mut floor = Floor::new(size);
+        for shape in Shape::ALL {
+            group.bench_function(format!("floor-{}", shape.name()), |b| {
+                b.iter(|| floor.one(shape))
+            });
+        }
+        group.finish();
+    }
+}
+
+/// The `q`-quantile (0..=1) of sorted nanoseconds.
+fn quantile(sorted: &[u64], q: f64) -> u64 {
+    let index = ((sorted.len() - 1) as f64 * q).round() as usize;
+    sorted[index]
+}
+
+fn latencies(_: &mut Criterion) {
+    let stages = Stages::load();
+    let mut record = serde_json::Map::new();
+    for (label, size, count) in SIZES {
+        let mut by_shape = serde_json::Map::new();
+        by_shape.insert("elements".into(), count.into());
+        for shape in Shape::ALL {
+            let mut latencies = stages.run(shape, count, size, true).latencies_ns;
+            assert_eq!(latencies.len() as u64, count, "one latency per element");
+            latencies.sort_unstable();
+            let (p50, p99) = (quantile(&latencies, 0.50), quantile(&latencies, 0.99));
+            println!(
+                "pipeline-{label}/{}: latency p50 {p50} ns, p99 {p99} ns",
+                shape.name()
+            );
+            by_shape.insert(
+                shape.name().into(),
+                serde_json::json!({ "latency_p50_ns": p50, "latency_p99_ns": p99 }),
+            );
+        }
+        record.insert(label.into(), by_shape.into());
+    }
+    let dir = out_dir();
+    std::fs::create_dir_all(&dir).expect("bench output directory");
+    let path = dir.join("pipeline.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&record).expect("json"))
+        .unwrap_or_else(|err| panic!("writing {}: {err}", path.display()));
+    println!("pipeline latencies written to {}", path.display());
+}
+
+criterion_group!(benches, pipelines, floors, latencies);
+criterion_main!(benches);
