@@ -88,7 +88,7 @@ fn cache() -> &'static Mutex<HashMap<CacheKey, Component>> {
 }
 
 impl Component {
-    /// Build the component crate at `crate_dir` to `wasm32-wasip2` (release, in
+    /// Build the component crate at `crate_dir` to `wasm32-wasip2` (debug profile, in
     /// the shared target directory; see [`crate::build`]) and load it.
     ///
     /// Usually `Component::build(env!("CARGO_MANIFEST_DIR"))` in a crate's own
