@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use torvyn_testkit::build::{ComponentBuild, Profile, Toolchain};
+use torvyn_testkit::build::{ComponentBuild, Profile, Toolchain, configure_cargo};
 
 pub mod host;
 
@@ -95,7 +95,7 @@ pub fn components_dir() -> PathBuf {
 /// uses for release builds, and return the `.wasm` path.
 ///
 /// The testkit's `ComponentBuild` knows only `debug` and `release`, so this runs
-/// cargo itself with the same environment the testkit would use.
+/// cargo itself, prepared by the testkit's `configure_cargo`.
 ///
 /// # Errors
 /// When the release build fails, or cargo fails for the named profile.
@@ -110,19 +110,6 @@ pub fn build_with_profile(subject: Subject, profile: &str) -> Result<PathBuf> {
     let toolchain = Toolchain::detect().map_err(|err| anyhow::anyhow!("{err}"))?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut command = Command::new(cargo);
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "RUSTC",
-        "RUSTC_BOOTSTRAP",
-        "RUSTC_WRAPPER",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "CARGO_MAKEFLAGS",
-    ] {
-        command.env_remove(var);
-    }
     command
         .arg("build")
         .arg("--quiet")
@@ -131,27 +118,8 @@ pub fn build_with_profile(subject: Subject, profile: &str) -> Result<PathBuf> {
         .args(["--target", "wasm32-wasip2", "--profile", profile])
         .arg("--target-dir")
         .arg(&target_dir);
-    if toolchain == Toolchain::DebianFallback {
-        // What the testkit does for its fallback (see torvyn_testkit::build).
-        let mut path = std::ffi::OsString::from(target_dir.join("bin"));
-        if let Some(outer) = std::env::var_os("PATH") {
-            path.push(":");
-            path.push(outer);
-        }
-        command
-            .env("PATH", path)
-            .env("RUSTC", "/usr/bin/rustc")
-            .env("RUSTC_BOOTSTRAP", "1")
-            .env(
-                "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
-                "-L /usr/lib/wasm32-wasi",
-            )
-            .env(
-                "CARGO_TARGET_WASM32_WASIP2_LINKER",
-                "/usr/lib/rustlib/x86_64-unknown-linux-gnu/bin/wasm-component-ld",
-            )
-            .arg("-Zbuild-std=std,panic_abort");
-    }
+    configure_cargo(&mut command, &toolchain, &target_dir)
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
     let status = command
         .status()
         .with_context(|| format!("cannot run {command:?}"))?;

@@ -369,9 +369,6 @@ impl ComponentBuild {
     ) -> Result<Command, BuildError> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
         let mut command = Command::new(cargo);
-        for var in STRIPPED_ENV {
-            command.env_remove(var);
-        }
         command
             .arg("build")
             .arg("--manifest-path")
@@ -385,33 +382,55 @@ impl ComponentBuild {
         if self.profile == Profile::Release {
             command.arg("--release");
         }
-        if *toolchain == Toolchain::DebianFallback {
-            use fallback_paths::*;
-            let bin = target_dir.join("bin");
-            std::fs::create_dir_all(&bin).map_err(|err| io_error(&bin, err))?;
-            let link = bin.join("wasm-ld");
-            if std::fs::read_link(&link).ok().as_deref() != Some(Path::new(WASM_LD)) {
-                let _ = std::fs::remove_file(&link);
-                std::os::unix::fs::symlink(WASM_LD, &link).map_err(|err| io_error(&link, err))?;
-            }
-            let mut path = OsString::from(&bin);
-            if let Some(outer) = std::env::var_os("PATH") {
-                path.push(":");
-                path.push(outer);
-            }
-            command
-                .env("PATH", path)
-                .env("RUSTC", RUSTC)
-                .env("RUSTC_BOOTSTRAP", "1")
-                .env(
-                    "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
-                    format!("-L {WASI_LIBC_DIR}"),
-                )
-                .env("CARGO_TARGET_WASM32_WASIP2_LINKER", COMPONENT_LINKER)
-                .arg("-Zbuild-std=std,panic_abort");
-        }
+        configure_cargo(&mut command, toolchain, target_dir)?;
         Ok(command)
     }
+}
+
+/// Prepare a `cargo build --target wasm32-wasip2` command the way
+/// [`ComponentBuild`] does, for tools that need cargo options it does not
+/// offer (a named profile, say): strips the outer build's environment
+/// (RUSTFLAGS, CARGO_TARGET_DIR, RUSTC, wrappers, ...) and, for
+/// [`Toolchain::DebianFallback`], links `wasm-ld` into `<target_dir>/bin` and
+/// sets the fallback's compiler, flags, linker and `-Zbuild-std`. Call it after
+/// adding the subcommand and its arguments.
+///
+/// # Errors
+/// When the `wasm-ld` link cannot be created in `target_dir`.
+pub fn configure_cargo(
+    command: &mut Command,
+    toolchain: &Toolchain,
+    target_dir: &Path,
+) -> Result<(), BuildError> {
+    for var in STRIPPED_ENV {
+        command.env_remove(var);
+    }
+    if *toolchain == Toolchain::DebianFallback {
+        use fallback_paths::*;
+        let bin = target_dir.join("bin");
+        std::fs::create_dir_all(&bin).map_err(|err| io_error(&bin, err))?;
+        let link = bin.join("wasm-ld");
+        if std::fs::read_link(&link).ok().as_deref() != Some(Path::new(WASM_LD)) {
+            let _ = std::fs::remove_file(&link);
+            std::os::unix::fs::symlink(WASM_LD, &link).map_err(|err| io_error(&link, err))?;
+        }
+        let mut path = OsString::from(&bin);
+        if let Some(outer) = std::env::var_os("PATH") {
+            path.push(":");
+            path.push(outer);
+        }
+        command
+            .env("PATH", path)
+            .env("RUSTC", RUSTC)
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env(
+                "CARGO_TARGET_WASM32_WASIP2_RUSTFLAGS",
+                format!("-L {WASI_LIBC_DIR}"),
+            )
+            .env("CARGO_TARGET_WASM32_WASIP2_LINKER", COMPONENT_LINKER)
+            .arg("-Zbuild-std=std,panic_abort");
+    }
+    Ok(())
 }
 
 /// Build the component crate in `crate_dir` (debug profile) and return the path
