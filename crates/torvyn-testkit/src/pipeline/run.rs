@@ -454,6 +454,12 @@ impl Run {
         }
     }
 
+    /// Count a failed element in node `n` and trace it.
+    fn failed(&mut self, n: usize, seq: u64, error: String) {
+        self.nodes[n].report.failed += 1;
+        self.record(seq, n, Event::Failed { error });
+    }
+
     /// Call node `n` on `item`, applying its error policy.
     fn handle(&mut self, n: usize, item: Item) -> Result<(), Error> {
         let mut attempt = 0;
@@ -462,14 +468,7 @@ impl Run {
                 Ok(outcome) => return self.apply(n, &item, outcome),
                 Err(error) => {
                     if matches!(error.kind(), ErrorKind::UnknownPort { .. }) {
-                        self.nodes[n].report.failed += 1;
-                        self.record(
-                            item.seq,
-                            n,
-                            Event::Failed {
-                                error: error.to_string(),
-                            },
-                        );
+                        self.failed(n, item.seq, error.to_string());
                         return Err(error);
                     }
                     let retryable = error.process_error().is_some_and(|e| !e.is_fatal())
@@ -487,14 +486,7 @@ impl Run {
                             );
                         }
                         ErrorPolicy::Skip => {
-                            self.nodes[n].report.failed += 1;
-                            self.record(
-                                item.seq,
-                                n,
-                                Event::Failed {
-                                    error: error.to_string(),
-                                },
-                            );
+                            self.failed(n, item.seq, error.to_string());
                             return Ok(());
                         }
                         ErrorPolicy::DeadLetter => {
@@ -516,14 +508,7 @@ impl Run {
                             return Ok(());
                         }
                         ErrorPolicy::FailFlow | ErrorPolicy::Retry(_) => {
-                            self.nodes[n].report.failed += 1;
-                            self.record(
-                                item.seq,
-                                n,
-                                Event::Failed {
-                                    error: error.to_string(),
-                                },
-                            );
+                            self.failed(n, item.seq, error.to_string());
                             return Err(error);
                         }
                     }
@@ -750,14 +735,7 @@ impl Run {
             for e in 0..self.edges.len() {
                 let to = self.edges[e].to;
                 while let Some(item) = self.edges[e].queue.pop_front() {
-                    self.nodes[to].report.failed += 1;
-                    self.record(
-                        item.seq,
-                        to,
-                        Event::Failed {
-                            error: reason.clone(),
-                        },
-                    );
+                    self.failed(to, item.seq, reason.clone());
                 }
             }
         }
