@@ -24,7 +24,7 @@ use crate::{Error, Result};
 /// empty or is not a valid `C`.
 pub fn parse<C: DeserializeOwned>(config: &str) -> Result<C> {
     let type_name = short_type_name::<C>();
-    if config.trim().is_empty() {
+    if is_blank(config) {
         return Err(Error::invalid_input(format!(
             "invalid config: the config string is empty and `{type_name}` has no `Default`; \
              give the node a JSON `config`"
@@ -43,11 +43,18 @@ pub fn parse<C: DeserializeOwned>(config: &str) -> Result<C> {
 /// # Errors
 /// As [`parse`], except for the empty string.
 pub fn parse_or_default<C: DeserializeOwned + Default>(config: &str) -> Result<C> {
-    if config.trim().is_empty() {
+    if is_blank(config) {
         Ok(C::default())
     } else {
         parse(config)
     }
+}
+
+/// Whether a config string is empty or only JSON whitespace (the "no config"
+/// case). ASCII only: JSON has no other whitespace, and `str::trim`'s Unicode
+/// tables would be linked into every component.
+pub(crate) fn is_blank(config: &str) -> bool {
+    config.bytes().all(|b| b.is_ascii_whitespace())
 }
 
 fn short_type_name<C>() -> &'static str {

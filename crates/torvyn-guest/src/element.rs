@@ -121,7 +121,7 @@ pub struct ReadStats {
 /// and a ranged read inside an earlier read is served from that copy.
 pub struct Payload<'a> {
     source: PayloadSource<'a>,
-    size: OnceCell<u64>,
+    size: Cell<Option<u64>>,
     content_type: OnceCell<String>,
     all: OnceCell<Vec<u8>>,
     ranges: RefCell<Vec<(u64, Vec<u8>)>>,
@@ -133,7 +133,7 @@ impl<'a> Payload<'a> {
     pub(crate) fn new(source: PayloadSource<'a>) -> Self {
         Self {
             source,
-            size: OnceCell::new(),
+            size: Cell::new(None),
             content_type: OnceCell::new(),
             all: OnceCell::new(),
             ranges: RefCell::new(Vec::new()),
@@ -151,11 +151,18 @@ impl<'a> Payload<'a> {
 
     /// Length in bytes (a host call the first time, no copy of the payload).
     pub fn size(&self) -> u64 {
-        *self.size.get_or_init(|| match &self.source {
+        // A `Cell`, not a `OnceCell`: `get_or_init` has a panicking path
+        // (re-entrant init) that links std's panic machinery into components.
+        if let Some(size) = self.size.get() {
+            return size;
+        }
+        let size = match &self.source {
             PayloadSource::Memory { bytes, .. } => bytes.len() as u64,
             #[cfg(target_arch = "wasm32")]
             PayloadSource::Host(buffer) => buffer.size(),
-        })
+        };
+        self.size.set(Some(size));
+        size
     }
 
     /// Whether the payload is empty.

@@ -144,7 +144,8 @@ fn function_adapter(
     quote! {
         impl #sdk::__private::Lifecycle for __TorvynComponent {
             fn init(config: &::core::primitive::str) -> #sdk::Result<()> {
-                #sdk::__private::init_without_handler(config)
+                #sdk::__private::init_without_handler(config);
+                ::core::result::Result::Ok(())
             }
             fn teardown() {}
         }
@@ -187,7 +188,7 @@ fn stateful_adapter(role: Role, sdk: &TokenStream, s: &Stateful) -> TokenStream 
                     }
                 }
                 None => quote! {
-                    #sdk::__private::init_without_handler(config)?;
+                    #sdk::__private::init_without_handler(config);
                     __TORVYN_STATE.with(|cell| cell.init(|| {
                         let ret = <#ty>::init();
                         #ret
@@ -196,7 +197,7 @@ fn stateful_adapter(role: Role, sdk: &TokenStream, s: &Stateful) -> TokenStream 
             }
         }
         None => quote! {
-            #sdk::__private::init_without_handler(config)?;
+            #sdk::__private::init_without_handler(config);
             __TORVYN_STATE.with(|cell| cell.init(|| {
                 ::core::result::Result::Ok(#sdk::__private::default_state::<#ty>())
             }))

@@ -17,7 +17,7 @@ struct __TorvynComponent;
 }
 impl ::torvyn_guest::__private::Lifecycle for __TorvynComponent {
     fn init(config: &::core::primitive::str) -> ::torvyn_guest::Result<()> {
-        ::torvyn_guest::__private::init_without_handler(config)?;
+        ::torvyn_guest::__private::init_without_handler(config);
         __TORVYN_STATE
             .with(|cell| {
                 cell

@@ -11,7 +11,8 @@ macro_rules! __one_torvyn_component_per_crate {
 struct __TorvynComponent;
 impl ::torvyn_guest::__private::Lifecycle for __TorvynComponent {
     fn init(config: &::core::primitive::str) -> ::torvyn_guest::Result<()> {
-        ::torvyn_guest::__private::init_without_handler(config)
+        ::torvyn_guest::__private::init_without_handler(config);
+        ::core::result::Result::Ok(())
     }
     fn teardown() {}
 }
