@@ -181,15 +181,37 @@ impl<'a> Payload<'a> {
 
     /// The whole payload, copied from the host once and cached.
     pub fn bytes(&self) -> &[u8] {
-        self.all.get_or_init(|| {
-            let bytes = match &self.source {
-                PayloadSource::Memory { bytes, .. } => bytes.clone(),
-                #[cfg(target_arch = "wasm32")]
-                PayloadSource::Host(buffer) => buffer.read_all(),
-            };
-            self.count(bytes.len());
-            bytes
-        })
+        self.all.get_or_init(|| self.read_all())
+    }
+
+    /// The whole payload as an owned `Vec`, to change in place and write to an
+    /// output: the host's copy itself, not cached, so one copy in all instead
+    /// of `bytes().to_vec()`'s two. After [`Payload::bytes`] it clones the cached
+    /// bytes (no host call).
+    ///
+    /// ```
+    /// # let element = torvyn_guest::testing::ElementBuilder::new().text("abc").build();
+    /// let mut upper = element.payload().to_vec();
+    /// upper.make_ascii_uppercase();
+    /// assert_eq!(upper, b"ABC");
+    /// assert_eq!(element.payload().read_stats().reads, 1);
+    /// ```
+    pub fn to_vec(&self) -> Vec<u8> {
+        match self.all.get() {
+            Some(all) => all.clone(),
+            None => self.read_all(),
+        }
+    }
+
+    /// One counted copy of the whole payload.
+    fn read_all(&self) -> Vec<u8> {
+        let bytes = match &self.source {
+            PayloadSource::Memory { bytes, .. } => bytes.clone(),
+            #[cfg(target_arch = "wasm32")]
+            PayloadSource::Host(buffer) => buffer.read_all(),
+        };
+        self.count(bytes.len());
+        bytes
     }
 
     /// Up to `len` bytes from `offset` (short past the end, like the contract).

@@ -254,6 +254,24 @@ mod tests {
     }
 
     #[test]
+    fn to_vec_is_one_copy_and_reuses_the_cache() {
+        let element = ElementBuilder::new().text("abc").build();
+        let mut owned = element.payload().to_vec();
+        owned.make_ascii_uppercase();
+        assert_eq!(owned, b"ABC");
+        assert_eq!(element.payload().to_vec(), b"abc", "not cached: read again");
+        assert_eq!(element.payload().read_stats().reads, 2);
+        assert_eq!(element.bytes(), b"abc");
+        assert_eq!(element.payload().to_vec(), b"abc");
+        let stats = element.payload().read_stats();
+        assert_eq!(
+            (stats.reads, stats.bytes),
+            (3, 9),
+            "after bytes(), from the cache"
+        );
+    }
+
+    #[test]
     fn context_fields_and_deadline() {
         let element = ElementBuilder::new()
             .trace("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
