@@ -51,8 +51,8 @@ pub fn parse_or_default<C: DeserializeOwned + Default>(config: &str) -> Result<C
 }
 
 /// Whether a config string is empty or only JSON whitespace (the "no config"
-/// case). ASCII only: JSON has no other whitespace, and `str::trim`'s Unicode
-/// tables would be linked into every component.
+/// case). ASCII only: JSON has no other whitespace, and `str::trim`'s
+/// Unicode-aware search would be linked into every component.
 pub(crate) fn is_blank(config: &str) -> bool {
     config.bytes().all(|b| b.is_ascii_whitespace())
 }

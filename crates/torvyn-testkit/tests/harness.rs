@@ -161,3 +161,28 @@ fn loading_garbage_is_a_clear_error() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The bench's trivial SDK filter has no `init`: its config is ignored, with a
+/// warning in the testkit's (debug) build, and the component still works.
+#[test]
+fn a_component_without_init_ignores_its_config_with_a_warning() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../torvyn-bench/components/sdk-filter");
+    let filter = Component::build(dir).unwrap_or_else(|err| panic!("{err}"));
+
+    let mut quiet = filter.instantiate(" \n").unwrap();
+    assert!(quiet.logs().is_empty(), "{:?}", quiet.logs());
+
+    let mut configured = filter.instantiate(r#"{"min": 8}"#).unwrap();
+    let logs = configured.logs();
+    assert_eq!(logs.len(), 1, "{logs:?}");
+    assert_eq!(
+        (logs[0].level.as_str(), logs[0].message.as_str()),
+        (
+            "warn",
+            "this component has no `init`; its config is ignored"
+        )
+    );
+    assert!(configured.evaluate(TestElement::text("four")).unwrap());
+    assert!(!configured.evaluate(TestElement::text("abc")).unwrap());
+    assert!(quiet.evaluate(TestElement::text("four")).unwrap());
+}
