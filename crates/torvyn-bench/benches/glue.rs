@@ -3,6 +3,12 @@
 //! tight loop, and instantiation time per component (`InstancePre`, then a fresh
 //! `Store` and `instantiate` per iteration).
 //!
+//! After the criterion groups of the calls, `interleaved` measures the same
+//! pairs again in alternating batches (A/B rounds) and writes the median
+//! per-round ratio to `<target>/torvyn-bench/glue.json`: on a shared VM the
+//! drift between two criterion groups measured one after the other is of the
+//! same order as the 3 % target.
+//!
 //! Every subject is built with cargo's default `release` profile. Results go to
 //! `target/criterion/<group>/<subject>/new/estimates.json`; `cargo xtask bench`
 //! prints the ratios.
@@ -125,6 +131,163 @@ fn processors(c: &mut Criterion) {
     }
 }
 
+/// Interleaved A/B rounds: each round times `BATCH` calls of the SDK subject
+/// and `BATCH` calls of the raw one back to back (alternating which goes
+/// first), so that the machine's drift over a run (a shared VM's neighbours,
+/// frequency) hits both alike. The ratio is the median of the per-round
+/// ratios; it goes to `<target>/torvyn-bench/glue.json` for `cargo xtask bench`.
+const ROUNDS: usize = 41;
+const BATCH: u32 = 20_000;
+
+/// Nanoseconds per call of `BATCH` calls of `call`.
+fn batch_ns(call: &mut dyn FnMut()) -> f64 {
+    let start = std::time::Instant::now();
+    for _ in 0..BATCH {
+        call();
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(BATCH)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Runs the rounds for one pair and returns its JSON record.
+fn ab_rounds(label: &str, sdk: &mut dyn FnMut(), raw: &mut dyn FnMut()) -> serde_json::Value {
+    // Warm both up (code, caches, allocator) before the first round.
+    batch_ns(sdk);
+    batch_ns(raw);
+    let (mut sdk_ns, mut raw_ns, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let (a, b) = if round % 2 == 0 {
+            let a = batch_ns(sdk);
+            (a, batch_ns(raw))
+        } else {
+            let b = batch_ns(raw);
+            (batch_ns(sdk), b)
+        };
+        sdk_ns.push(a);
+        raw_ns.push(b);
+        ratios.push(a / b);
+    }
+    let (lo, hi) = {
+        let mut sorted = ratios.clone();
+        sorted.sort_by(f64::total_cmp);
+        (sorted[ROUNDS / 4], sorted[ROUNDS * 3 / 4])
+    };
+    let record = serde_json::json!({
+        "rounds": ROUNDS,
+        "calls_per_round": BATCH,
+        "sdk_ns": median(sdk_ns),
+        "raw_ns": median(raw_ns),
+        "ratio": median(ratios),
+        "ratio_q1": lo,
+        "ratio_q3": hi,
+    });
+    println!("{label} (interleaved A/B): {record}");
+    record
+}
+
+/// A ready-to-call filter subject.
+fn filter_caller(engine: &Engine, pre: &ContentFilterPre<host::Host>) -> impl FnMut() + use<> {
+    let mut store = host::store(engine);
+    let filter = pre.instantiate(&mut store).expect("instantiate");
+    filter
+        .torvyn_streaming_lifecycle()
+        .call_init(&mut store, "")
+        .expect("init call")
+        .expect("init");
+    let element = host::element(&mut store, FILTER_PAYLOAD, "text/plain").expect("element");
+    move || {
+        let passed = filter
+            .torvyn_filtering_filter()
+            .call_evaluate(&mut store, black_box(&element))
+            .expect("evaluate call")
+            .expect("evaluate");
+        assert!(passed);
+    }
+}
+
+/// A ready-to-call processor subject with a `size`-byte payload.
+fn processor_caller(
+    engine: &Engine,
+    pre: &ManagedTransformPre<host::Host>,
+    size: usize,
+) -> impl FnMut() + use<> {
+    use host::transform::torvyn::streaming::types::ProcessResult;
+    let payload: Vec<u8> = (0..size).map(|i| b"abcdefghij-KLMN "[i % 16]).collect();
+    let mut store = host::store(engine);
+    let processor = pre.instantiate(&mut store).expect("instantiate");
+    processor
+        .torvyn_streaming_lifecycle()
+        .call_init(&mut store, "")
+        .expect("init call")
+        .expect("init");
+    let element = host::element(&mut store, &payload, "text/plain").expect("element");
+    move || match processor
+        .torvyn_streaming_processor()
+        .call_process(&mut store, black_box(&element))
+    {
+        Ok(Ok(ProcessResult::Emit(out))) => {
+            black_box(host::take_output(&mut store, out).expect("output buffer"));
+        }
+        other => panic!("expected emit, got {other:?}"),
+    }
+}
+
+fn interleaved(_: &mut Criterion) {
+    let engine = host::engine().expect("engine");
+    let mut record = serde_json::Map::new();
+
+    let linker = host::filter_linker(&engine).expect("linker");
+    let pre = |subject| {
+        ContentFilterPre::new(
+            linker
+                .instantiate_pre(&load(&engine, subject))
+                .expect("pre"),
+        )
+        .expect("content-filter exports")
+    };
+    let (sdk, raw) = (pre(Subject::SdkFilter), pre(Subject::RawFilter));
+    record.insert(
+        "filter".into(),
+        ab_rounds(
+            "filter",
+            &mut filter_caller(&engine, &sdk),
+            &mut filter_caller(&engine, &raw),
+        ),
+    );
+
+    let linker = host::transform_linker(&engine).expect("linker");
+    let pre = |subject| {
+        ManagedTransformPre::new(
+            linker
+                .instantiate_pre(&load(&engine, subject))
+                .expect("pre"),
+        )
+        .expect("managed-transform exports")
+    };
+    let (sdk, raw) = (pre(Subject::SdkProcessor), pre(Subject::RawProcessor));
+    for (label, size) in [("processor-64B", 64), ("processor-4KiB", 4096)] {
+        record.insert(
+            label.into(),
+            ab_rounds(
+                label,
+                &mut processor_caller(&engine, &sdk, size),
+                &mut processor_caller(&engine, &raw, size),
+            ),
+        );
+    }
+
+    let dir = torvyn_bench::out_dir();
+    std::fs::create_dir_all(&dir).expect("bench output directory");
+    let path = dir.join("glue.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&record).expect("json"))
+        .unwrap_or_else(|err| panic!("writing {}: {err}", path.display()));
+    println!("interleaved glue ratios written to {}", path.display());
+}
+
 fn instantiation(c: &mut Criterion) {
     instantiate_with(c, "instantiate", host::engine().expect("engine"));
     match host::pooling_engine() {
@@ -172,6 +335,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = filters, processors, instantiation
+    targets = filters, processors, interleaved, instantiation
 }
 criterion_main!(benches);

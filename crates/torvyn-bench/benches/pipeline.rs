@@ -12,8 +12,9 @@
 //!   store with a minimal host, with no scheduling, queues or accounting.
 //!
 //! After the criterion groups it runs each flow once more with latency
-//! measurement on and writes the per-element latency percentiles (entering the
-//! flow to delivery at the sink) and the element counts to
+//! measurement on, counts the boundary crossings of each floor (a store call
+//! hook), and writes the per-element latency percentiles (entering the flow to
+//! delivery at the sink), the crossings per element and the element counts to
 //! `<target>/torvyn-bench/pipeline.json`; `cargo xtask bench` prints the ratios.
 
 use std::hint::black_box;
@@ -264,6 +265,34 @@ fn floors(c: &mut Criterion) {
     }
 }
 
+/// Boundary crossings per element of the floor of `shape`: calls into wasm
+/// (exports, and the `cabi_realloc` and post-return calls wasmtime makes for
+/// them) and calls into the host (the contract's imports, resource drops
+/// included), counted by a store call hook over `ELEMENTS` elements.
+fn crossings(size: usize, shape: Shape) -> (f64, f64) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use wasmtime::CallHook;
+    const ELEMENTS: u64 = 1_000;
+    let mut floor = Floor::new(size);
+    floor.one(shape);
+    let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+    let hook_counts = Arc::clone(&counts);
+    floor.store.call_hook(move |_, hook| {
+        match hook {
+            CallHook::CallingWasm => hook_counts[0].fetch_add(1, Ordering::Relaxed),
+            CallHook::CallingHost => hook_counts[1].fetch_add(1, Ordering::Relaxed),
+            CallHook::ReturningFromWasm | CallHook::ReturningFromHost => 0,
+        };
+        Ok(())
+    });
+    for _ in 0..ELEMENTS {
+        floor.one(shape);
+    }
+    let per_element = |i: usize| counts[i].load(Ordering::Relaxed) as f64 / ELEMENTS as f64;
+    (per_element(0), per_element(1))
+}
+
 /// The `q`-quantile (0..=1) of sorted nanoseconds.
 fn quantile(sorted: &[u64], q: f64) -> u64 {
     let index = ((sorted.len() - 1) as f64 * q).round() as usize;
@@ -285,9 +314,19 @@ fn latencies(_: &mut Criterion) {
                 "pipeline-{label}/{}: latency p50 {p50} ns, p99 {p99} ns",
                 shape.name()
             );
+            let (into_wasm, into_host) = crossings(size, shape);
+            println!(
+                "pipeline-{label}/floor-{}: {into_wasm} calls into wasm and {into_host} into the host per element",
+                shape.name()
+            );
             by_shape.insert(
                 shape.name().into(),
-                serde_json::json!({ "latency_p50_ns": p50, "latency_p99_ns": p99 }),
+                serde_json::json!({
+                    "latency_p50_ns": p50,
+                    "latency_p99_ns": p99,
+                    "floor_calls_into_wasm": into_wasm,
+                    "floor_calls_into_host": into_host,
+                }),
             );
         }
         record.insert(label.into(), by_shape.into());
