@@ -280,12 +280,7 @@ fn interleaved(_: &mut Criterion) {
         );
     }
 
-    let dir = torvyn_bench::out_dir();
-    std::fs::create_dir_all(&dir).expect("bench output directory");
-    let path = dir.join("glue.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&record).expect("json"))
-        .unwrap_or_else(|err| panic!("writing {}: {err}", path.display()));
-    println!("interleaved glue ratios written to {}", path.display());
+    torvyn_bench::write_record("glue.json", &record).unwrap_or_else(|err| panic!("{err:#}"));
 }
 
 fn instantiation(c: &mut Criterion) {

@@ -24,7 +24,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use torvyn_bench::host::{
     self, Host, sink::DataSinkPre, source::DataSourcePre, transform::ManagedTransformPre,
 };
-use torvyn_bench::{Subject, build_stage, out_dir};
+use torvyn_bench::{Subject, build_stage, write_record};
 use torvyn_testkit::Component;
 use torvyn_testkit::pipeline::{Pipeline, RunResult};
 use wasmtime::Store;
@@ -331,12 +331,7 @@ fn latencies(_: &mut Criterion) {
         }
         record.insert(label.into(), by_shape.into());
     }
-    let dir = out_dir();
-    std::fs::create_dir_all(&dir).expect("bench output directory");
-    let path = dir.join("pipeline.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&record).expect("json"))
-        .unwrap_or_else(|err| panic!("writing {}: {err}", path.display()));
-    println!("pipeline latencies written to {}", path.display());
+    write_record("pipeline.json", &record).unwrap_or_else(|err| panic!("{err:#}"));
 }
 
 criterion_group!(benches, pipelines, floors, latencies);

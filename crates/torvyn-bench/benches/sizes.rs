@@ -3,7 +3,7 @@
 //! 3, lto, one codegen unit, strip, panic=abort) and the same with opt-level
 //! "z" (`release-z`). Prints a table and writes `<target>/torvyn-bench/sizes.json`.
 
-use torvyn_bench::{Subject, build_with_profile, out_dir};
+use torvyn_bench::{Subject, build_with_profile, write_record};
 
 const PROFILES: [&str; 3] = ["release", "release-small", "release-z"];
 
@@ -29,10 +29,6 @@ fn main() -> anyhow::Result<()> {
         println!("{row}");
         record.insert(subject.name().to_string(), sizes.into());
     }
-    let dir = out_dir();
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("sizes.json");
-    std::fs::write(&path, serde_json::to_string_pretty(&record)?)?;
-    println!("sizes written to {}", path.display());
+    write_record("sizes.json", &record)?;
     Ok(())
 }

@@ -130,7 +130,25 @@ pub fn build_with_profile(subject: Subject, profile: &str) -> Result<PathBuf> {
     Ok(target_dir.join("wasm32-wasip2").join(profile).join(file))
 }
 
-/// Where the benches write their records (`sizes.json`): `TORVYN_BENCH_OUT`,
+/// Write a bench's record as pretty JSON to `name` in [`out_dir`] and say where.
+///
+/// # Errors
+/// When the directory cannot be created or the file written.
+pub fn write_record(
+    name: &str,
+    record: &serde_json::Map<String, serde_json::Value>,
+) -> Result<PathBuf> {
+    let dir = out_dir();
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(record)?)
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!("{name} written to {}", path.display());
+    Ok(path)
+}
+
+/// Where the benches write their records (`sizes.json`, `glue.json`,
+/// `pipeline.json`): `TORVYN_BENCH_OUT`,
 /// else `torvyn-bench` in the target directory of the running bench binary.
 pub fn out_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("TORVYN_BENCH_OUT") {
