@@ -115,13 +115,18 @@ fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "MISSED" }
 }
 
+/// A bench's JSON record in `target/torvyn-bench`, or `None` when that bench
+/// did not run (or wrote something unreadable).
+fn record(target: &Path, name: &str) -> Option<Value> {
+    let text = std::fs::read_to_string(target.join("torvyn-bench").join(name)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 fn summary(target: &Path) -> Result<String> {
     let mut s = String::from("## Summary (cargo xtask bench)\n\n");
     s += "| measurement | SDK | raw | ratio / value | target | verdict |\n";
     s += "| --- | --- | --- | --- | --- | --- |\n";
-    let interleaved: Option<Value> = std::fs::read_to_string(target.join("torvyn-bench/glue.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok());
+    let interleaved = record(target, "glue.json");
     for (group, label) in [
         ("filter", "filter, per element"),
         ("processor-64B", "processor 64 B, per element"),
@@ -155,10 +160,7 @@ fn summary(target: &Path) -> Result<String> {
             verdict(ratio <= GLUE_TARGET)
         )?;
     }
-    let instructions: Option<Value> =
-        std::fs::read_to_string(target.join("torvyn-bench/instructions.json"))
-            .ok()
-            .and_then(|text| serde_json::from_str(&text).ok());
+    let instructions = record(target, "instructions.json");
     if let Some(counts) = &instructions {
         for role in ["filter", "processor"] {
             let count = |side: &str| counts[format!("{side}-{role}")].as_f64();
@@ -178,9 +180,7 @@ fn summary(target: &Path) -> Result<String> {
             )?;
         }
     }
-    let sizes: Option<Value> = std::fs::read_to_string(target.join("torvyn-bench/sizes.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok());
+    let sizes = record(target, "sizes.json");
     match &sizes {
         Some(sizes) => {
             for (role, profile) in [
@@ -238,9 +238,7 @@ fn summary(target: &Path) -> Result<String> {
         }
     }
     pipeline_rows(&mut s, target)?;
-    let edit: Option<Value> = std::fs::read_to_string(target.join("torvyn-bench/edit-loop.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok());
+    let edit = record(target, "edit-loop.json");
     match edit {
         Some(e) => {
             let get = |key: &str| e[key].as_f64().unwrap_or(f64::NAN);
@@ -269,10 +267,7 @@ fn summary(target: &Path) -> Result<String> {
 /// empty run, over the element count), its ratio to the bare calls' floor and
 /// the latency percentiles the `pipeline` bench recorded.
 fn pipeline_rows(s: &mut String, target: &Path) -> Result<()> {
-    let Some(record) = std::fs::read_to_string(target.join("torvyn-bench/pipeline.json"))
-        .ok()
-        .and_then(|text| serde_json::from_str::<Value>(&text).ok())
-    else {
+    let Some(record) = record(target, "pipeline.json") else {
         *s += "| pipelines | | | no pipeline.json | | |\n";
         return Ok(());
     };

@@ -18,9 +18,13 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use torvyn_bench::Subject;
-use torvyn_bench::host::{self, filter::ContentFilterPre, transform::ManagedTransformPre};
-use wasmtime::Engine;
-use wasmtime::component::Component;
+use torvyn_bench::host::{
+    self,
+    filter::{ContentFilter, ContentFilterPre},
+    transform::{ManagedTransform, ManagedTransformPre},
+};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Engine, Store};
 
 /// The filter's element: 16 bytes, so it passes.
 const FILTER_PAYLOAD: &[u8] = b"0123456789abcdef";
@@ -40,21 +44,67 @@ fn side(subject: Subject) -> &'static str {
     }
 }
 
+/// The `InstancePre` of a filter subject.
+fn filter_pre(
+    engine: &Engine,
+    linker: &Linker<host::Host>,
+    subject: Subject,
+) -> ContentFilterPre<host::Host> {
+    ContentFilterPre::new(linker.instantiate_pre(&load(engine, subject)).expect("pre"))
+        .expect("content-filter exports")
+}
+
+/// The `InstancePre` of a processor subject.
+fn processor_pre(
+    engine: &Engine,
+    linker: &Linker<host::Host>,
+    subject: Subject,
+) -> ManagedTransformPre<host::Host> {
+    ManagedTransformPre::new(linker.instantiate_pre(&load(engine, subject)).expect("pre"))
+        .expect("managed-transform exports")
+}
+
+/// A fresh store with the filter instantiated and initialised (empty config).
+fn ready_filter(
+    engine: &Engine,
+    pre: &ContentFilterPre<host::Host>,
+) -> (Store<host::Host>, ContentFilter) {
+    let mut store = host::store(engine);
+    let filter = pre.instantiate(&mut store).expect("instantiate");
+    filter
+        .torvyn_streaming_lifecycle()
+        .call_init(&mut store, "")
+        .expect("init call")
+        .expect("init");
+    (store, filter)
+}
+
+/// A fresh store with the processor instantiated and initialised (empty config).
+fn ready_processor(
+    engine: &Engine,
+    pre: &ManagedTransformPre<host::Host>,
+) -> (Store<host::Host>, ManagedTransform) {
+    let mut store = host::store(engine);
+    let processor = pre.instantiate(&mut store).expect("instantiate");
+    processor
+        .torvyn_streaming_lifecycle()
+        .call_init(&mut store, "")
+        .expect("init call")
+        .expect("init");
+    (store, processor)
+}
+
+/// The processors' `size`-byte payload (mixed case, so upper-casing changes it).
+fn processor_payload(size: usize) -> Vec<u8> {
+    (0..size).map(|i| b"abcdefghij-KLMN "[i % 16]).collect()
+}
+
 fn filters(c: &mut Criterion) {
     let engine = host::engine().expect("engine");
     let linker = host::filter_linker(&engine).expect("linker");
     let mut group = c.benchmark_group("filter");
     for subject in [Subject::SdkFilter, Subject::RawFilter] {
-        let component = load(&engine, subject);
-        let pre = ContentFilterPre::new(linker.instantiate_pre(&component).expect("pre"))
-            .expect("content-filter exports");
-        let mut store = host::store(&engine);
-        let filter = pre.instantiate(&mut store).expect("instantiate");
-        filter
-            .torvyn_streaming_lifecycle()
-            .call_init(&mut store, "")
-            .expect("init call")
-            .expect("init");
+        let (mut store, filter) = ready_filter(&engine, &filter_pre(&engine, &linker, subject));
         let short = host::element(&mut store, b"abc", "text/plain").expect("element");
         let element = host::element(&mut store, FILTER_PAYLOAD, "text/plain").expect("element");
         let evaluate = filter.torvyn_filtering_filter();
@@ -85,27 +135,14 @@ fn processors(c: &mut Criterion) {
     let pres: Vec<(Subject, ManagedTransformPre<host::Host>)> =
         [Subject::SdkProcessor, Subject::RawProcessor]
             .into_iter()
-            .map(|subject| {
-                let component = load(&engine, subject);
-                let pre = linker.instantiate_pre(&component).expect("pre");
-                (
-                    subject,
-                    ManagedTransformPre::new(pre).expect("managed-transform exports"),
-                )
-            })
+            .map(|subject| (subject, processor_pre(&engine, &linker, subject)))
             .collect();
     for (label, size) in [("processor-64B", 64), ("processor-4KiB", 4096)] {
-        let payload: Vec<u8> = (0..size).map(|i| b"abcdefghij-KLMN "[i % 16]).collect();
+        let payload = processor_payload(size);
         let expected = payload.to_ascii_uppercase();
         let mut group = c.benchmark_group(label);
         for (subject, pre) in &pres {
-            let mut store = host::store(&engine);
-            let processor = pre.instantiate(&mut store).expect("instantiate");
-            processor
-                .torvyn_streaming_lifecycle()
-                .call_init(&mut store, "")
-                .expect("init call")
-                .expect("init");
+            let (mut store, processor) = ready_processor(&engine, pre);
             let element = host::element(&mut store, &payload, "text/plain").expect("element");
             let process = processor.torvyn_streaming_processor();
             let run = |store: &mut wasmtime::Store<host::Host>| match process
@@ -191,13 +228,7 @@ fn ab_rounds(label: &str, sdk: &mut dyn FnMut(), raw: &mut dyn FnMut()) -> serde
 
 /// A ready-to-call filter subject.
 fn filter_caller(engine: &Engine, pre: &ContentFilterPre<host::Host>) -> impl FnMut() + use<> {
-    let mut store = host::store(engine);
-    let filter = pre.instantiate(&mut store).expect("instantiate");
-    filter
-        .torvyn_streaming_lifecycle()
-        .call_init(&mut store, "")
-        .expect("init call")
-        .expect("init");
+    let (mut store, filter) = ready_filter(engine, pre);
     let element = host::element(&mut store, FILTER_PAYLOAD, "text/plain").expect("element");
     move || {
         let passed = filter
@@ -216,15 +247,9 @@ fn processor_caller(
     size: usize,
 ) -> impl FnMut() + use<> {
     use host::transform::torvyn::streaming::types::ProcessResult;
-    let payload: Vec<u8> = (0..size).map(|i| b"abcdefghij-KLMN "[i % 16]).collect();
-    let mut store = host::store(engine);
-    let processor = pre.instantiate(&mut store).expect("instantiate");
-    processor
-        .torvyn_streaming_lifecycle()
-        .call_init(&mut store, "")
-        .expect("init call")
-        .expect("init");
-    let element = host::element(&mut store, &payload, "text/plain").expect("element");
+    let (mut store, processor) = ready_processor(engine, pre);
+    let element =
+        host::element(&mut store, &processor_payload(size), "text/plain").expect("element");
     move || match processor
         .torvyn_streaming_processor()
         .call_process(&mut store, black_box(&element))
@@ -241,15 +266,8 @@ fn interleaved(_: &mut Criterion) {
     let mut record = serde_json::Map::new();
 
     let linker = host::filter_linker(&engine).expect("linker");
-    let pre = |subject| {
-        ContentFilterPre::new(
-            linker
-                .instantiate_pre(&load(&engine, subject))
-                .expect("pre"),
-        )
-        .expect("content-filter exports")
-    };
-    let (sdk, raw) = (pre(Subject::SdkFilter), pre(Subject::RawFilter));
+    let sdk = filter_pre(&engine, &linker, Subject::SdkFilter);
+    let raw = filter_pre(&engine, &linker, Subject::RawFilter);
     record.insert(
         "filter".into(),
         ab_rounds(
@@ -260,15 +278,8 @@ fn interleaved(_: &mut Criterion) {
     );
 
     let linker = host::transform_linker(&engine).expect("linker");
-    let pre = |subject| {
-        ManagedTransformPre::new(
-            linker
-                .instantiate_pre(&load(&engine, subject))
-                .expect("pre"),
-        )
-        .expect("managed-transform exports")
-    };
-    let (sdk, raw) = (pre(Subject::SdkProcessor), pre(Subject::RawProcessor));
+    let sdk = processor_pre(&engine, &linker, Subject::SdkProcessor);
+    let raw = processor_pre(&engine, &linker, Subject::RawProcessor);
     for (label, size) in [("processor-64B", 64), ("processor-4KiB", 4096)] {
         record.insert(
             label.into(),
