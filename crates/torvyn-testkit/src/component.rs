@@ -214,6 +214,7 @@ impl Component {
             grants: BTreeSet::new(),
             flow_id: "test".into(),
             init: true,
+            flow_buffers: None,
         }
     }
 
@@ -307,6 +308,7 @@ pub struct InstanceOptions {
     grants: BTreeSet<String>,
     flow_id: String,
     init: bool,
+    flow_buffers: Option<Arc<host::FlowBuffers>>,
 }
 
 impl InstanceOptions {
@@ -359,6 +361,12 @@ impl InstanceOptions {
         self
     }
 
+    /// The flow's host-buffer total this instance's buffers count against.
+    pub(crate) fn flow_buffers(mut self, flow: Arc<host::FlowBuffers>) -> Self {
+        self.flow_buffers = Some(flow);
+        self
+    }
+
     /// Instantiate and, unless [`skip_init`](Self::skip_init), call `init` with the config.
     pub fn instantiate(self) -> Result<Instance, Error> {
         let component = &self.component;
@@ -378,7 +386,7 @@ impl InstanceOptions {
                 message,
             })
         })?;
-        let mut store = host::new_store(runtime, self.grants, &self.limits);
+        let mut store = host::new_store(runtime, self.grants, &self.limits, self.flow_buffers);
         arm(&mut store, &self.limits);
         let instance = loaded.pre.instantiate(&mut store).map_err(|err| {
             let kind = classify(&mut store, &self.limits, err, 0);
@@ -495,6 +503,14 @@ fn classify(
     stderr_from: usize,
 ) -> ErrorKind {
     let state = store.data_mut();
+    if let Some(denial) = state.buffers.denied.take() {
+        return ErrorKind::HostBuffers {
+            budget: denial.budget,
+            held: denial.held,
+            requested: denial.requested,
+            flow: denial.flow,
+        };
+    }
     if let Some(requested) = state.memory.denied.take() {
         return ErrorKind::OutOfMemory {
             limit: state.memory.limit,
@@ -871,6 +887,7 @@ impl Instance {
         let payload = table.push(BufferRes {
             bytes: element.payload,
             content_type: element.content_type.clone(),
+            charge: 0,
         })?;
         let context = table.push(FlowContextRes {
             trace_id: element.trace_id,
@@ -909,6 +926,8 @@ impl Instance {
                     },
                 )
             })?;
+        // The buffer moves to the host: it no longer counts against the component.
+        self.store.data_mut().buffers.release(buffer.charge);
         Ok(Output {
             payload: buffer.bytes,
             content_type: buffer.content_type,
@@ -933,6 +952,7 @@ fn short(kind: &ErrorKind) -> &'static str {
         ErrorKind::Timeout { .. } => "time limit",
         ErrorKind::OutOfFuel { .. } => "fuel exhausted",
         ErrorKind::OutOfMemory { .. } => "out of memory",
+        ErrorKind::HostBuffers { .. } => "host-buffer budget",
         _ => "trap",
     }
 }

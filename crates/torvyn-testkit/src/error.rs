@@ -77,6 +77,19 @@ pub enum ErrorKind {
         /// The size it tried to grow to.
         requested: u64,
     },
+    /// The component asked for a host buffer beyond its host-buffer budget
+    /// ([`Limits::host_buffers`](crate::Limits::host_buffers)), or beyond its
+    /// flow's total ([`Pipeline::host_buffer_budget`](crate::pipeline::Pipeline::host_buffer_budget)).
+    HostBuffers {
+        /// The budget in bytes.
+        budget: u64,
+        /// Bytes held before the request (by the component, or by the whole flow).
+        held: u64,
+        /// Bytes asked for.
+        requested: u64,
+        /// Whether the flow's total (not the component's own budget) was hit.
+        flow: bool,
+    },
     /// A router named a port with no edge.
     UnknownPort {
         /// The port it returned.
@@ -209,6 +222,36 @@ impl fmt::Display for Error {
                  (`Limits::memory`, `max_memory` in Torvyn.toml)",
                 human_bytes(*requested),
                 human_bytes(*limit)
+            ),
+            ErrorKind::HostBuffers {
+                budget,
+                held,
+                requested,
+                flow: false,
+            } => write!(
+                f,
+                "exceeded its host-buffer budget in `{call}`: it holds {} of host buffers \
+                 (allocated or cloned, and neither dropped nor returned) and asked for {} more, \
+                 over its budget of {}; drop buffers it no longer needs, or raise the budget \
+                 (`Limits::host_buffers`; it defaults to the memory limit, `max_memory` in \
+                 Torvyn.toml)",
+                human_bytes(*held),
+                human_bytes(*requested),
+                human_bytes(*budget)
+            ),
+            ErrorKind::HostBuffers {
+                budget,
+                held,
+                requested,
+                flow: true,
+            } => write!(
+                f,
+                "exceeded the flow's host-buffer budget in `{call}`: the flow holds {} of host \
+                 buffers (its components' and its queues') and this node asked for {} more, \
+                 over the flow's budget of {}; raise it with `Pipeline::host_buffer_budget`",
+                human_bytes(*held),
+                human_bytes(*requested),
+                human_bytes(*budget)
             ),
             ErrorKind::UnknownPort { port, ports } => write!(
                 f,

@@ -53,7 +53,9 @@ fn run_prints_counts_and_a_stable_json_object() {
         stdout
             .lines()
             .any(|l| l.split_whitespace().collect::<Vec<_>>()
-                == ["limit", "filter", "6", "4", "2", "0", "0", "0"]),
+                == [
+                    "limit", "filter", "6", "4", "2", "0", "0", "0", "0", "0", "0"
+                ]),
         "{stdout}"
     );
 }
@@ -102,6 +104,48 @@ fn input_replaces_the_source_and_output_writes_json_lines() {
         "{}",
         text(&out.stderr)
     );
+}
+
+#[test]
+fn a_stopped_flow_prints_its_partial_report_and_the_error() {
+    let manifest = manifest();
+    let input = temp("bad.jsonl");
+    // The enricher rejects a non-object: the flow stops at the second element.
+    std::fs::write(&input, "{\"n\": 1}\n[2]\n{\"n\": 3}\n").unwrap();
+    let out = cli(&[
+        "run",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("flow `main` failed: node `enrich` (processor) returned invalid-input"),
+        "{stderr}"
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}", text(&out.stdout)));
+    assert_eq!(summary["elements"], 3);
+    assert_eq!(summary["nodes"]["enrich"]["failed"], 1);
+    let counts = &summary["counts"];
+    assert_eq!(counts["entered"], 3);
+    let ends: u64 = [
+        "delivered",
+        "dropped",
+        "absorbed",
+        "failed",
+        "dead_lettered",
+        "discarded",
+        "queue_dropped",
+    ]
+    .iter()
+    .map(|key| counts[*key].as_u64().unwrap())
+    .sum();
+    assert_eq!(ends, 3, "{counts}");
 }
 
 #[test]

@@ -182,6 +182,10 @@ fn aggregator_flush_reaches_the_sink() {
     assert_eq!(sequences, [5, 6, 7]);
     let windows = run.node("windows");
     assert_eq!((windows.received, windows.emitted), (5, 3));
+    // Its inputs are absorbed; the flow counts 5 elements and 3 aggregates.
+    assert_eq!(windows.absorbed, 5);
+    assert_eq!((run.elements, run.aggregated), (5, 3));
+    run.check_accounting().unwrap();
     assert_eq!(
         run.node("count").logs[0].message,
         "counting sink: 3 elements, 171 bytes"
@@ -256,7 +260,7 @@ fn error_policies_skip_retry_dead_letter_and_fail() {
     assert_eq!(run.node("enrich").dead_lettered, 1);
 
     // Fail the flow (the default): the error names the node and the call, and
-    // the elements still queued are accounted as failed.
+    // the elements still queued are discarded where they were queued.
     let err = build(ErrorPolicy::FailFlow).run().unwrap_err();
     assert_eq!(err.error.node(), "enrich");
     assert_eq!(err.error.call(), Some("process"));
@@ -267,18 +271,21 @@ fn error_policies_skip_retry_dead_letter_and_fail() {
         "{err}"
     );
     // Elements 0 and 1 were processed but still queued for `out`, and 3 was
-    // queued for `enrich`: they are failed with the reason, not lost.
+    // queued for `enrich`: they are discarded with the reason, not lost, and
+    // not failed in nodes that never received them.
     assert_eq!(err.report.received("out").len(), 0);
-    assert_eq!(err.report.node("enrich").emitted, 2);
-    assert_eq!(err.report.node("out").failed, 2);
+    let (enrich, out) = (err.report.node("enrich"), err.report.node("out"));
+    assert_eq!(enrich.emitted, 2);
+    assert_eq!((out.received, out.failed, out.discarded), (0, 0, 2));
     assert_eq!(
-        err.report.node("enrich").failed,
-        2,
-        "element 2, and 3 still queued"
+        (enrich.received, enrich.failed, enrich.discarded),
+        (3, 1, 1),
+        "element 2 failed, 3 still queued"
     );
     assert!(matches!(&err.report.trace.of(0)[2].event,
-        Event::Failed { error } if error.starts_with("the flow stopped: node `enrich`")));
+        Event::Discarded { reason } if reason.starts_with("the flow stopped: node `enrich`")));
     assert!(err.report.unaccounted().is_empty(), "{}", err.report.trace);
+    err.report.check_accounting().unwrap();
 
     // Retry: an injected unavailable on the 2nd call succeeds on retry.
     let run = Pipeline::new("retry")

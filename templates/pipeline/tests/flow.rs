@@ -43,7 +43,9 @@ fn the_flow_keeps_the_even_numbers_and_counts_them() {
     assert_eq!(counts("evens"), (10, 5, 5, 0));
     assert_eq!(counts("counter"), (5, 0, 0, 0));
     assert_eq!(run.elements, 10);
+    assert_eq!(run.node("counter").delivered, 5);
     assert!(run.dead_letters.is_empty());
+    run.check_accounting().unwrap();
     assert!(
         run.unaccounted().is_empty(),
         "every element is accounted for"
@@ -91,9 +93,11 @@ fn bad_input_fails_the_flow_or_goes_to_the_dead_letters() {
         err.error.process_error(),
         Some(&ProcessError::InvalidInput("`two` is not a number".into()))
     );
-    // `two` failed, and `4`, still queued for the filter, failed with the flow.
-    assert_eq!(err.report.node("evens").failed, 2);
+    // `two` failed; `4`, still queued for the filter, was discarded there.
+    let evens = err.report.node("evens");
+    assert_eq!((evens.received, evens.failed, evens.discarded), (2, 1, 1));
     assert!(err.report.unaccounted().is_empty());
+    err.report.check_accounting().unwrap();
 
     // Dead-letter: the bad element is set aside with its error; the rest flows.
     let run = flow()

@@ -8,19 +8,26 @@
 //! torvyn-testkit inspect component.wasm [--format json]
 //! ```
 //!
-//! `run --format json` prints one object, stable across versions:
-//! `{"flow", "elements", "nodes": {name: {"role", "in", "out", "dropped",
-//! "failed", "dead_lettered", "retries", "pauses"}}, "sinks": {name: count},
-//! "dead_letters": count}`. On any failure the exit code is 1 and stderr says
-//! what failed (usage errors exit with 2).
+//! `run --format json` prints one object, stable across versions (keys are
+//! only ever added): `{"flow", "elements", "aggregated", "nodes": {name:
+//! {"role", "in", "out", "dropped", "absorbed", "delivered", "failed",
+//! "dead_lettered", "discarded", "failed_calls", "retries", "pauses"}},
+//! "sinks": {name: delivered}, "dead_letters": count, "counts": {...}}`
+//! (`RunResult::summary_json`). `--output` streams every element a sink
+//! receives to a JSON-lines file as it arrives. On any failure the exit code
+//! is 1 and stderr says what failed; when a flow stops, `run` and `trace`
+//! still print the report (or trace) of everything until then on stdout
+//! (usage errors exit with 2).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use torvyn_testkit::pipeline::{NodeSpec, Pipeline, RunResult};
+use torvyn_testkit::Output;
+use torvyn_testkit::pipeline::{FlowError, NodeSpec, Pipeline, RunResult};
 
 #[derive(Parser)]
 #[command(
@@ -39,7 +46,7 @@ enum Command {
     Run {
         #[command(flatten)]
         flow: FlowArgs,
-        /// Write every element the sinks received, as JSON lines.
+        /// Write every element the sinks receive, as JSON lines, as they arrive.
         #[arg(long)]
         output: Option<PathBuf>,
     },
@@ -123,18 +130,36 @@ fn main() -> ExitCode {
 fn execute(command: Command) -> Result<(), String> {
     match command {
         Command::Run { flow, output } => {
-            let result = load(&flow)?.run().map_err(|err| err.to_string())?;
-            if let Some(path) = output {
-                write_output(&path, &result)?;
+            // Nothing is retained: counts are enough, and `--output` streams.
+            let mut pipeline = load(&flow)?.retain(0).trace_capacity(0);
+            let writer = match &output {
+                Some(path) => {
+                    let writer = OutputWriter::create(path)?;
+                    let sink = Arc::clone(&writer);
+                    pipeline = pipeline.on_delivered(move |name, element| {
+                        sink.lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner())
+                            .write(name, element);
+                    });
+                    Some(writer)
+                }
+                None => None,
+            };
+            let (result, stopped) = split(pipeline.run());
+            if let Some(writer) = writer {
+                writer
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .finish()?;
             }
             match flow.format {
                 Format::Json => println!("{}", result.summary_json()),
                 Format::Text => print_counts(&result),
             }
-            Ok(())
+            stopped
         }
         Command::Trace { flow } => {
-            let result = load(&flow)?.run().map_err(|err| err.to_string())?;
+            let (result, stopped) = split(load(&flow)?.run());
             match flow.format {
                 Format::Json => println!(
                     "{}",
@@ -142,7 +167,14 @@ fn execute(command: Command) -> Result<(), String> {
                 ),
                 Format::Text => print!("{}", result.trace),
             }
-            Ok(())
+            if result.trace_dropped > 0 {
+                eprintln!(
+                    "torvyn-testkit: the trace keeps the last {} entries; {} older ones are not shown",
+                    result.trace.0.len(),
+                    result.trace_dropped
+                );
+            }
+            stopped
         }
         Command::Bench { flow, duration } => bench(&flow, duration),
         Command::Inspect { component, format } => {
@@ -205,51 +237,107 @@ fn load(args: &FlowArgs) -> Result<Pipeline, String> {
     Ok(pipeline)
 }
 
+/// The report of a run, and the error that stopped it (to print after the report).
+fn split(run: Result<RunResult, FlowError>) -> (RunResult, Result<(), String>) {
+    match run {
+        Ok(result) => (result, Ok(())),
+        Err(err) => {
+            let message = err.to_string();
+            (*err.report, Err(message))
+        }
+    }
+}
+
 fn print_counts(result: &RunResult) {
-    println!("flow `{}`: {} elements", result.flow, result.elements);
+    let aggregated = if result.aggregated > 0 {
+        format!(" (and {} aggregates)", result.aggregated)
+    } else {
+        String::new()
+    };
     println!(
-        "{:<20} {:<10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "node", "role", "in", "out", "dropped", "failed", "dead", "pauses"
+        "flow `{}`: {} elements{aggregated}",
+        result.flow, result.elements
+    );
+    println!(
+        "{:<20} {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9} {:>8}",
+        "node",
+        "role",
+        "in",
+        "out",
+        "dropped",
+        "absorbed",
+        "delivered",
+        "failed",
+        "dead",
+        "discarded",
+        "pauses"
     );
     for (name, report) in &result.nodes {
         let role = report.role.map(|role| role.name()).unwrap_or("-");
         println!(
-            "{name:<20} {role:<10} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            "{name:<20} {role:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9} {:>8}",
             report.received,
             report.emitted,
             report.dropped,
+            report.absorbed,
+            report.delivered,
             report.failed,
             report.dead_lettered,
+            report.discarded,
             report.pauses
         );
     }
 }
 
-fn write_output(path: &Path, result: &RunResult) -> Result<(), String> {
-    let mut file = std::fs::File::create(path)
-        .map(std::io::BufWriter::new)
-        .map_err(|err| format!("cannot create {}: {err}", path.display()))?;
-    for (sink, outputs) in &result.sinks {
-        for output in outputs {
-            let mut line = serde_json::json!({
-                "sink": sink,
-                "sequence": output.meta.sequence,
-                "timestamp_ns": output.meta.timestamp_ns,
-                "content_type": output.content_type,
-            });
-            if let Ok(value) = serde_json::from_slice::<serde_json::Value>(output.bytes()) {
-                line["json"] = value;
-            } else if let Some(text) = output.text() {
-                line["text"] = text.into();
-            } else {
-                line["bytes"] = output.bytes().into();
-            }
-            writeln!(file, "{line}")
-                .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+/// `--output`: each element a sink receives, written as one JSON line as it arrives.
+struct OutputWriter {
+    path: PathBuf,
+    file: std::io::BufWriter<std::fs::File>,
+    error: Option<String>,
+}
+
+impl OutputWriter {
+    fn create(path: &Path) -> Result<Arc<Mutex<OutputWriter>>, String> {
+        let file = std::fs::File::create(path)
+            .map(std::io::BufWriter::new)
+            .map_err(|err| format!("cannot create {}: {err}", path.display()))?;
+        Ok(Arc::new(Mutex::new(OutputWriter {
+            path: path.to_path_buf(),
+            file,
+            error: None,
+        })))
+    }
+
+    fn write(&mut self, sink: &str, output: &Output) {
+        if self.error.is_some() {
+            return;
+        }
+        let mut line = serde_json::json!({
+            "sink": sink,
+            "sequence": output.meta.sequence,
+            "timestamp_ns": output.meta.timestamp_ns,
+            "content_type": output.content_type,
+        });
+        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(output.bytes()) {
+            line["json"] = value;
+        } else if let Some(text) = output.text() {
+            line["text"] = text.into();
+        } else {
+            line["bytes"] = output.bytes().into();
+        }
+        if let Err(err) = writeln!(self.file, "{line}") {
+            self.error = Some(format!("cannot write {}: {err}", self.path.display()));
         }
     }
-    file.flush()
-        .map_err(|err| format!("cannot write {}: {err}", path.display()))
+
+    fn finish(&mut self) -> Result<(), String> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        self.file
+            .flush()
+            .map_err(|err| format!("cannot write {}: {err}", self.path.display()))
+    }
 }
 
 fn bench(args: &FlowArgs, duration: Duration) -> Result<(), String> {

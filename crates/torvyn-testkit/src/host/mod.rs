@@ -4,13 +4,15 @@
 //! Everything here is per component instance (one wasmtime `Store` each):
 //! buffers live in the instance's resource table, payload reads and allocations
 //! are counted in [`Stats`], stdout and stderr are captured in memory, and memory
-//! growth is limited by [`Limits::memory`]. Per-call time limits use epoch
+//! growth is limited by [`Limits::memory`], and the host buffers it holds by
+//! [`Limits::host_buffers`]. Per-call time limits use epoch
 //! interruption (a background thread ticks every 10 ms); when a fuel budget is
 //! set, fuel is refilled before every call.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
@@ -59,15 +61,18 @@ pub struct Limits {
     pub(crate) call_timeout: Duration,
     pub(crate) memory: u64,
     pub(crate) fuel: Option<u64>,
+    pub(crate) host_buffers: Option<u64>,
 }
 
 impl Default for Limits {
-    /// 5 s per call, 64 MiB of linear memory, no fuel metering.
+    /// 5 s per call, 64 MiB of linear memory, no fuel metering, a host-buffer
+    /// budget equal to the memory limit.
     fn default() -> Self {
         Limits {
             call_timeout: Duration::from_secs(5),
             memory: 64 << 20,
             fuel: None,
+            host_buffers: None,
         }
     }
 }
@@ -91,6 +96,29 @@ impl Limits {
     pub fn fuel(mut self, fuel: Option<u64>) -> Self {
         self.fuel = fuel;
         self
+    }
+
+    /// Limit the bytes of host buffers the component may hold at once: buffers
+    /// it allocated (`allocate`, by capacity) or cloned (`clone-into-mutable`)
+    /// and has neither dropped nor returned as an output. Default: the memory
+    /// limit ([`memory`](Self::memory)), so a component cannot make the host
+    /// hold more than it could hold itself.
+    ///
+    /// ```
+    /// use torvyn_testkit::host::Limits;
+    ///
+    /// assert_eq!(Limits::default().memory(16 << 20).host_buffer_bytes(), 16 << 20);
+    /// assert_eq!(Limits::default().host_buffers(1 << 30).host_buffer_bytes(), 1 << 30);
+    /// ```
+    pub fn host_buffers(mut self, bytes: u64) -> Self {
+        self.host_buffers = Some(bytes);
+        self
+    }
+
+    /// The host-buffer budget in bytes (the memory limit unless set with
+    /// [`host_buffers`](Self::host_buffers)).
+    pub fn host_buffer_bytes(&self) -> u64 {
+        self.host_buffers.unwrap_or(self.memory)
     }
 
     /// The per-call time limit.
@@ -137,6 +165,9 @@ pub struct Stats {
     pub bytes_cloned: u64,
     /// Allocations that failed (injected, or above the 16 MiB limit).
     pub failed_allocations: u64,
+    /// The most bytes of host buffers the component held at once (see
+    /// [`Limits::host_buffers`]).
+    pub host_buffer_bytes_peak: u64,
 }
 
 /// The host's resource types. `pub` only because the generated bindings
@@ -149,6 +180,9 @@ mod resources {
     pub struct BufferRes {
         pub(crate) bytes: Payload,
         pub(crate) content_type: String,
+        /// Bytes charged to the instance's host-buffer budget (0 for the
+        /// host's own input elements).
+        pub(crate) charge: u64,
     }
 
     /// A host `mutable-buffer`. After `freeze` it is spent: any use but drop traps.
@@ -157,6 +191,8 @@ mod resources {
         pub(crate) capacity: u64,
         pub(crate) content_type: String,
         pub(crate) frozen: bool,
+        /// Bytes charged to the instance's host-buffer budget.
+        pub(crate) charge: u64,
     }
 
     /// A host `flow-context`.
@@ -202,6 +238,113 @@ impl ResourceLimiter for MemoryLimiter {
     }
 }
 
+/// The bytes of host buffers a whole flow holds: every instance's buffers
+/// (as in [`BufferBudget`]) and the payloads queued between nodes.
+#[derive(Debug)]
+pub(crate) struct FlowBuffers {
+    held: AtomicU64,
+    pub(crate) limit: u64,
+}
+
+impl FlowBuffers {
+    pub(crate) fn new(limit: u64) -> Arc<Self> {
+        Arc::new(FlowBuffers {
+            held: AtomicU64::new(0),
+            limit,
+        })
+    }
+
+    pub(crate) fn held(&self) -> u64 {
+        self.held.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn add(&self, bytes: u64) {
+        self.held.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub(crate) fn release(&self, bytes: u64) {
+        // Saturating: a release never exceeds what was added, but never wrap.
+        let _ = self
+            .held
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+                Some(held.saturating_sub(bytes))
+            });
+    }
+}
+
+/// Why an allocation was refused by a host-buffer budget.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct BufferDenial {
+    /// The budget that was hit.
+    pub(crate) budget: u64,
+    /// Bytes held (by the instance, or by the flow) before the request.
+    pub(crate) held: u64,
+    /// Bytes asked for.
+    pub(crate) requested: u64,
+    /// Whether the flow's budget (not the instance's) was hit.
+    pub(crate) flow: bool,
+}
+
+/// Host-buffer accounting for one instance: what its buffers hold, against its
+/// budget and its flow's.
+pub(crate) struct BufferBudget {
+    pub(crate) held: u64,
+    pub(crate) limit: u64,
+    pub(crate) flow: Option<Arc<FlowBuffers>>,
+    pub(crate) denied: Option<BufferDenial>,
+}
+
+impl BufferBudget {
+    /// Charge `bytes`, or refuse (and remember why) when a budget would be exceeded.
+    fn charge(&mut self, bytes: u64, stats: &mut Stats) -> wasmtime::Result<()> {
+        let wanted = self.held.saturating_add(bytes);
+        let denial = if wanted > self.limit {
+            Some(BufferDenial {
+                budget: self.limit,
+                held: self.held,
+                requested: bytes,
+                flow: false,
+            })
+        } else {
+            self.flow.as_ref().and_then(|flow| {
+                let held = flow.held();
+                (held.saturating_add(bytes) > flow.limit).then_some(BufferDenial {
+                    budget: flow.limit,
+                    held,
+                    requested: bytes,
+                    flow: true,
+                })
+            })
+        };
+        if let Some(denial) = denial {
+            self.denied = Some(denial);
+            wasmtime::bail!("host-buffer budget exceeded");
+        }
+        self.held = wanted;
+        stats.host_buffer_bytes_peak = stats.host_buffer_bytes_peak.max(wanted);
+        if let Some(flow) = &self.flow {
+            flow.add(bytes);
+        }
+        Ok(())
+    }
+
+    pub(crate) fn release(&mut self, bytes: u64) {
+        let bytes = bytes.min(self.held);
+        self.held -= bytes;
+        if let Some(flow) = &self.flow {
+            flow.release(bytes);
+        }
+    }
+}
+
+impl Drop for BufferBudget {
+    fn drop(&mut self) {
+        // The instance's buffers go with its store.
+        let held = self.held;
+        self.release(held);
+    }
+}
+
 /// The data of one instance's store.
 pub(crate) struct HostState {
     pub(crate) table: ResourceTable,
@@ -212,6 +355,7 @@ pub(crate) struct HostState {
     pub(crate) grants: BTreeSet<String>,
     pub(crate) fail_allocations: u32,
     pub(crate) memory: MemoryLimiter,
+    pub(crate) buffers: BufferBudget,
 }
 
 /// Captured output per stream: 16 MiB, after which writes fail (and the guest's
@@ -219,7 +363,12 @@ pub(crate) struct HostState {
 const PIPE_CAPACITY: usize = 16 << 20;
 
 impl HostState {
-    pub(crate) fn new(grants: BTreeSet<String>, memory_limit: u64) -> Self {
+    pub(crate) fn new(
+        grants: BTreeSet<String>,
+        limits: &Limits,
+        flow: Option<Arc<FlowBuffers>>,
+    ) -> Self {
+        let memory_limit = limits.memory;
         let stdout = MemoryOutputPipe::new(PIPE_CAPACITY);
         let stderr = MemoryOutputPipe::new(PIPE_CAPACITY);
         let mut wasi = WasiCtx::builder();
@@ -237,6 +386,12 @@ impl HostState {
             fail_allocations: 0,
             memory: MemoryLimiter {
                 limit: memory_limit,
+                denied: None,
+            },
+            buffers: BufferBudget {
+                held: 0,
+                limit: limits.host_buffer_bytes(),
+                flow,
                 denied: None,
             },
         }
@@ -311,7 +466,8 @@ impl wit::HostBuffer for HostState {
     }
 
     fn drop(&mut self, buffer: Resource<BufferRes>) -> wasmtime::Result<()> {
-        self.table.delete(buffer)?;
+        let buffer = self.table.delete(buffer)?;
+        self.buffers.release(buffer.charge);
         Ok(())
     }
 }
@@ -380,12 +536,14 @@ impl wit::HostMutableBuffer for HostState {
         let frozen = BufferRes {
             bytes: Payload::from(std::mem::take(&mut buffer.bytes)),
             content_type: std::mem::take(&mut buffer.content_type),
+            charge: std::mem::take(&mut buffer.charge),
         };
         Ok(self.table.push(frozen)?)
     }
 
     fn drop(&mut self, buffer: Resource<MutableBufferRes>) -> wasmtime::Result<()> {
-        self.table.delete(buffer)?;
+        let buffer = self.table.delete(buffer)?;
+        self.buffers.release(buffer.charge);
         Ok(())
     }
 }
@@ -429,6 +587,7 @@ impl bindings::torvyn::streaming::buffer_allocator::Host for HostState {
                 "capacity hint of {capacity_hint} bytes exceeds the 16 MiB per-buffer limit"
             ))));
         }
+        self.buffers.charge(capacity_hint, &mut self.stats)?;
         self.stats.allocations += 1;
         self.stats.bytes_allocated += capacity_hint;
         let buffer = MutableBufferRes {
@@ -436,6 +595,7 @@ impl bindings::torvyn::streaming::buffer_allocator::Host for HostState {
             capacity: capacity_hint,
             content_type: String::new(),
             frozen: false,
+            charge: capacity_hint,
         };
         Ok(Ok(self.table.push(buffer)?))
     }
@@ -447,6 +607,8 @@ impl bindings::torvyn::streaming::buffer_allocator::Host for HostState {
         if let Some(error) = self.injected_failure() {
             return Ok(Err(error));
         }
+        let size = self.table.get(&source)?.bytes.len() as u64;
+        self.buffers.charge(size, &mut self.stats)?;
         let source = self.table.get(&source)?;
         let bytes = source.bytes.as_bytes().to_vec();
         let content_type = source.content_type.clone();
@@ -457,6 +619,7 @@ impl bindings::torvyn::streaming::buffer_allocator::Host for HostState {
             bytes,
             content_type,
             frozen: false,
+            charge: size,
         };
         Ok(Ok(self.table.push(buffer)?))
     }
@@ -540,8 +703,12 @@ pub(crate) fn new_store(
     runtime: &Runtime,
     grants: BTreeSet<String>,
     limits: &Limits,
+    flow_buffers: Option<Arc<FlowBuffers>>,
 ) -> Store<HostState> {
-    let mut store = Store::new(&runtime.engine, HostState::new(grants, limits.memory));
+    let mut store = Store::new(
+        &runtime.engine,
+        HostState::new(grants, limits, flow_buffers),
+    );
     store.limiter(|state| &mut state.memory);
     store
 }

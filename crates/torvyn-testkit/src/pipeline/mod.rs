@@ -13,9 +13,11 @@
 //! - Filters pass or drop; processors emit or drop; routers send the same
 //!   payload to every named port (an unnamed port is an error that stops the
 //!   flow); aggregators `ingest` each element and are flushed once everything
-//!   upstream is complete (their outputs are new elements with new sequence
-//!   numbers); sinks get `push`, then `complete` once everything upstream is
-//!   complete. Non-router nodes send their output along every outgoing edge.
+//!   upstream is complete (their outputs are new elements: they take the
+//!   flow's next sequence numbers, and are counted in
+//!   [`RunResult::aggregated`], not in [`RunResult::elements`]); sinks get
+//!   `push`, then `complete` once everything upstream is complete. Non-router
+//!   nodes send their output along every outgoing edge.
 //! - Edges are bounded queues (default depth 64). A producer is not called while
 //!   one of its outgoing queues is full (`block-producer`), and a component
 //!   source is told `notify-backpressure(pause)` when it is held back that way
@@ -27,8 +29,19 @@
 //!   torn down and gets no more elements (later elements for it fail under the
 //!   same policy). `teardown` runs for every node at the end, also after a failure.
 //! - No element is lost silently: every element ends as delivered to a sink,
-//!   dropped by a component, failed with its error, or dead-lettered, and the
-//!   [`Trace`] records which node did what to each sequence number.
+//!   dropped by a component or by a full queue, absorbed by an aggregator,
+//!   failed with its error, dead-lettered, or (when the flow stops) discarded
+//!   from the queue that held it; the counts add up
+//!   ([`RunResult::check_accounting`]), and the [`Trace`] records which node
+//!   did what to each sequence number.
+//! - Memory stays flat however long the run: each sink keeps the first
+//!   [`DEFAULT_RETAINED`] elements it received ([`Pipeline::retain`]), the
+//!   trace the last [`DEFAULT_TRACE_CAPACITY`] entries
+//!   ([`Pipeline::trace_capacity`]), latencies a sample of
+//!   [`DEFAULT_LATENCY_SAMPLES`] ([`Pipeline::latency_samples`]); every
+//!   delivery can be streamed with [`Pipeline::on_delivered`]. Host buffers
+//!   count against each component's budget ([`Limits::host_buffers`]) and the
+//!   flow's ([`Pipeline::host_buffer_budget`]).
 //!
 //! ```no_run
 //! use torvyn_testkit::pipeline::Pipeline;
@@ -51,10 +64,12 @@
 
 mod manifest;
 mod run;
+mod scripted;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -65,9 +80,26 @@ use crate::error::Error;
 use crate::host::{Limits, Stats};
 pub use crate::manifest::BackpressurePolicy;
 use crate::role::Role;
+pub use scripted::Scripted;
 
 /// The default depth of an edge's queue.
 pub const DEFAULT_QUEUE_DEPTH: usize = 64;
+
+/// How many received elements each sink keeps in [`RunResult::received`] by
+/// default (the first ones; see [`Pipeline::retain`]).
+pub const DEFAULT_RETAINED: usize = 10_000;
+
+/// How many entries the trace keeps by default (the last ones; see
+/// [`Pipeline::trace_capacity`]).
+pub const DEFAULT_TRACE_CAPACITY: usize = 50_000;
+
+/// How many latencies [`RunResult::latencies_ns`] keeps by default (see
+/// [`Pipeline::latency_samples`]).
+pub const DEFAULT_LATENCY_SAMPLES: usize = 100_000;
+
+/// The default total of host buffers a flow may hold at once: 256 MiB (see
+/// [`Pipeline::host_buffer_budget`]).
+pub const DEFAULT_FLOW_BUFFER_BUDGET: u64 = 256 << 20;
 
 /// What a node does when a call on an element fails.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -142,6 +174,7 @@ pub(crate) enum NodeKind {
     },
     Source(Vec<TestElement>),
     Collector,
+    Scripted(Scripted),
 }
 
 impl NodeSpec {
@@ -192,6 +225,12 @@ impl NodeSpec {
         NodeSpec::new(NodeKind::Collector)
     }
 
+    /// A host-side node of `script`'s role that passes, drops, fails, pauses
+    /// and ends by its seeded rule (see [`Scripted`]).
+    pub fn scripted(script: Scripted) -> Self {
+        NodeSpec::new(NodeKind::Scripted(script))
+    }
+
     fn new(kind: NodeKind) -> Self {
         NodeSpec {
             kind,
@@ -239,6 +278,7 @@ impl NodeSpec {
             NodeKind::Component { component, .. } => component.role(),
             NodeKind::Source(_) => Role::Source,
             NodeKind::Collector => Role::Sink,
+            NodeKind::Scripted(script) => script.role,
         }
     }
 }
@@ -263,9 +303,26 @@ pub struct Pipeline {
     pub(crate) queue_depth: usize,
     pub(crate) backpressure: BackpressurePolicy,
     pub(crate) deadline: Option<Duration>,
-    pub(crate) record: bool,
+    pub(crate) retain: usize,
+    pub(crate) trace_capacity: usize,
+    pub(crate) latency_samples: usize,
+    pub(crate) on_delivered: Option<Observer>,
+    pub(crate) buffer_budget: u64,
     pub(crate) measure_latency: bool,
     pub(crate) problems: Vec<String>,
+}
+
+/// A callback that sees every element a sink receives.
+type DeliveryFn = dyn FnMut(&str, &Output) + Send;
+
+/// [`Pipeline::on_delivered`]'s callback, shared by clones of the pipeline.
+#[derive(Clone)]
+pub(crate) struct Observer(pub(crate) Arc<Mutex<DeliveryFn>>);
+
+impl fmt::Debug for Observer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Observer")
+    }
 }
 
 impl Pipeline {
@@ -279,7 +336,11 @@ impl Pipeline {
             queue_depth: DEFAULT_QUEUE_DEPTH,
             backpressure: BackpressurePolicy::BlockProducer,
             deadline: None,
-            record: true,
+            retain: DEFAULT_RETAINED,
+            trace_capacity: DEFAULT_TRACE_CAPACITY,
+            latency_samples: DEFAULT_LATENCY_SAMPLES,
+            on_delivered: None,
+            buffer_budget: DEFAULT_FLOW_BUFFER_BUDGET,
             measure_latency: false,
             problems: Vec::new(),
         }
@@ -382,10 +443,72 @@ impl Pipeline {
         self
     }
 
-    /// Whether to keep the per-element trace and every sink's received elements
-    /// (default `true`). Benchmarks turn it off; counts are kept either way.
-    pub fn record(mut self, record: bool) -> Self {
-        self.record = record;
+    /// `record(false)` keeps neither the trace nor any received element
+    /// (`retain(0)` and `trace_capacity(0)`; benchmarks use it); `record(true)`
+    /// restores the defaults ([`DEFAULT_RETAINED`], [`DEFAULT_TRACE_CAPACITY`]).
+    /// Counts are kept either way.
+    pub fn record(self, record: bool) -> Self {
+        if record {
+            self.retain(DEFAULT_RETAINED)
+                .trace_capacity(DEFAULT_TRACE_CAPACITY)
+        } else {
+            self.retain(0).trace_capacity(0)
+        }
+    }
+
+    /// Keep the first `per_sink` elements each sink receives in
+    /// [`RunResult::received`] (default [`DEFAULT_RETAINED`]; `0` keeps none,
+    /// `usize::MAX` all). The counts ([`NodeReport::delivered`]) cover every
+    /// element either way; [`on_delivered`](Self::on_delivered) sees them all.
+    pub fn retain(mut self, per_sink: usize) -> Self {
+        self.retain = per_sink;
+        self
+    }
+
+    /// Keep the last `entries` entries of the per-element trace (a ring
+    /// buffer; default [`DEFAULT_TRACE_CAPACITY`]; `0` turns the trace off).
+    /// [`RunResult::trace_dropped`] says how many older entries were let go.
+    pub fn trace_capacity(mut self, entries: usize) -> Self {
+        self.trace_capacity = entries;
+        self
+    }
+
+    /// Call `observer(sink, element)` for every element a sink receives, as it
+    /// arrives, whatever [`retain`](Self::retain) keeps: to stream a long run's
+    /// output somewhere (the CLI's `--output` does) with flat memory.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use torvyn_testkit::TestElement;
+    /// use torvyn_testkit::pipeline::Pipeline;
+    ///
+    /// let seen = Arc::new(Mutex::new(0u64));
+    /// let counter = Arc::clone(&seen);
+    /// let run = Pipeline::new("stream")
+    ///     .source("input", (0..100).map(|n| TestElement::text(n.to_string())))
+    ///     .collector("out")
+    ///     .edge("input", "out")
+    ///     .retain(10)
+    ///     .on_delivered(move |_sink, _element| *counter.lock().unwrap() += 1)
+    ///     .run()
+    ///     .unwrap();
+    /// assert_eq!(run.received("out").len(), 10);
+    /// assert_eq!(run.node("out").delivered, 100);
+    /// assert_eq!(*seen.lock().unwrap(), 100);
+    /// ```
+    pub fn on_delivered(mut self, observer: impl FnMut(&str, &Output) + Send + 'static) -> Self {
+        self.on_delivered = Some(Observer(Arc::new(Mutex::new(observer))));
+        self
+    }
+
+    /// The most bytes of host buffers the whole flow may hold at once: the
+    /// buffers its components hold (each also within its own
+    /// [`Limits::host_buffers`]) plus the payloads queued between nodes.
+    /// An allocation beyond it fails the node with
+    /// [`ErrorKind::HostBuffers`](crate::ErrorKind::HostBuffers). Default
+    /// [`DEFAULT_FLOW_BUFFER_BUDGET`] (256 MiB).
+    pub fn host_buffer_budget(mut self, bytes: u64) -> Self {
+        self.buffer_budget = bytes;
         self
     }
 
@@ -393,6 +516,15 @@ impl Pipeline {
     /// delivery to a sink (see [`RunResult::latencies_ns`]). Default `false`.
     pub fn measure_latency(mut self, measure: bool) -> Self {
         self.measure_latency = measure;
+        self
+    }
+
+    /// Keep at most `samples` latencies (default [`DEFAULT_LATENCY_SAMPLES`]):
+    /// every one while there are fewer, then a uniform random sample of all of
+    /// them (reservoir sampling, seeded, so runs repeat), which keeps the
+    /// percentiles and flat memory. [`RunResult::latency_count`] counts all.
+    pub fn latency_samples(mut self, samples: usize) -> Self {
+        self.latency_samples = samples;
         self
     }
 
@@ -455,24 +587,45 @@ impl Pipeline {
     }
 }
 
-/// Counts and captures for one node of a finished run.
+/// Counts and captures for one node of a finished (or stopped) run.
+///
+/// The counts add up, also when the flow stopped
+/// ([`RunResult::check_accounting`]):
+///
+/// | role | invariant |
+/// | --- | --- |
+/// | filter, processor, router | `in = out + dropped + failed + dead_lettered` |
+/// | aggregator | `in = absorbed + failed + dead_lettered` (its `out` are new elements) |
+/// | sink | `in = delivered + failed + dead_lettered` |
+///
+/// `in` counts elements the node was called with; elements still queued for
+/// it when the flow stopped never reached it and are counted in `discarded`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct NodeReport {
     /// The node's role (host sources are sources, collectors are sinks).
     pub role: Option<Role>,
-    /// Elements received (calls with an element; for sources, elements pulled).
+    /// Elements it was called with (each once, however many retries; 0 for sources).
     #[serde(rename = "in")]
     pub received: u64,
-    /// Elements it emitted (each element sent on counts once, however many edges).
+    /// Elements it emitted (each element sent on counts once, however many
+    /// edges): a source's pulled elements, an aggregator's aggregates.
     #[serde(rename = "out")]
     pub emitted: u64,
-    /// Elements it dropped (filter `false`, processor `drop`, router no port,
-    /// aggregator ingest with no output).
+    /// Elements it dropped (filter `false`, processor `drop`, router no port).
     pub dropped: u64,
-    /// Elements that failed in it.
+    /// Elements an aggregator ingested (their content lives on in its aggregates).
+    pub absorbed: u64,
+    /// Elements a sink received (`push` returned `ready` or `pause`).
+    pub delivered: u64,
+    /// Elements that failed in it (the call failed under its error policy).
     pub failed: u64,
     /// Elements it sent to the dead-letter list.
     pub dead_lettered: u64,
+    /// Elements still queued for it when the flow stopped (never called with them).
+    pub discarded: u64,
+    /// Calls without an element that failed: a source's `pull`, an
+    /// aggregator's `flush`, a sink's `complete` (not in the element counts).
+    pub failed_calls: u64,
     /// Retries it made.
     pub retries: u64,
     /// `pause` answers (sinks) or `pause` notifications (sources).
@@ -536,6 +689,11 @@ pub enum Event {
         /// The error.
         error: String,
     },
+    /// The flow stopped while it was queued for the node: it never reached it.
+    Discarded {
+        /// Why the flow stopped.
+        reason: String,
+    },
 }
 
 /// One entry of the per-element trace.
@@ -587,6 +745,7 @@ impl fmt::Display for Trace {
                     Event::Retried { error } => format!("retried ({error})"),
                     Event::Failed { error } => format!("failed ({error})"),
                     Event::DeadLettered { error } => format!("dead-lettered ({error})"),
+                    Event::Discarded { reason } => format!("discarded ({reason})"),
                 };
                 write!(f, "{arrow}{} {what}", entry.node)?;
             }
@@ -604,20 +763,73 @@ pub struct RunResult {
     pub flow: String,
     /// Per node, in the order the nodes were added.
     pub nodes: Vec<(String, NodeReport)>,
-    /// Per sink (component sinks and collectors), what it received, in order.
+    /// Per sink (component sinks and collectors), what it received, in order:
+    /// the first [`Pipeline::retain`] elements (all of them are counted in
+    /// [`NodeReport::delivered`]).
     pub sinks: BTreeMap<String, Vec<Output>>,
     /// Elements that failed in dead-letter nodes.
     pub dead_letters: Vec<DeadLetter>,
-    /// What happened to each element.
+    /// What happened to each element (the last [`Pipeline::trace_capacity`] entries).
     pub trace: Trace,
-    /// How many elements the sources produced (sequence numbers 0..n), plus
-    /// those aggregators made.
+    /// Trace entries let go because the trace was full (the oldest first).
+    pub trace_dropped: u64,
+    /// How many elements entered the flow: those the sources produced.
     pub elements: u64,
+    /// How many aggregates the aggregators emitted (new elements made inside
+    /// the flow; they take the flow's next sequence numbers too).
+    pub aggregated: u64,
+    /// Extra copies made by fan-out: an element sent on `k` edges (a router
+    /// naming several ports, a node with several outgoing edges) makes `k - 1`.
+    pub copies: u64,
     /// Elements a full queue dropped (`drop-oldest` / `drop-newest` policies).
     pub queue_drops: u64,
     /// With [`Pipeline::measure_latency`], the wall-clock time from entering
-    /// the flow to delivery of every delivered element, in nanoseconds.
+    /// the flow to delivery of delivered elements, in nanoseconds: all of them,
+    /// or a uniform sample of [`Pipeline::latency_samples`] of them.
     pub latencies_ns: Vec<u64>,
+    /// How many latencies were measured (all delivered elements).
+    pub latency_count: u64,
+}
+
+/// The flow-level counts of a run ([`RunResult::counts`]). They balance:
+/// `entered + aggregated + copies = delivered + dropped + absorbed + failed +
+/// dead_lettered + discarded + queue_dropped` ([`balanced`](Self::balanced)).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct FlowCounts {
+    /// Elements the sources produced ([`RunResult::elements`]).
+    pub entered: u64,
+    /// Aggregates the aggregators emitted ([`RunResult::aggregated`]).
+    pub aggregated: u64,
+    /// Extra copies made by fan-out ([`RunResult::copies`]).
+    pub copies: u64,
+    /// Received by sinks.
+    pub delivered: u64,
+    /// Dropped by filters, processors and routers.
+    pub dropped: u64,
+    /// Ingested by aggregators.
+    pub absorbed: u64,
+    /// Failed in a node.
+    pub failed: u64,
+    /// Put on the dead-letter list.
+    pub dead_lettered: u64,
+    /// Still queued when the flow stopped.
+    pub discarded: u64,
+    /// Dropped by a full queue ([`RunResult::queue_drops`]).
+    pub queue_dropped: u64,
+}
+
+impl FlowCounts {
+    /// Whether what came in equals where it went.
+    pub fn balanced(&self) -> bool {
+        self.entered + self.aggregated + self.copies
+            == self.delivered
+                + self.dropped
+                + self.absorbed
+                + self.failed
+                + self.dead_lettered
+                + self.discarded
+                + self.queue_dropped
+    }
 }
 
 impl RunResult {
@@ -638,7 +850,7 @@ impl RunResult {
     }
 
     /// What sink `name` received, in order (empty if it received nothing or
-    /// is not a sink).
+    /// is not a sink): the first [`Pipeline::retain`] elements, 10 000 by default.
     pub fn received(&self, name: &str) -> &[Output] {
         self.sinks.get(name).map(Vec::as_slice).unwrap_or_default()
     }
@@ -651,9 +863,85 @@ impl RunResult {
             .collect()
     }
 
-    /// The sequence numbers with no terminal event (delivered, dropped, failed,
-    /// dead-lettered) in the trace: always empty after a run, by construction;
-    /// tests assert it.
+    /// The flow-level counts, summed over the nodes.
+    pub fn counts(&self) -> FlowCounts {
+        let mut counts = FlowCounts {
+            entered: self.elements,
+            aggregated: self.aggregated,
+            copies: self.copies,
+            queue_dropped: self.queue_drops,
+            ..FlowCounts::default()
+        };
+        for (_, node) in &self.nodes {
+            counts.delivered += node.delivered;
+            counts.dropped += node.dropped;
+            counts.absorbed += node.absorbed;
+            counts.failed += node.failed;
+            counts.dead_lettered += node.dead_lettered;
+            counts.discarded += node.discarded;
+        }
+        counts
+    }
+
+    /// Check that every element is accounted for: each node's counts add up
+    /// (see [`NodeReport`]) and so do the flow's ([`FlowCounts::balanced`]).
+    /// `Err` names the node or the flow whose counts do not, with the counts.
+    /// Holds for stopped flows too (`FlowError::report`).
+    pub fn check_accounting(&self) -> Result<(), String> {
+        for (name, n) in &self.nodes {
+            let (lhs, rhs, formula) = match n.role {
+                Some(Role::Filter | Role::Processor | Role::Router) => (
+                    n.received,
+                    n.emitted + n.dropped + n.failed + n.dead_lettered,
+                    "in = out + dropped + failed + dead_lettered",
+                ),
+                Some(Role::Aggregator) => (
+                    n.received,
+                    n.absorbed + n.failed + n.dead_lettered,
+                    "in = absorbed + failed + dead_lettered",
+                ),
+                Some(Role::Sink) => (
+                    n.received,
+                    n.delivered + n.failed + n.dead_lettered,
+                    "in = delivered + failed + dead_lettered",
+                ),
+                Some(Role::Source) | None => (
+                    n.received + n.failed + n.dead_lettered + n.discarded,
+                    0,
+                    "a source takes no element: in = failed = dead_lettered = discarded = 0",
+                ),
+            };
+            if lhs != rhs {
+                return Err(format!(
+                    "node `{name}` does not balance ({formula}): {n:?}",
+                    n = (
+                        n.received,
+                        n.emitted,
+                        n.dropped,
+                        n.absorbed,
+                        n.delivered,
+                        n.failed,
+                        n.dead_lettered,
+                        n.discarded
+                    )
+                ));
+            }
+        }
+        let counts = self.counts();
+        if !counts.balanced() {
+            return Err(format!(
+                "flow `{}` does not balance (entered + aggregated + copies = delivered + \
+                 dropped + absorbed + failed + dead_lettered + discarded + queue_dropped): \
+                 {counts:?}",
+                self.flow
+            ));
+        }
+        Ok(())
+    }
+
+    /// The sequence numbers with no terminal event (delivered, dropped,
+    /// absorbed, failed, dead-lettered, discarded) in the trace: always empty
+    /// after a run, by construction; tests assert it.
     pub fn unaccounted(&self) -> Vec<u64> {
         let mut terminal = BTreeSet::new();
         let mut seen = BTreeSet::new();
@@ -666,6 +954,7 @@ impl RunResult {
                     | Event::Absorbed
                     | Event::Failed { .. }
                     | Event::DeadLettered { .. }
+                    | Event::Discarded { .. }
             ) {
                 terminal.insert(entry.sequence);
             }
@@ -674,9 +963,10 @@ impl RunResult {
     }
 
     /// The stable JSON summary the CLI prints with `--format json`:
-    /// `{"flow", "elements", "nodes": {name: {"role", "in", "out", "dropped",
-    /// "failed", "dead_lettered", "retries", "pauses"}}, "sinks": {name: count},
-    /// "dead_letters": count}`.
+    /// `{"flow", "elements", "aggregated", "nodes": {name: {"role", "in",
+    /// "out", "dropped", "absorbed", "delivered", "failed", "dead_lettered",
+    /// "discarded", "failed_calls", "retries", "pauses"}}, "sinks": {name:
+    /// delivered}, "dead_letters": count, "counts": {FlowCounts}}`.
     pub fn summary_json(&self) -> serde_json::Value {
         let nodes: serde_json::Map<String, serde_json::Value> = self
             .nodes
@@ -689,8 +979,12 @@ impl RunResult {
                         "in": report.received,
                         "out": report.emitted,
                         "dropped": report.dropped,
+                        "absorbed": report.absorbed,
+                        "delivered": report.delivered,
                         "failed": report.failed,
                         "dead_lettered": report.dead_lettered,
+                        "discarded": report.discarded,
+                        "failed_calls": report.failed_calls,
                         "retries": report.retries,
                         "pauses": report.pauses,
                     }),
@@ -698,16 +992,19 @@ impl RunResult {
             })
             .collect();
         let sinks: serde_json::Map<String, serde_json::Value> = self
-            .sinks
+            .nodes
             .iter()
-            .map(|(name, received)| (name.clone(), received.len().into()))
+            .filter(|(_, report)| report.role == Some(Role::Sink))
+            .map(|(name, report)| (name.clone(), report.delivered.into()))
             .collect();
         serde_json::json!({
             "flow": self.flow,
             "elements": self.elements,
+            "aggregated": self.aggregated,
             "nodes": nodes,
             "sinks": sinks,
             "dead_letters": self.dead_letters.len(),
+            "counts": self.counts(),
         })
     }
 }
@@ -717,8 +1014,9 @@ impl RunResult {
 pub struct FlowError {
     /// The error that stopped the flow.
     pub error: Error,
-    /// Everything that happened until then (elements still queued are in the
-    /// trace as failed).
+    /// Everything that happened until then: elements still queued are counted
+    /// as `discarded` at the node whose queue held them (and traced as
+    /// [`Event::Discarded`]), so the counts add up here too.
     pub report: Box<RunResult>,
 }
 

@@ -1,15 +1,18 @@
 //! The executor: validation, instantiation, scheduling, error policies, accounting.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 use std::time::Instant;
 
+use super::scripted::{Action, ScriptState};
 use super::{
     BackpressurePolicy, DeadLetter, ErrorPolicy, Event, FlowError, NodeKind, NodeReport, NodeSpec,
-    Pipeline, RunResult, Trace, TraceEntry,
+    Observer, Pipeline, RunResult, Trace, TraceEntry,
 };
 use crate::component::Instance;
 use crate::element::{Output, Processed, Signal, TestElement};
 use crate::error::{Error, ErrorKind};
+use crate::host::FlowBuffers;
 use crate::role::Role;
 
 struct Node {
@@ -29,6 +32,7 @@ enum Imp {
     Component(Box<Instance>),
     Source(VecDeque<TestElement>),
     Collector,
+    Scripted(Box<ScriptState>),
     /// A component not instantiated (yet, or because an earlier init failed).
     Pending,
 }
@@ -54,19 +58,52 @@ struct Run {
     clock: super::Clock,
     deadline_ns: u64,
     backpressure: BackpressurePolicy,
-    record: bool,
+    retain: usize,
+    trace_capacity: usize,
+    on_delivered: Option<Observer>,
     measure_latency: bool,
-    latencies_ns: Vec<u64>,
+    latencies: Latencies,
     nodes: Vec<Node>,
     edges: Vec<Edge>,
     order: Vec<usize>,
     next_seq: u64,
-    trace: Vec<(u64, usize, Event)>,
-    queue_trace: Vec<(u64, String)>,
+    /// The last `trace_capacity` events: (sequence, node or edge label, event).
+    trace: VecDeque<(u64, usize, Event)>,
+    trace_dropped: u64,
+    /// Node names, then the edges' `from->to` (where a full queue drops).
+    labels: Vec<String>,
     sinks: BTreeMap<String, Vec<Output>>,
     dead_letters: Vec<DeadLetter>,
     queue_drops: u64,
+    copies: u64,
+    buffers: Arc<FlowBuffers>,
     specs: Vec<(String, NodeSpec)>,
+}
+
+/// Latencies kept as a bounded uniform sample (reservoir sampling, Algorithm R).
+struct Latencies {
+    samples: Vec<u64>,
+    capacity: usize,
+    count: u64,
+    rng: u64,
+}
+
+impl Latencies {
+    fn add(&mut self, nanos: u64) {
+        self.count += 1;
+        if self.samples.len() < self.capacity {
+            self.samples.push(nanos);
+            return;
+        }
+        // xorshift64*: a fixed seed, so runs keep the same sample positions.
+        self.rng ^= self.rng >> 12;
+        self.rng ^= self.rng << 25;
+        self.rng ^= self.rng >> 27;
+        let slot = self.rng.wrapping_mul(0x2545_f491_4f6c_dd1d) % self.count;
+        if let Some(sample) = self.samples.get_mut(slot as usize) {
+            *sample = nanos;
+        }
+    }
 }
 
 pub(super) fn run(pipeline: Pipeline) -> Result<RunResult, FlowError> {
@@ -109,6 +146,9 @@ impl Run {
                     NodeKind::Component { .. } => Imp::Pending,
                     NodeKind::Source(elements) => Imp::Source(elements.iter().cloned().collect()),
                     NodeKind::Collector => Imp::Collector,
+                    NodeKind::Scripted(script) => {
+                        Imp::Scripted(Box::new(ScriptState::new(script.clone())))
+                    }
                 },
                 inputs: Vec::new(),
                 outputs: Vec::new(),
@@ -204,6 +244,12 @@ impl Run {
                 cycle.join(", ")
             ));
         }
+        let mut labels: Vec<String> = nodes.iter().map(|node| node.name.clone()).collect();
+        labels.extend(
+            edges
+                .iter()
+                .map(|edge| format!("{}->{}", nodes[edge.from].name, nodes[edge.to].name)),
+        );
         let run = Run {
             flow: flow.clone(),
             clock: pipeline.clock,
@@ -212,18 +258,28 @@ impl Run {
                 .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1))
                 .unwrap_or(0),
             backpressure: pipeline.backpressure,
-            record: pipeline.record,
+            retain: pipeline.retain,
+            trace_capacity: pipeline.trace_capacity,
+            on_delivered: pipeline.on_delivered,
             measure_latency: pipeline.measure_latency,
-            latencies_ns: Vec::new(),
+            latencies: Latencies {
+                samples: Vec::new(),
+                capacity: pipeline.latency_samples,
+                count: 0,
+                rng: 0x9e37_79b9_7f4a_7c15,
+            },
             nodes,
             edges,
             order,
             next_seq: 0,
-            trace: Vec::new(),
-            queue_trace: Vec::new(),
+            trace: VecDeque::new(),
+            trace_dropped: 0,
+            labels,
             sinks: BTreeMap::new(),
             dead_letters: Vec::new(),
             queue_drops: 0,
+            copies: 0,
+            buffers: FlowBuffers::new(pipeline.buffer_budget),
             specs: pipeline.nodes,
         };
         Ok(run)
@@ -253,7 +309,8 @@ impl Run {
                 .name(name.clone())
                 .config(config.clone())
                 .limits(spec.limits.clone())
-                .flow_id(self.flow.clone());
+                .flow_id(self.flow.clone())
+                .flow_buffers(Arc::clone(&self.buffers));
             for grant in &spec.grants {
                 options = options.grant(grant.clone());
             }
@@ -345,7 +402,11 @@ impl Run {
 
     fn take_input(&mut self, n: usize) -> Option<Item> {
         let inputs = &self.nodes[n].inputs;
-        inputs.iter().find_map(|&e| self.edges[e].queue.pop_front())
+        let item = inputs
+            .iter()
+            .find_map(|&e| self.edges[e].queue.pop_front())?;
+        self.buffers.release(item.element.payload.len() as u64);
+        Some(item)
     }
 
     fn step_source(&mut self, n: usize) -> Result<bool, Error> {
@@ -366,7 +427,7 @@ impl Run {
             let pulled = match &mut self.nodes[n].imp {
                 Imp::Source(elements) => Ok(elements.pop_front()),
                 Imp::Component(instance) => instance.pull().map(|o| o.map(TestElement::from)),
-                Imp::Collector | Imp::Pending => Ok(None),
+                Imp::Collector | Imp::Scripted(_) | Imp::Pending => Ok(None),
             };
             moved = true;
             match pulled {
@@ -381,9 +442,9 @@ impl Run {
                     return Ok(true);
                 }
                 Err(error) => {
-                    // A source's failure has no element: it counts as a failed pull.
+                    // A source's failure has no element: it counts as a failed call.
                     let terminated = self.is_terminated(n);
-                    self.nodes[n].report.failed += 1;
+                    self.nodes[n].report.failed_calls += 1;
                     match self.nodes[n].policy {
                         ErrorPolicy::Skip | ErrorPolicy::DeadLetter if !terminated => {}
                         ErrorPolicy::Skip | ErrorPolicy::DeadLetter => {
@@ -448,10 +509,23 @@ impl Run {
         }
     }
 
+    /// Trace an event of node (or edge label) `n`, in the bounded trace.
     fn record(&mut self, seq: u64, n: usize, event: Event) {
-        if self.record {
-            self.trace.push((seq, n, event));
+        if self.trace_capacity == 0 {
+            self.trace_dropped += 1;
+            return;
         }
+        if self.trace.len() >= self.trace_capacity {
+            self.trace.pop_front();
+            self.trace_dropped += 1;
+        }
+        self.trace.push_back((seq, n, event));
+    }
+
+    /// Count an element still queued for node `to` when the flow stopped.
+    fn discarded(&mut self, to: usize, seq: u64, reason: String) {
+        self.nodes[to].report.discarded += 1;
+        self.record(seq, to, Event::Discarded { reason });
     }
 
     /// Count a failed element in node `n` and trace it.
@@ -519,10 +593,14 @@ impl Run {
 
     fn call(&mut self, n: usize, item: &Item) -> Result<Outcome, Error> {
         let role = self.nodes[n].role;
+        if matches!(self.nodes[n].imp, Imp::Scripted(_)) {
+            return self.call_scripted(n, item);
+        }
         let element = item.element.clone();
         let instance = match &mut self.nodes[n].imp {
             Imp::Component(instance) => instance,
             Imp::Collector => return Ok(Outcome::Delivered(Signal::Ready)),
+            Imp::Scripted(_) => return Err(Error::pipeline("internal: scripted node")),
             Imp::Source(_) | Imp::Pending => {
                 return Err(Error::pipeline("internal: element sent to a source"));
             }
@@ -582,6 +660,34 @@ impl Run {
         })
     }
 
+    /// A scripted node's element call.
+    fn call_scripted(&mut self, n: usize, item: &Item) -> Result<Outcome, Error> {
+        let mut ports: Vec<String> = self.nodes[n]
+            .outputs
+            .iter()
+            .map(|&e| self.edges[e].port.clone())
+            .collect();
+        ports.sort();
+        ports.dedup();
+        let node = &mut self.nodes[n];
+        let Imp::Scripted(script) = &mut node.imp else {
+            return Err(Error::pipeline("internal: not a scripted node"));
+        };
+        Ok(match script.call(&node.name, &item.element, &ports)? {
+            Action::Emit(ports) => Outcome::Emit(vec![item.clone()], ports),
+            Action::Dropped => Outcome::Dropped,
+            Action::Absorbed(output) => Outcome::Absorbed(output.map(|mut element| {
+                element.trace_id = item.element.trace_id.clone();
+                Item {
+                    seq: 0,
+                    element,
+                    born: item.born,
+                }
+            })),
+            Action::Delivered(signal) => Outcome::Delivered(signal),
+        })
+    }
+
     fn apply(&mut self, n: usize, item: &Item, outcome: Outcome) -> Result<(), Error> {
         match outcome {
             Outcome::Emit(items, ports) => {
@@ -602,31 +708,42 @@ impl Run {
                 self.record(item.seq, n, Event::Dropped);
             }
             Outcome::Absorbed(output) => {
+                self.nodes[n].report.absorbed += 1;
                 self.record(item.seq, n, Event::Absorbed);
                 if let Some(output) = output {
                     self.aggregated(n, output.element)?;
                 }
             }
             Outcome::Delivered(signal) => {
+                self.nodes[n].report.delivered += 1;
                 self.record(item.seq, n, Event::Delivered);
                 if let Some(born) = item.born {
-                    self.latencies_ns
-                        .push(u64::try_from(born.elapsed().as_nanos()).unwrap_or(u64::MAX));
+                    self.latencies
+                        .add(u64::try_from(born.elapsed().as_nanos()).unwrap_or(u64::MAX));
                 }
-                if self.record {
+                let name = &self.nodes[n].name;
+                let retained = self.sinks.get(name).map_or(0, Vec::len);
+                if retained < self.retain || self.on_delivered.is_some() {
                     let element = &item.element;
-                    self.sinks
-                        .entry(self.nodes[n].name.clone())
-                        .or_default()
-                        .push(Output {
-                            payload: element.payload.clone(),
+                    let output = Output {
+                        payload: element.payload.clone(),
+                        content_type: element.content_type.clone(),
+                        meta: crate::element::Meta {
+                            sequence: element.sequence,
+                            timestamp_ns: element.timestamp_ns,
                             content_type: element.content_type.clone(),
-                            meta: crate::element::Meta {
-                                sequence: element.sequence,
-                                timestamp_ns: element.timestamp_ns,
-                                content_type: element.content_type.clone(),
-                            },
-                        });
+                        },
+                    };
+                    if let Some(observer) = &self.on_delivered {
+                        let mut observe = observer
+                            .0
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner());
+                        (*observe)(name, &output);
+                    }
+                    if retained < self.retain {
+                        self.sinks.entry(name.clone()).or_default().push(output);
+                    }
                 }
                 if signal == Signal::Pause {
                     self.nodes[n].paused = true;
@@ -651,46 +768,49 @@ impl Run {
 
     /// Queue `item` on the outgoing edges of `n` (for routers, those of `ports`).
     fn send(&mut self, n: usize, item: Item, ports: Option<&[String]>) -> Result<(), Error> {
-        let outputs = self.nodes[n].outputs.clone();
-        for e in outputs {
-            if let Some(ports) = ports
-                && !ports.contains(&self.edges[e].port)
-            {
-                continue;
-            }
+        let targets: Vec<usize> = self.nodes[n]
+            .outputs
+            .iter()
+            .copied()
+            .filter(|&e| ports.is_none_or(|ports| ports.contains(&self.edges[e].port)))
+            .collect();
+        // Each edge gets a copy; the first is the element itself.
+        self.copies += targets.len().saturating_sub(1) as u64;
+        let bytes = item.element.payload.len() as u64;
+        for (index, &e) in targets.iter().enumerate() {
+            let label = self.nodes.len() + e;
             let edge = &mut self.edges[e];
             if edge.queue.len() >= edge.depth {
-                let name = format!(
-                    "{}->{}",
-                    self.nodes[edge.from].name, self.nodes[edge.to].name
-                );
                 match self.backpressure {
                     // Flush output may exceed a queue's depth: it is one call.
                     BackpressurePolicy::BlockProducer => {}
                     BackpressurePolicy::DropOldest => {
                         if let Some(old) = edge.queue.pop_front() {
                             self.queue_drops += 1;
-                            if self.record {
-                                self.queue_trace.push((old.seq, name));
-                            }
+                            self.buffers.release(old.element.payload.len() as u64);
+                            self.record(old.seq, label, Event::Dropped);
                         }
                     }
                     BackpressurePolicy::DropNewest => {
                         self.queue_drops += 1;
-                        if self.record {
-                            self.queue_trace.push((item.seq, name));
-                        }
+                        self.record(item.seq, label, Event::Dropped);
                         continue;
                     }
                     BackpressurePolicy::Error => {
-                        return Err(Error::pipeline(format!(
-                            "the queue `{name}` is full ({} elements) and the backpressure \
+                        let error = Error::pipeline(format!(
+                            "the queue `{}` is full ({} elements) and the backpressure \
                              policy is `error`",
-                            edge.depth
-                        )));
+                            self.labels[label], edge.depth
+                        ));
+                        // The copies that found no room never reached their nodes.
+                        for &e in &targets[index..] {
+                            self.discarded(self.edges[e].to, item.seq, error.to_string());
+                        }
+                        return Err(error);
                     }
                 }
             }
+            self.buffers.add(bytes);
             self.edges[e].queue.push_back(item.clone());
         }
         Ok(())
@@ -699,16 +819,17 @@ impl Run {
     /// Upstream is complete: flush an aggregator, complete a sink.
     fn complete(&mut self, n: usize) -> Result<(), Error> {
         let role = self.nodes[n].role;
-        let Imp::Component(instance) = &mut self.nodes[n].imp else {
-            return Ok(());
-        };
-        if instance.is_terminated() {
-            return Ok(());
-        }
-        let result = match role {
-            Role::Aggregator => instance.flush().map(Some),
-            Role::Sink => instance.complete().map(|()| None),
-            _ => Ok(None),
+        let node = &mut self.nodes[n];
+        let result = match &mut node.imp {
+            Imp::Scripted(script) if matches!(role, Role::Aggregator | Role::Sink) => {
+                script.complete(&node.name).map(Some)
+            }
+            Imp::Component(instance) if !instance.is_terminated() => match role {
+                Role::Aggregator => instance.flush().map(Some),
+                Role::Sink => instance.complete().map(|()| None),
+                _ => Ok(None),
+            },
+            _ => return Ok(()),
         };
         match result {
             Ok(Some(outputs)) => {
@@ -719,7 +840,7 @@ impl Run {
             }
             Ok(None) => Ok(()),
             Err(error) => {
-                self.nodes[n].report.failed += 1;
+                self.nodes[n].report.failed_calls += 1;
                 match self.nodes[n].policy {
                     ErrorPolicy::Skip | ErrorPolicy::DeadLetter => Ok(()),
                     ErrorPolicy::FailFlow | ErrorPolicy::Retry(_) => Err(error),
@@ -731,11 +852,13 @@ impl Run {
     /// Tear everything down and build the result.
     fn finish(mut self, outcome: Result<(), Error>) -> Result<RunResult, FlowError> {
         if let Err(error) = &outcome {
+            // Elements still queued never reached their node: discarded there.
             let reason = format!("the flow stopped: {error}");
             for e in 0..self.edges.len() {
                 let to = self.edges[e].to;
                 while let Some(item) = self.edges[e].queue.pop_front() {
-                    self.failed(to, item.seq, reason.clone());
+                    self.buffers.release(item.element.payload.len() as u64);
+                    self.discarded(to, item.seq, reason.clone());
                 }
             }
         }
@@ -751,34 +874,37 @@ impl Run {
             }
             nodes.push((node.name.clone(), std::mem::take(&mut node.report)));
         }
-        let names: Vec<String> = self.nodes.iter().map(|node| node.name.clone()).collect();
-        let mut trace: Vec<TraceEntry> = self
+        let labels = self.labels;
+        let trace: Vec<TraceEntry> = self
             .trace
             .into_iter()
             .map(|(sequence, n, event)| TraceEntry {
                 sequence,
-                node: names[n].clone(),
+                node: labels[n].clone(),
                 event,
             })
             .collect();
-        trace.extend(
-            self.queue_trace
-                .into_iter()
-                .map(|(sequence, node)| TraceEntry {
-                    sequence,
-                    node,
-                    event: Event::Dropped,
-                }),
-        );
+        let emitted_by = |role: Role| -> u64 {
+            nodes
+                .iter()
+                .filter(|(_, report)| report.role == Some(role))
+                .map(|(_, report)| report.emitted)
+                .sum()
+        };
+        let (elements, aggregated) = (emitted_by(Role::Source), emitted_by(Role::Aggregator));
         let result = RunResult {
             flow: self.flow,
             nodes,
             sinks: self.sinks,
             dead_letters: self.dead_letters,
             trace: Trace(trace),
-            elements: self.next_seq,
+            trace_dropped: self.trace_dropped,
+            elements,
+            aggregated,
+            copies: self.copies,
             queue_drops: self.queue_drops,
-            latencies_ns: self.latencies_ns,
+            latencies_ns: self.latencies.samples,
+            latency_count: self.latencies.count,
         };
         match outcome {
             Ok(()) => Ok(result),
