@@ -2,13 +2,20 @@
 //!
 //! - `cargo xtask ci`: every check CI runs, in order, stopping at the first
 //!   failure: `cargo fmt --check`, `cargo clippy --workspace --all-targets -- -D warnings`,
-//!   `RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps`, `cargo test --workspace`.
-//!   Each step prints its command and how long it took.
+//!   `RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps`, `cargo test --workspace`,
+//!   `cargo xtask release-check`. Each step prints its command and how long it took.
+//! - `cargo xtask release-check`: the published path, offline: packages the
+//!   crates, makes the packages the crates.io versions for every template
+//!   generated with its default dependencies, builds and tests them, and installs
+//!   and runs the CLI; see `release.rs`.
+//! - `cargo xtask sync-wit`: copy `wit/` into the crates that embed it; see `wit.rs`.
 //! - `cargo xtask bench`: the benchmark suite (`cargo bench -p torvyn-bench`, the
 //!   edit-test loop of an example) and a summary of ratios against the targets;
 //!   see `BENCHMARKS.md` and `bench.rs`.
 
 mod bench;
+mod release;
+mod wit;
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -50,12 +57,22 @@ const CI_STEPS: &[Step] = &[
         args: &["test", "--workspace"],
         env: &[],
     },
+    Step {
+        name: "release-check",
+        args: &["xtask", "release-check"],
+        env: &[],
+    },
 ];
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
         "ci" => ci(),
+        "release-check" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            release::Options::parse(&args).and_then(|options| release::run(root(), &options))
+        }
+        "sync-wit" => wit::sync(root()),
         "bench" => {
             let args: Vec<String> = std::env::args().skip(2).collect();
             let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -65,7 +82,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask ci|bench\n\n  ci       run every check CI runs (fmt, clippy, doc, test)\n  bench    run the benchmark suite and print ratios against its targets\n           (--summary: only print the last results; --no-edit-loop)"
+                "usage: cargo xtask ci|release-check|sync-wit|bench\n\n  ci             run every check CI runs (fmt, clippy, doc, test, release-check)\n  release-check  package the crates and build and test every template against the\n                 packages, offline; install and run the CLI\n                 (--check-only a,b: only `cargo check --tests` these templates)\n  sync-wit       copy wit/ into the crates that embed it\n  bench          run the benchmark suite and print ratios against its targets\n                 (--summary: only print the last results; --no-edit-loop)"
             );
             return ExitCode::from(2);
         }
@@ -77,6 +94,13 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The workspace root.
+fn root() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
 }
 
 fn ci() -> Result<()> {

@@ -19,7 +19,16 @@
 //!   to install.
 //! - **One shared target directory.** Every component built from one test run goes
 //!   into `<outer target dir>/torvyn-wasm/<toolchain>`, so `std` (fallback) and the
-//!   SDK are compiled once. `TORVYN_WASM_TARGET_DIR` overrides the location.
+//!   SDK are compiled once. Outside a test binary (the `torvyn-testkit` command,
+//!   say) it is the `torvyn-wasm` directory of the component's own cargo target
+//!   directory, or, when that cannot be created, of the platform cache directory
+//!   ([`platform_cache_dir`]); never the directory of the running program.
+//!   `TORVYN_WASM_TARGET_DIR` overrides the location.
+//! - **Keyed by crate.** The first crate that builds a given library name in a
+//!   shared directory owns it (recorded in `.torvyn-owners/`); another crate of
+//!   the same name (another project's, with other code) builds in
+//!   `projects/<workspace>-<hash of its path>` below it, so two projects never
+//!   get each other's component.
 //! - **A clean environment.** The outer build's `RUSTFLAGS`,
 //!   `CARGO_ENCODED_RUSTFLAGS`, `CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET` (and
 //!   similar) are removed, so a test run's flags never leak into the guest build.
@@ -337,14 +346,23 @@ impl ComponentBuild {
     }
 
     fn build_uncached(&self, manifest: &Path, toolchain: Toolchain) -> Result<PathBuf, BuildError> {
-        let target_dir = match &self.target_dir {
-            Some(dir) => dir.clone(),
-            None => shared_target_dir(manifest)?.join(toolchain.name()),
+        let (target_dir, lock) = match &self.target_dir {
+            Some(dir) => (dir.clone(), lock_target_dir(dir)?),
+            None => {
+                let shared = shared_target_dir(manifest)?.join(toolchain.name());
+                let lock = lock_target_dir(&shared)?;
+                // Decided under the shared directory's lock, so two builds of
+                // same-named crates cannot both claim it.
+                let keyed = keyed_target_dir(&shared, manifest)?;
+                if keyed == shared {
+                    (shared, lock)
+                } else {
+                    drop(lock);
+                    let lock = lock_target_dir(&keyed)?;
+                    (keyed, lock)
+                }
+            }
         };
-        std::fs::create_dir_all(&target_dir).map_err(|err| io_error(&target_dir, err))?;
-        let lock_path = target_dir.join(".torvyn-build.lock");
-        let lock = File::create(&lock_path).map_err(|err| io_error(&lock_path, err))?;
-        lock.lock().map_err(|err| io_error(&lock_path, err))?;
 
         let mut command = self.command(&toolchain, manifest, &target_dir)?;
         let rendered = render_command(&command, &toolchain);
@@ -457,9 +475,116 @@ fn build_timeout() -> Duration {
         .map_or(DEFAULT_BUILD_TIMEOUT, Duration::from_secs)
 }
 
+/// Create `dir` and take its build lock (held until the returned file is dropped).
+fn lock_target_dir(dir: &Path) -> Result<File, BuildError> {
+    std::fs::create_dir_all(dir).map_err(|err| io_error(dir, err))?;
+    let lock_path = dir.join(".torvyn-build.lock");
+    let lock = File::create(&lock_path).map_err(|err| io_error(&lock_path, err))?;
+    lock.lock().map_err(|err| io_error(&lock_path, err))?;
+    Ok(lock)
+}
+
+/// The directory of the shared target directory `shared` that builds the crate
+/// at `manifest` (canonical): `shared` itself when no other crate with the same
+/// library name has built there, else `shared/projects/<key>`, keyed by the
+/// crate's workspace (see [`project_key`]).
+///
+/// Cargo names a `cdylib` by its library name alone (`deps/<name>.wasm`), so
+/// two crates of one name in one target directory overwrite each other's
+/// component, and cargo then takes the other crate's file for an up-to-date
+/// build of the first. The owner of each name is recorded in
+/// `shared/.torvyn-owners/<name>`; an owner whose manifest no longer exists
+/// (a deleted temporary project) gives the name up.
+fn keyed_target_dir(shared: &Path, manifest: &Path) -> Result<PathBuf, BuildError> {
+    let Some(name) = library_name(manifest) else {
+        // Not a readable package manifest: cargo reports that error itself.
+        return Ok(shared.to_path_buf());
+    };
+    let owners = shared.join(".torvyn-owners");
+    std::fs::create_dir_all(&owners).map_err(|err| io_error(&owners, err))?;
+    let record = owners.join(&name);
+    let owner = std::fs::read_to_string(&record).ok().map(PathBuf::from);
+    match owner {
+        Some(owner) if owner == manifest => Ok(shared.to_path_buf()),
+        Some(owner) if owner.is_file() => Ok(shared.join("projects").join(project_key(manifest))),
+        _ => {
+            let text = manifest.to_string_lossy();
+            std::fs::write(&record, text.as_bytes()).map_err(|err| io_error(&record, err))?;
+            Ok(shared.to_path_buf())
+        }
+    }
+}
+
+/// The library name cargo gives the crate at `manifest` (`[lib] name`, else the
+/// package name with `-` as `_`), or `None` when the manifest cannot be read.
+fn library_name(manifest: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(manifest).ok()?;
+    let table: toml::Table = text.parse().ok()?;
+    let lib_name = table
+        .get("lib")
+        .and_then(|lib| lib.get("name"))
+        .and_then(|name| name.as_str());
+    let name = match lib_name {
+        Some(name) => name,
+        None => table.get("package")?.get("name")?.as_str()?,
+    };
+    let name = name.replace('-', "_");
+    // A file name: cargo allows only letters, digits, `-` and `_` here.
+    name.chars()
+        .all(|c| c.is_alphanumeric() || c == '_')
+        .then_some(name)
+}
+
+/// `<workspace directory name>-<16 hex digits>` for the workspace of the crate
+/// at `manifest` (its own directory when `cargo metadata` fails), the digits
+/// a hash of the canonical workspace path. One key per workspace, so a
+/// project's crates still share their dependencies' builds.
+fn project_key(manifest: &Path) -> String {
+    use std::hash::{Hash, Hasher};
+    let crate_dir = manifest.parent().unwrap_or(manifest).to_path_buf();
+    let workspace = cargo_metadata::MetadataCommand::new()
+        .manifest_path(manifest)
+        .no_deps()
+        .exec()
+        .ok()
+        .map(|metadata| metadata.workspace_root.into_std_path_buf())
+        .and_then(|root| root.canonicalize().ok())
+        .unwrap_or(crate_dir);
+    // std's hasher is deterministic within a Rust release; a new release may
+    // change the key, which costs one rebuild.
+    let mut hasher = std::hash::DefaultHasher::new();
+    workspace.hash(&mut hasher);
+    let stem: String = workspace
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(40)
+        .collect();
+    format!("{stem}-{:016x}", hasher.finish())
+}
+
+/// The toolkit's directory in the platform's cache directory
+/// (`~/.cache/torvyn-testkit` on Linux, `~/Library/Caches/torvyn-testkit` on
+/// macOS, `%LOCALAPPDATA%\torvyn-testkit` on Windows), or `None` when the
+/// platform has none. Holds compiled code when no test binary's target
+/// directory is at hand, and component builds when the project's target
+/// directory cannot be created.
+pub fn platform_cache_dir() -> Option<PathBuf> {
+    dirs::cache_dir().map(|dir| dir.join("torvyn-testkit"))
+}
+
 /// `TORVYN_WASM_TARGET_DIR`, else `torvyn-wasm` inside the target directory of
 /// the running test binary (the directory with cargo's `CACHEDIR.TAG`), else
-/// inside the target directory of the component's own workspace.
+/// inside the target directory of the component's own workspace (or, when that
+/// cannot be created, the platform cache directory).
 fn shared_target_dir(manifest: &Path) -> Result<PathBuf, BuildError> {
     if let Some(dir) = std::env::var_os("TORVYN_WASM_TARGET_DIR") {
         return Ok(PathBuf::from(dir));
@@ -482,10 +607,16 @@ fn shared_target_dir(manifest: &Path) -> Result<PathBuf, BuildError> {
                 "check that the Cargo.toml is valid".to_string(),
             )
         })?;
-    Ok(metadata
+    let project = metadata
         .target_directory
         .into_std_path_buf()
-        .join("torvyn-wasm"))
+        .join("torvyn-wasm");
+    match std::fs::create_dir_all(&project) {
+        Ok(()) => Ok(project),
+        Err(err) => platform_cache_dir()
+            .map(|dir| dir.join("torvyn-wasm"))
+            .ok_or_else(|| io_error(&project, err)),
+    }
 }
 
 /// Run cargo, collect its JSON messages and return the component's path.

@@ -33,7 +33,8 @@ use torvyn_testkit::pipeline::{FlowError, NodeSpec, Pipeline, RunResult};
 #[command(
     name = "torvyn-testkit",
     version,
-    about = "Run Torvyn components and flows on the reference host"
+    about = "Run Torvyn components and flows on the reference host",
+    after_help = cache_help()
 )]
 struct Cli {
     #[command(subcommand)]
@@ -93,6 +94,21 @@ struct FlowArgs {
 enum Format {
     Text,
     Json,
+}
+
+/// Where builds and caches go, for `--help`.
+fn cache_help() -> String {
+    let cache = torvyn_testkit::build::platform_cache_dir().map_or_else(
+        || "the platform cache directory (none on this system)".to_string(),
+        |dir| dir.display().to_string(),
+    );
+    format!(
+        "Builds and caches: components are built into the project's cargo target directory, \
+         target/torvyn-wasm/ (where that cannot be created: {cache}/torvyn-wasm/), and \
+         compiled code is cached in {cache}/compiled/; nothing is written next to an installed \
+         torvyn-testkit (a build run from a cargo target directory uses that directory's \
+         torvyn-wasm/). TORVYN_WASM_TARGET_DIR=<dir> puts both in <dir>."
+    )
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -11,7 +11,8 @@ fn cli(args: &[&str]) -> Output {
 }
 
 fn manifest() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flow-project/Torvyn.toml")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../torvyn-testkit/tests/fixtures/flow-project/Torvyn.toml")
 }
 
 fn text(bytes: &[u8]) -> String {
