@@ -129,8 +129,9 @@ fn buffers_handed_out_count_against_the_flow_budget_while_queued() {
             flow,
         } => {
             assert_eq!((*budget, *requested, *flow), (8 * MIB, MIB, true));
-            // Eight queued outputs, and the few bytes of the queued inputs.
-            assert!((8 * MIB..9 * MIB).contains(held), "{held}");
+            // Seven queued outputs and the few bytes of the queued inputs:
+            // an eighth 1 MiB would go over.
+            assert!((7 * MIB + 1..8 * MIB).contains(held), "{held}");
         }
         other => panic!("expected HostBuffers, got {other:?}: {}", err.error),
     }
@@ -140,8 +141,8 @@ fn buffers_handed_out_count_against_the_flow_budget_while_queued() {
             && message.contains("`Pipeline::host_buffer_budget`"),
         "{message}"
     );
-    // Eight outputs were queued for `out` when the flow stopped.
-    assert_eq!(err.report.node("out").discarded, 8);
+    // Seven outputs were queued for `out` when the flow stopped.
+    assert_eq!(err.report.node("out").discarded, 7);
     err.report.check_accounting().unwrap();
 
     // The default budget (256 MiB) holds the default queue of 64 such outputs.
@@ -194,8 +195,13 @@ fn the_trace_keeps_its_last_entries_or_nothing() {
     let run = collect(100, |p| p.trace_capacity(30));
     assert_eq!(run.trace.0.len(), 30);
     assert_eq!(run.trace_dropped, 270);
-    assert_eq!(run.trace.0[0].sequence, 90, "the last ten elements");
-    assert_eq!(run.trace.0.last().unwrap().event, Event::Delivered);
+    let last = run.trace.0.last().unwrap();
+    assert_eq!((last.sequence, &last.event), (99, &Event::Delivered));
+    assert!(
+        run.trace.0.iter().all(|entry| entry.sequence >= 50),
+        "only the latest entries: {}",
+        run.trace
+    );
     assert!(run.unaccounted().is_empty());
 
     let run = collect(100, |p| p.trace_capacity(0));
