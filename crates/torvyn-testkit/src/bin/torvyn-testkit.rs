@@ -8,11 +8,16 @@
 //! torvyn-testkit inspect component.wasm [--format json]
 //! ```
 //!
+//! `run`, `trace` and `bench` also take `--max-elements N`, `--timeout DURATION`
+//! (default 60 s), `--clock virtual|real` and `--random-seed N`.
+//!
 //! `run --format json` prints one object, stable across versions:
 //! `{"flow", "elements", "nodes": {name: {"role", "in", "out", "dropped",
 //! "failed", "dead_lettered", "retries", "pauses"}}, "sinks": {name: count},
-//! "dead_letters": count}`. On any failure the exit code is 1 and stderr says
-//! what failed (usage errors exit with 2).
+//! "dead_letters": count, "teardown_errors": {name: message}}`. On any failure
+//! the exit code is 1 and stderr says what failed (usage errors exit with 2);
+//! a flow that stopped (an error, or a run limit) still prints its report on
+//! stdout. A failed teardown is a warning on stderr (and in the JSON).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -20,7 +25,9 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use torvyn_testkit::pipeline::{NodeSpec, Pipeline, RunResult};
+use torvyn_testkit::ErrorKind;
+use torvyn_testkit::host::ClockMode;
+use torvyn_testkit::pipeline::{FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
 
 #[derive(Parser)]
 #[command(
@@ -80,6 +87,21 @@ struct FlowArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Stop pulling the sources after N elements (for a source that never
+    /// ends); the run then reports that it stopped and exits with 1.
+    #[arg(long, value_name = "N")]
+    max_elements: Option<u64>,
+    /// Stop the run after this much wall time, e.g. `30s`, `500ms` (default 60s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// The clocks components read: `virtual` (the default; sleeps return at
+    /// once) or `real`. Overrides `[testkit] clock` in the manifest.
+    #[arg(long, value_name = "MODE")]
+    clock: Option<ClockMode>,
+    /// The seed of the components' `wasi:random` (default 0, or `[testkit]
+    /// random_seed`).
+    #[arg(long, value_name = "N")]
+    random_seed: Option<u64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -123,7 +145,7 @@ fn main() -> ExitCode {
 fn execute(command: Command) -> Result<(), String> {
     match command {
         Command::Run { flow, output } => {
-            let result = load(&flow)?.run().map_err(|err| err.to_string())?;
+            let (result, error) = outcome(load(&flow)?.run())?;
             if let Some(path) = output {
                 write_output(&path, &result)?;
             }
@@ -131,10 +153,11 @@ fn execute(command: Command) -> Result<(), String> {
                 Format::Json => println!("{}", result.summary_json()),
                 Format::Text => print_counts(&result),
             }
-            Ok(())
+            warn_teardown(&result);
+            error.map_or(Ok(()), Err)
         }
         Command::Trace { flow } => {
-            let result = load(&flow)?.run().map_err(|err| err.to_string())?;
+            let (result, error) = outcome(load(&flow)?.run())?;
             match flow.format {
                 Format::Json => println!(
                     "{}",
@@ -142,7 +165,8 @@ fn execute(command: Command) -> Result<(), String> {
                 ),
                 Format::Text => print!("{}", result.trace),
             }
-            Ok(())
+            warn_teardown(&result);
+            error.map_or(Ok(()), Err)
         }
         Command::Bench { flow, duration } => bench(&flow, duration),
         Command::Inspect { component, format } => {
@@ -179,6 +203,26 @@ fn execute(command: Command) -> Result<(), String> {
     }
 }
 
+/// A run's report, and its error if it stopped; a flow that could not start
+/// (a manifest or graph error) has no report to print.
+fn outcome(run: Result<RunResult, FlowError>) -> Result<(RunResult, Option<String>), String> {
+    match run {
+        Ok(result) => Ok((result, None)),
+        Err(err) if err.report.nodes.is_empty() => Err(err.to_string()),
+        Err(err) => {
+            let message = err.to_string();
+            Ok((*err.report, Some(message)))
+        }
+    }
+}
+
+/// A teardown that failed is a warning, never silent.
+fn warn_teardown(result: &RunResult) {
+    for (node, error) in result.teardown_errors() {
+        eprintln!("torvyn-testkit: warning: the teardown of node `{node}` failed: {error}");
+    }
+}
+
 /// The flow of the manifest, with `--input` replacing its source.
 fn load(args: &FlowArgs) -> Result<Pipeline, String> {
     if !args.manifest.is_file() {
@@ -201,6 +245,18 @@ fn load(args: &FlowArgs) -> Result<Pipeline, String> {
         };
         let spec = NodeSpec::source_jsonl(input).map_err(|err| err.to_string())?;
         pipeline = pipeline.replace(source, spec);
+    }
+    if let Some(max) = args.max_elements {
+        pipeline = pipeline.max_elements(max);
+    }
+    if let Some(timeout) = args.timeout {
+        pipeline = pipeline.timeout(timeout);
+    }
+    if let Some(mode) = args.clock {
+        pipeline = pipeline.clock_mode(mode);
+    }
+    if let Some(seed) = args.random_seed {
+        pipeline = pipeline.random_seed(seed);
     }
     Ok(pipeline)
 }
@@ -259,7 +315,22 @@ fn bench(args: &FlowArgs, duration: Duration) -> Result<(), String> {
     let mut runs = 0u64;
     let started = Instant::now();
     while runs == 0 || started.elapsed() < duration {
-        let result = pipeline.clone().run().map_err(|err| err.to_string())?;
+        // A run stopped by the limits the command line set is a measurement too.
+        let result = match pipeline.clone().run() {
+            Ok(result) => result,
+            Err(err)
+                if matches!(
+                    err.error.kind(),
+                    ErrorKind::Stopped {
+                        limit: RunLimit::Elements(_) | RunLimit::WallTime(_)
+                    }
+                ) =>
+            {
+                *err.report
+            }
+            Err(err) => return Err(err.to_string()),
+        };
+        warn_teardown(&result);
         elements += result.elements;
         latencies.extend(result.latencies_ns);
         runs += 1;
