@@ -8,6 +8,9 @@
 //! torvyn-testkit inspect component.wasm [--format json]
 //! ```
 //!
+//! `run`, `trace` and `bench` also take `--max-elements N`, `--timeout DURATION`
+//! (default 60 s), `--clock virtual|real` and `--random-seed N`.
+//!
 //! `run --format json` prints one object, stable across versions (keys are
 //! only ever added): `{"flow", "elements", "aggregated", "nodes": {name:
 //! {"role", "in", "out", "dropped", "absorbed", "delivered", "failed",
@@ -17,7 +20,8 @@
 //! receives to a JSON-lines file as it arrives. On any failure the exit code
 //! is 1 and stderr says what failed; when a flow stops, `run` and `trace`
 //! still print the report (or trace) of everything until then on stdout
-//! (usage errors exit with 2).
+//! (usage errors exit with 2). The JSON also has `"teardown_errors": {name:
+//! message}`; a failed teardown is a warning on stderr.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,8 +30,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use torvyn_testkit::Output;
-use torvyn_testkit::pipeline::{FlowError, NodeSpec, Pipeline, RunResult};
+use torvyn_testkit::host::ClockMode;
+use torvyn_testkit::pipeline::{FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
+use torvyn_testkit::{ErrorKind, Output};
 
 #[derive(Parser)]
 #[command(
@@ -88,6 +93,21 @@ struct FlowArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Stop pulling the sources after N elements (for a source that never
+    /// ends); the run then reports that it stopped and exits with 1.
+    #[arg(long, value_name = "N")]
+    max_elements: Option<u64>,
+    /// Stop the run after this much wall time, e.g. `30s`, `500ms` (default 60s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// The clocks components read: `virtual` (the default; sleeps return at
+    /// once) or `real`. Overrides `[testkit] clock` in the manifest.
+    #[arg(long, value_name = "MODE")]
+    clock: Option<ClockMode>,
+    /// The seed of the components' `wasi:random` (default 0, or `[testkit]
+    /// random_seed`).
+    #[arg(long, value_name = "N")]
+    random_seed: Option<u64>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -161,7 +181,7 @@ fn execute(command: Command) -> Result<(), String> {
                 }
                 None => None,
             };
-            let (result, stopped) = split(pipeline.run());
+            let (result, error) = outcome(pipeline.run())?;
             if let Some(writer) = writer {
                 writer
                     .lock()
@@ -172,10 +192,11 @@ fn execute(command: Command) -> Result<(), String> {
                 Format::Json => println!("{}", result.summary_json()),
                 Format::Text => print_counts(&result),
             }
-            stopped
+            warn_teardown(&result);
+            error.map_or(Ok(()), Err)
         }
         Command::Trace { flow } => {
-            let (result, stopped) = split(load(&flow)?.run());
+            let (result, error) = outcome(load(&flow)?.run())?;
             match flow.format {
                 Format::Json => println!(
                     "{}",
@@ -190,7 +211,8 @@ fn execute(command: Command) -> Result<(), String> {
                     result.trace_dropped
                 );
             }
-            stopped
+            warn_teardown(&result);
+            error.map_or(Ok(()), Err)
         }
         Command::Bench { flow, duration } => bench(&flow, duration),
         Command::Inspect { component, format } => {
@@ -227,6 +249,26 @@ fn execute(command: Command) -> Result<(), String> {
     }
 }
 
+/// A run's report, and its error if it stopped; a flow that could not start
+/// (a manifest or graph error) has no report to print.
+fn outcome(run: Result<RunResult, FlowError>) -> Result<(RunResult, Option<String>), String> {
+    match run {
+        Ok(result) => Ok((result, None)),
+        Err(err) if err.report.nodes.is_empty() => Err(err.to_string()),
+        Err(err) => {
+            let message = err.to_string();
+            Ok((*err.report, Some(message)))
+        }
+    }
+}
+
+/// A teardown that failed is a warning, never silent.
+fn warn_teardown(result: &RunResult) {
+    for (node, error) in result.teardown_errors() {
+        eprintln!("torvyn-testkit: warning: the teardown of node `{node}` failed: {error}");
+    }
+}
+
 /// The flow of the manifest, with `--input` replacing its source.
 fn load(args: &FlowArgs) -> Result<Pipeline, String> {
     if !args.manifest.is_file() {
@@ -250,19 +292,22 @@ fn load(args: &FlowArgs) -> Result<Pipeline, String> {
         let spec = NodeSpec::source_jsonl(input).map_err(|err| err.to_string())?;
         pipeline = pipeline.replace(source, spec);
     }
+    if let Some(max) = args.max_elements {
+        pipeline = pipeline.max_elements(max);
+    }
+    if let Some(timeout) = args.timeout {
+        pipeline = pipeline.timeout(timeout);
+    }
+    if let Some(mode) = args.clock {
+        pipeline = pipeline.clock_mode(mode);
+    }
+    if let Some(seed) = args.random_seed {
+        pipeline = pipeline.random_seed(seed);
+    }
     Ok(pipeline)
 }
 
 /// The report of a run, and the error that stopped it (to print after the report).
-fn split(run: Result<RunResult, FlowError>) -> (RunResult, Result<(), String>) {
-    match run {
-        Ok(result) => (result, Ok(())),
-        Err(err) => {
-            let message = err.to_string();
-            (*err.report, Err(message))
-        }
-    }
-}
 
 fn print_counts(result: &RunResult) {
     let aggregated = if result.aggregated > 0 {
@@ -363,7 +408,22 @@ fn bench(args: &FlowArgs, duration: Duration) -> Result<(), String> {
     let mut runs = 0u64;
     let started = Instant::now();
     while runs == 0 || started.elapsed() < duration {
-        let result = pipeline.clone().run().map_err(|err| err.to_string())?;
+        // A run stopped by the limits the command line set is a measurement too.
+        let result = match pipeline.clone().run() {
+            Ok(result) => result,
+            Err(err)
+                if matches!(
+                    err.error.kind(),
+                    ErrorKind::Stopped {
+                        limit: RunLimit::Elements(_) | RunLimit::WallTime(_)
+                    }
+                ) =>
+            {
+                *err.report
+            }
+            Err(err) => return Err(err.to_string()),
+        };
+        warn_teardown(&result);
         elements += result.elements;
         latencies.extend(result.latencies_ns);
         runs += 1;

@@ -32,7 +32,8 @@ use crate::host::bindings::exports::torvyn::aggregation::aggregator;
 use crate::host::bindings::exports::torvyn::filtering::{filter, router};
 use crate::host::bindings::exports::torvyn::streaming::{lifecycle, processor, sink, source};
 use crate::host::bindings::torvyn::streaming::types as wit;
-use crate::host::{self, BufferRes, FlowContextRes, HostState, Limits, Stats};
+use crate::host::clock::{Blocked, TimeOptions};
+use crate::host::{self, BufferRes, ClockMode, FlowContextRes, HostState, Limits, Stats};
 use crate::inspect::{self, Inspection};
 use crate::role::Role;
 
@@ -215,6 +216,7 @@ impl Component {
             flow_id: "test".into(),
             init: true,
             flow_buffers: None,
+            time: TimeOptions::default(),
         }
     }
 
@@ -309,6 +311,7 @@ pub struct InstanceOptions {
     flow_id: String,
     init: bool,
     flow_buffers: Option<Arc<host::FlowBuffers>>,
+    time: TimeOptions,
 }
 
 impl InstanceOptions {
@@ -354,6 +357,28 @@ impl InstanceOptions {
         self
     }
 
+    /// Which clocks the component reads through `wasi:clocks` (default
+    /// [`ClockMode::Virtual`]: a virtual clock starting at 0 that sleeps
+    /// advance; see [`host::clock`]).
+    pub fn clock_mode(mut self, mode: ClockMode) -> Self {
+        self.time.mode = mode;
+        self
+    }
+
+    /// Seed the component's `wasi:random` generators (mixed with the
+    /// instance's name); default [`DEFAULT_RANDOM_SEED`](crate::host::DEFAULT_RANDOM_SEED).
+    /// The same seed and name give the same bytes on every run.
+    pub fn random_seed(mut self, seed: u64) -> Self {
+        self.time.seed = Some(seed);
+        self
+    }
+
+    /// The clock mode, seed and shared clock of a pipeline's node.
+    pub(crate) fn time(mut self, time: TimeOptions) -> Self {
+        self.time = time;
+        self
+    }
+
     /// Do not call `init`: the test calls [`Instance::init`] itself (for example
     /// to check what a handler does before `init`).
     pub fn skip_init(mut self) -> Self {
@@ -387,6 +412,7 @@ impl InstanceOptions {
             })
         })?;
         let mut store = host::new_store(runtime, self.grants, &self.limits, self.flow_buffers);
+        store.data_mut().time = self.time.context(&name);
         arm(&mut store, &self.limits);
         let instance = loaded.pre.instantiate(&mut store).map_err(|err| {
             let kind = classify(&mut store, &self.limits, err, 0);
@@ -430,6 +456,7 @@ impl InstanceOptions {
             torn_down: false,
             element_calls: 0,
             fail_call: None,
+            teardown_error: None,
         };
         if self.init {
             instance.init(&self.config)?;
@@ -465,6 +492,8 @@ pub struct Instance {
     torn_down: bool,
     element_calls: u64,
     fail_call: Option<(u64, ProcessError)>,
+    /// A teardown that failed before [`Instance::teardown`] could report it.
+    teardown_error: Option<Error>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -488,6 +517,7 @@ pub struct LogLine {
 
 /// Arm the per-call limits: epoch deadline and (when metered) fuel.
 fn arm(store: &mut Store<HostState>, limits: &Limits) {
+    store.data_mut().time.start_call(limits.call_timeout);
     store.set_epoch_deadline(limits.deadline_ticks());
     if let Some(fuel) = limits.fuel {
         // Setting fuel only fails when metering is off, and it is on here.
@@ -515,6 +545,13 @@ fn classify(
         return ErrorKind::OutOfMemory {
             limit: state.memory.limit,
             requested,
+        };
+    }
+    if let Some(blocked) = err.downcast_ref::<Blocked>() {
+        return ErrorKind::Blocked {
+            limit: blocked.limit,
+            waiting_in: blocked.waiting_in.to_string(),
+            clock: blocked.mode,
         };
     }
     match err.downcast_ref::<wasmtime::Trap>() {
@@ -580,6 +617,18 @@ impl Instance {
     /// reads, allocations.
     pub fn stats(&self) -> Stats {
         self.store.data().stats.clone()
+    }
+
+    /// The instance's virtual clock: what `wasi:clocks` reads with
+    /// [`ClockMode::Virtual`] (sleeps and element timestamps move it).
+    pub fn virtual_time(&self) -> std::time::Duration {
+        self.store.data().time.virtual_now()
+    }
+
+    /// Move the virtual clock forward by `by`, as if that much time passed
+    /// between calls (shared with the other nodes of a pipeline).
+    pub fn advance_virtual_time(&mut self, by: std::time::Duration) {
+        self.store.data().time.advance(by);
     }
 
     /// Everything the component wrote to stdout.
@@ -735,11 +784,20 @@ impl Instance {
         self.call("complete", None, |store, _| sink.call_complete(store))
     }
 
-    /// Call `teardown` now (otherwise it runs on drop). It runs once; later
-    /// calls do nothing, and element calls after it are refused. Logs and
-    /// stats stay readable. Components without `lifecycle` have nothing to
-    /// tear down.
+    /// Call `teardown` now (otherwise it runs on drop). It runs once, with
+    /// the same limits as every call; later calls do nothing, and element
+    /// calls after it are refused. Logs and stats stay readable. Components
+    /// without `lifecycle` have nothing to tear down.
+    ///
+    /// A teardown that traps, hits a limit or is blocked is an `Err` naming
+    /// the call `teardown`, also when the host ran it earlier (after the
+    /// component returned `fatal`); on drop, a failing teardown is written to
+    /// stderr as a warning. An instance that trapped or hit a limit cannot be
+    /// entered again, so it gets no teardown.
     pub fn teardown(&mut self) -> Result<(), Error> {
+        if let Some(error) = self.teardown_error.take() {
+            return Err(error);
+        }
         self.teardown_once()
     }
 
@@ -818,18 +876,19 @@ impl Instance {
             Ok(Err(error)) => {
                 let error = from_wit(error);
                 if error.is_fatal() {
-                    self.terminated = Some(format!("it returned {error} from `{call}`"));
-                    self.torn_down = true;
-                    if let Some(lifecycle) = self.exports.lifecycle.clone() {
-                        arm(&mut self.store, &self.limits);
-                        // Best effort, as the contract says; the fatal error is what matters.
-                        let _ = lifecycle.call_teardown(&mut self.store);
+                    // The contract tears a node down after `fatal`; a failing
+                    // teardown is kept for `teardown()` and the run report.
+                    if let Err(failed) = self.teardown_once() {
+                        self.teardown_error = Some(failed);
                     }
+                    self.terminated = Some(format!("it returned {error} from `{call}`"));
                 }
                 Err(self.process_error(call, error, false))
             }
             Err(err) => {
                 let kind = classify(&mut self.store, &self.limits, err, stderr_from);
+                // wasmtime cannot enter an instance that trapped: no teardown.
+                self.torn_down = true;
                 self.terminated = Some(format!(
                     "it failed earlier in `{call}` ({}) and gets no more calls",
                     short(&kind)
@@ -851,6 +910,7 @@ impl Instance {
         if let Some(error) = self.injected_failure() {
             return Err(self.process_error(call, error, true));
         }
+        self.store.data().time.observe(element.timestamp_ns);
         if element.payload.len() as u64 > MAX_BUFFER_BYTES {
             return Err(self.error(
                 call,
@@ -942,14 +1002,17 @@ impl Instance {
 
 impl Drop for Instance {
     fn drop(&mut self) {
-        // Best effort, as in the contract; a test that cares calls `teardown()`.
-        let _ = self.teardown_once();
+        // Best effort, as in the contract; a test that cares calls `teardown()`,
+        // but a failure is never dropped silently.
+        if let Err(error) = self.teardown() {
+            eprintln!("torvyn-testkit: warning: {error}");
+        }
     }
 }
 
 fn short(kind: &ErrorKind) -> &'static str {
     match kind {
-        ErrorKind::Timeout { .. } => "time limit",
+        ErrorKind::Timeout { .. } | ErrorKind::Blocked { .. } => "time limit",
         ErrorKind::OutOfFuel { .. } => "fuel exhausted",
         ErrorKind::OutOfMemory { .. } => "out of memory",
         ErrorKind::HostBuffers { .. } => "host-buffer budget",

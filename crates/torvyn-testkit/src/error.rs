@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use crate::build::BuildError;
 use crate::element::ProcessError;
+use crate::host::ClockMode;
+use crate::pipeline::RunLimit;
 use crate::role::Role;
 
 /// A failure of the testkit or of a component it runs.
@@ -64,6 +66,23 @@ pub enum ErrorKind {
     Timeout {
         /// The limit.
         limit: Duration,
+    },
+    /// The call was still waiting in the host (a sleep, a `wasi:io/poll`)
+    /// when its per-call time limit ran out.
+    Blocked {
+        /// The per-call time limit.
+        limit: Duration,
+        /// The host call it was waiting in (`wasi:io/poll.pollable.block`, ...).
+        waiting_in: String,
+        /// The instance's clock mode (with the virtual clock, clock waits
+        /// never block, so the wait was on something else).
+        clock: ClockMode,
+    },
+    /// The flow reached one of its run limits and was stopped; the
+    /// [`FlowError`](crate::pipeline::FlowError) holds what happened until then.
+    Stopped {
+        /// The limit it reached.
+        limit: RunLimit,
     },
     /// The call used up its per-call fuel budget.
     OutOfFuel {
@@ -163,9 +182,12 @@ impl Error {
         matches!(self.inner.kind, ErrorKind::Trap { .. })
     }
 
-    /// Whether the call hit the time limit.
+    /// Whether the call hit the time limit (running, or blocked in the host).
     pub fn is_timeout(&self) -> bool {
-        matches!(self.inner.kind, ErrorKind::Timeout { .. })
+        matches!(
+            self.inner.kind,
+            ErrorKind::Timeout { .. } | ErrorKind::Blocked { .. }
+        )
     }
 
     /// Whether the component exhausted its memory limit.
@@ -210,6 +232,30 @@ impl fmt::Display for Error {
                  (an infinite loop?); if the work is legitimately slow, raise the limit \
                  with `Limits::call_timeout`"
             ),
+            ErrorKind::Blocked {
+                limit,
+                waiting_in,
+                clock,
+            } => {
+                write!(
+                    f,
+                    "was blocked in `{call}`: it was still waiting in `{waiting_in}` when the \
+                     {limit:?} per-call time limit ran out"
+                )?;
+                match clock {
+                    ClockMode::Real => f.write_str(
+                        " (real time is on, so a sleep or a clock wait really waits); wait \
+                         less, raise the limit with `Limits::call_timeout`, or use the virtual \
+                         clock (the default), where sleeps return at once",
+                    ),
+                    ClockMode::Virtual => f.write_str(
+                        " (not on a clock: the virtual clock ends clock waits at once); do not \
+                         wait on input the test never gives, or raise the limit with \
+                         `Limits::call_timeout`",
+                    ),
+                }
+            }
+            ErrorKind::Stopped { limit } => write!(f, "{limit}"),
             ErrorKind::OutOfFuel { budget } => write!(
                 f,
                 "used up its fuel budget of {budget} in `{call}` (an infinite loop?); \

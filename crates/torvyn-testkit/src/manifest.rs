@@ -2,7 +2,8 @@
 //!
 //! The schema is upstream's (`[torvyn]`, `[[component]]`, `[runtime]`,
 //! `[runtime.backpressure]`, `[flow.<F>]`, `[flow.<F>.nodes.<N>]`,
-//! `[[flow.<F>.edges]]`). Upstream silently ignores unknown keys; this parser
+//! `[[flow.<F>.edges]]`), plus a `[testkit]` table of this testkit's own
+//! settings ([`TestkitSettings`]). Upstream silently ignores unknown keys; this parser
 //! rejects them with the key's name, and checks every flow's graph, so a typo
 //! fails loudly. Every [`ManifestError`] starts with the manifest's path (or
 //! `Torvyn.toml` for [`Manifest::parse`]) and names the key at fault:
@@ -96,6 +97,8 @@ pub struct Manifest {
     pub runtime: Runtime,
     /// The `[flow.<name>]` entries, by name.
     pub flows: BTreeMap<String, Flow>,
+    /// `[testkit]`: settings only this testkit reads (upstream ignores the table).
+    pub testkit: TestkitSettings,
     base_dir: PathBuf,
     file: String,
 }
@@ -137,6 +140,22 @@ pub struct Runtime {
     pub default_fuel_per_invocation: Option<u64>,
     /// `[runtime.backpressure]`.
     pub backpressure: BackpressureSettings,
+}
+
+/// `[testkit]`: how the testkit's reference host runs the project's flows.
+/// Upstream Torvyn ignores unknown tables, so the table is safe to keep.
+///
+/// ```toml
+/// [testkit]
+/// clock = "real"      # or "virtual", the default
+/// random_seed = 42    # the seed of every node's wasi:random (default 0)
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TestkitSettings {
+    /// `clock`: `"virtual"` (the default) or `"real"`; see [`crate::host::clock`].
+    pub clock: Option<crate::host::ClockMode>,
+    /// `random_seed`: the seed of the nodes' `wasi:random` generators.
+    pub random_seed: Option<u64>,
 }
 
 /// `[runtime.backpressure]`.
@@ -385,6 +404,17 @@ struct RawManifest {
     runtime: RawRuntime,
     #[serde(default)]
     flow: BTreeMap<String, RawFlow>,
+    #[serde(default)]
+    testkit: RawTestkit,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTestkit {
+    #[serde(default)]
+    clock: Option<crate::host::ClockMode>,
+    #[serde(default)]
+    random_seed: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -620,6 +650,10 @@ impl Manifest {
             kind: ManifestErrorKind::Syntax,
             key: None,
         })?;
+        let testkit = TestkitSettings {
+            clock: raw.testkit.clock,
+            random_seed: raw.testkit.random_seed,
+        };
         Manifest::validate(raw, base_dir)
             .map_err(|problem| problem.into_error(&file))
             .map(|(torvyn, components, runtime, flows)| Manifest {
@@ -627,6 +661,7 @@ impl Manifest {
                 components,
                 runtime,
                 flows,
+                testkit,
                 base_dir: base_dir.to_path_buf(),
                 file,
             })

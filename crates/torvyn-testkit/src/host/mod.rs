@@ -22,6 +22,10 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::element::{MAX_BUFFER_BYTES, Payload};
 
+pub mod clock;
+
+pub use clock::{ClockMode, DEFAULT_RANDOM_SEED};
+
 #[allow(missing_docs, unreachable_pub, private_interfaces, clippy::all)]
 pub(crate) mod bindings {
     wasmtime::component::bindgen!({
@@ -356,6 +360,7 @@ pub(crate) struct HostState {
     pub(crate) fail_allocations: u32,
     pub(crate) memory: MemoryLimiter,
     pub(crate) buffers: BufferBudget,
+    pub(crate) time: clock::TimeCtx,
 }
 
 /// Captured output per stream: 16 MiB, after which writes fail (and the guest's
@@ -394,6 +399,7 @@ impl HostState {
                 flow,
                 denied: None,
             },
+            time: clock::TimeCtx::default(),
         }
     }
 
@@ -666,6 +672,7 @@ fn make_runtime(fuel: bool) -> wasmtime::Result<Runtime> {
     start_ticker(engine.clone());
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
+    clock::add_to_linker(&mut linker)?;
     bindings::Host_::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
     Ok(Runtime { engine, linker })
 }

@@ -20,6 +20,12 @@ pub(super) fn load(path: &Path, flow: Option<&str>) -> Result<Pipeline, Error> {
         .or(runtime.backpressure.default_queue_depth)
         .unwrap_or(super::DEFAULT_QUEUE_DEPTH);
     pipeline.backpressure = runtime.backpressure.backpressure_policy;
+    if let Some(mode) = manifest.testkit.clock {
+        pipeline = pipeline.clock_mode(mode);
+    }
+    if let Some(seed) = manifest.testkit.random_seed {
+        pipeline = pipeline.random_seed(seed);
+    }
     for (name, node) in &flow.nodes {
         let key = format!("flow.{}.nodes.{name}", flow.name);
         let (component, declared_config) = match &node.component {

@@ -27,7 +27,17 @@
 //!   skip the element, retry it up to N times, or put it on the dead-letter
 //!   list. `fatal`, a trap, a time or memory limit hit end that node: it is
 //!   torn down and gets no more elements (later elements for it fail under the
-//!   same policy). `teardown` runs for every node at the end, also after a failure.
+//!   same policy). `teardown` runs for every node at the end, also after a
+//!   failure, with the node's limits (a node that trapped or hit a limit
+//!   cannot be entered again and gets none); a failing teardown is reported in
+//!   [`NodeReport::teardown_error`].
+//! - A run stops at its limits: [`Pipeline::max_elements`],
+//!   [`Pipeline::timeout`] (by default [`DEFAULT_RUN_TIMEOUT`]) and
+//!   [`Pipeline::max_virtual_time`]; the error is
+//!   [`ErrorKind::Stopped`](crate::ErrorKind::Stopped), with the report.
+//! - Components read the flow's virtual clock and seeded random unless told
+//!   otherwise ([`Pipeline::clock_mode`], [`Pipeline::random_seed`]; see
+//!   [`crate::host::clock`]).
 //! - No element is lost silently: every element ends as delivered to a sink,
 //!   dropped by a component or by a full queue, absorbed by an aggregator,
 //!   failed with its error, dead-lettered, or (when the flow stops) discarded
@@ -62,6 +72,7 @@
 //! # }
 //! ```
 
+mod limits;
 mod manifest;
 mod run;
 mod scripted;
@@ -77,10 +88,11 @@ use serde::Serialize;
 use crate::component::{Component, LogLine};
 use crate::element::{Output, ProcessError, TestElement};
 use crate::error::Error;
-use crate::host::{Limits, Stats};
+use crate::host::{ClockMode, Limits, Stats};
 pub use crate::manifest::BackpressurePolicy;
 use crate::role::Role;
 pub use scripted::Scripted;
+pub use limits::{DEFAULT_RUN_TIMEOUT, RunLimit};
 
 /// The default depth of an edge's queue.
 pub const DEFAULT_QUEUE_DEPTH: usize = 64;
@@ -310,6 +322,7 @@ pub struct Pipeline {
     pub(crate) buffer_budget: u64,
     pub(crate) measure_latency: bool,
     pub(crate) problems: Vec<String>,
+    pub(crate) run_options: limits::RunOptions,
 }
 
 /// A callback that sees every element a sink receives.
@@ -343,6 +356,7 @@ impl Pipeline {
             buffer_budget: DEFAULT_FLOW_BUFFER_BUDGET,
             measure_latency: false,
             problems: Vec::new(),
+            run_options: limits::RunOptions::default(),
         }
     }
 
@@ -528,6 +542,49 @@ impl Pipeline {
         self
     }
 
+    /// Stop pulling the sources once they have produced `max` elements, let
+    /// the elements already in the flow run to the end, and return
+    /// [`ErrorKind::Stopped`](crate::ErrorKind::Stopped) with
+    /// [`RunLimit::Elements`] (and the report) if a source was cut off. The
+    /// way to run a source that never ends.
+    pub fn max_elements(mut self, max: u64) -> Self {
+        self.run_options.max_elements = Some(max);
+        self
+    }
+
+    /// Stop the run once it has taken `timeout` of wall time (checked between
+    /// calls; one call is bounded by its own limit), with
+    /// [`ErrorKind::Stopped`](crate::ErrorKind::Stopped) and
+    /// [`RunLimit::WallTime`]. Without it, a run stops after
+    /// [`DEFAULT_RUN_TIMEOUT`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.run_options.timeout = Some(timeout);
+        self
+    }
+
+    /// Stop the run once the flow's virtual clock has moved `limit` past its
+    /// start (elements' timestamps and components' sleeps move it), with
+    /// [`RunLimit::VirtualTime`].
+    pub fn max_virtual_time(mut self, limit: Duration) -> Self {
+        self.run_options.max_virtual_time = Some(limit);
+        self
+    }
+
+    /// Which clocks the components read (default [`ClockMode::Virtual`]: the
+    /// flow's virtual clock, which starts at the [`Clock`]'s start and which
+    /// all nodes share).
+    pub fn clock_mode(mut self, mode: ClockMode) -> Self {
+        self.run_options.clock_mode = mode;
+        self
+    }
+
+    /// Seed every node's `wasi:random` generators with `seed` (mixed with the
+    /// node's name); default [`DEFAULT_RANDOM_SEED`](crate::host::DEFAULT_RANDOM_SEED).
+    pub fn random_seed(mut self, seed: u64) -> Self {
+        self.run_options.random_seed = Some(seed);
+        self
+    }
+
     /// Change a node's error policy (for example after [`from_manifest`](Self::from_manifest)).
     pub fn policy(self, node: &str, policy: ErrorPolicy) -> Self {
         self.modify(node, |spec| spec.policy = policy)
@@ -638,6 +695,9 @@ pub struct NodeReport {
     pub stdout: String,
     /// Its captured stderr.
     pub stderr: String,
+    /// How its `teardown` failed (a trap, a time limit, a spent instance),
+    /// if it did: reported, never dropped.
+    pub teardown_error: Option<String>,
 }
 
 /// An element that failed in a node with the dead-letter policy.
@@ -962,11 +1022,20 @@ impl RunResult {
         seen.difference(&terminal).copied().collect()
     }
 
+    /// The nodes whose `teardown` failed, with the error.
+    pub fn teardown_errors(&self) -> Vec<(&str, &str)> {
+        self.nodes
+            .iter()
+            .filter_map(|(name, report)| Some((name.as_str(), report.teardown_error.as_deref()?)))
+            .collect()
+    }
+
     /// The stable JSON summary the CLI prints with `--format json`:
     /// `{"flow", "elements", "aggregated", "nodes": {name: {"role", "in",
     /// "out", "dropped", "absorbed", "delivered", "failed", "dead_lettered",
     /// "discarded", "failed_calls", "retries", "pauses"}}, "sinks": {name:
-    /// delivered}, "dead_letters": count, "counts": {FlowCounts}}`.
+    /// delivered}, "dead_letters": count, "counts": {FlowCounts},
+    /// "teardown_errors": {name: message}}`.
     pub fn summary_json(&self) -> serde_json::Value {
         let nodes: serde_json::Map<String, serde_json::Value> = self
             .nodes
@@ -1005,6 +1074,7 @@ impl RunResult {
             "sinks": sinks,
             "dead_letters": self.dead_letters.len(),
             "counts": self.counts(),
+            "teardown_errors": self.teardown_errors().into_iter().collect::<BTreeMap<_, _>>(),
         })
     }
 }

@@ -78,6 +78,7 @@ struct Run {
     copies: u64,
     buffers: Arc<FlowBuffers>,
     specs: Vec<(String, NodeSpec)>,
+    guard: super::limits::Guard,
 }
 
 /// Latencies kept as a bounded uniform sample (reservoir sampling, Algorithm R).
@@ -119,7 +120,10 @@ pub(super) fn run(pipeline: Pipeline) -> Result<RunResult, FlowError> {
             });
         }
     };
-    let outcome = run.instantiate().and_then(|()| run.execute());
+    let outcome = run
+        .instantiate()
+        .and_then(|()| run.execute())
+        .and_then(|()| run.guard.finished());
     run.finish(outcome)
 }
 
@@ -281,6 +285,7 @@ impl Run {
             copies: 0,
             buffers: FlowBuffers::new(pipeline.buffer_budget),
             specs: pipeline.nodes,
+            guard: super::limits::Guard::new(pipeline.run_options, pipeline.clock.start_ns),
         };
         Ok(run)
     }
@@ -310,7 +315,8 @@ impl Run {
                 .config(config.clone())
                 .limits(spec.limits.clone())
                 .flow_id(self.flow.clone())
-                .flow_buffers(Arc::clone(&self.buffers));
+                .flow_buffers(Arc::clone(&self.buffers))
+                .time(self.guard.time_options());
             for grant in &spec.grants {
                 options = options.grant(grant.clone());
             }
@@ -329,6 +335,7 @@ impl Run {
     /// Move elements until every node is done.
     fn execute(&mut self) -> Result<(), Error> {
         loop {
+            self.guard.check()?;
             let mut progress = false;
             for position in (0..self.order.len()).rev() {
                 let n = self.order[position];
@@ -424,6 +431,11 @@ impl Run {
                 self.nodes[n].held = false;
                 self.notify(n, Signal::Ready)?;
             }
+            self.guard.check()?;
+            if !self.guard.may_pull() {
+                self.nodes[n].done = true;
+                return Ok(true);
+            }
             let pulled = match &mut self.nodes[n].imp {
                 Imp::Source(elements) => Ok(elements.pop_front()),
                 Imp::Component(instance) => instance.pull().map(|o| o.map(TestElement::from)),
@@ -432,6 +444,7 @@ impl Run {
             moved = true;
             match pulled {
                 Ok(Some(element)) => {
+                    self.guard.produced();
                     let item = self.new_item(element, None);
                     self.record(item.seq, n, Event::Pulled);
                     self.nodes[n].report.emitted += 1;
@@ -865,8 +878,10 @@ impl Run {
         let mut nodes = Vec::new();
         for node in &mut self.nodes {
             if let Imp::Component(mut instance) = std::mem::replace(&mut node.imp, Imp::Collector) {
-                // Best effort, as the contract says; a failing teardown shows in stderr.
-                let _ = instance.teardown();
+                // Best effort, as the contract says, but a failure is reported.
+                if let Err(error) = instance.teardown() {
+                    node.report.teardown_error = Some(error.to_string());
+                }
                 node.report.stats = instance.stats();
                 node.report.logs = instance.logs();
                 node.report.stdout = instance.stdout();

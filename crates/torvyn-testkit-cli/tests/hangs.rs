@@ -1,0 +1,131 @@
+//! The command line stops a flow whose source never ends (`--max-elements`,
+//! `--timeout`), still prints the report, and warns about a failed teardown.
+//! The subjects are the testkit's raw wit-bindgen fixtures `raw-endless-source`
+//! and `raw-wait-processor` (see the testkit's `tests/hangs.rs`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use torvyn_testkit::Component;
+
+fn fixture(name: &str) -> Component {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../torvyn-testkit/tests/fixtures")
+        .join(name);
+    Component::build(dir).unwrap_or_else(|err| panic!("{err}"))
+}
+
+fn waiter() -> Component {
+    fixture("raw-wait-processor")
+}
+
+fn cli_manifest(name: &str, wait_config: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("torvyn-hangs-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = dir.join("Torvyn.toml");
+    let source = fixture("raw-endless-source");
+    let wait = waiter();
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"[torvyn]
+name = "endless"
+version = "0.1.0"
+contract_version = "0.1.0"
+
+[testkit]
+clock = "virtual"
+random_seed = 3
+
+[flow.main.nodes.numbers]
+component = "file://{}"
+interface = "torvyn:streaming/source"
+
+[flow.main.nodes.wait]
+component = "file://{}"
+interface = "torvyn:streaming/processor"
+config = "{wait_config}"
+
+[flow.main.nodes.out]
+component = "file://{}"
+interface = "torvyn:streaming/sink"
+
+[[flow.main.edges]]
+from = {{ node = "numbers", port = "output" }}
+to = {{ node = "wait", port = "input" }}
+
+[[flow.main.edges]]
+from = {{ node = "wait", port = "output" }}
+to = {{ node = "out", port = "input" }}
+"#,
+            source.path().display(),
+            wait.path().display(),
+            fixture("raw-stdout-sink").path().display(),
+        ),
+    )
+    .unwrap();
+    manifest
+}
+
+fn cli(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
+        .args(args)
+        .output()
+        .expect("the CLI runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn the_cli_stops_an_endless_flow_and_reports_a_failed_teardown() {
+    let manifest = cli_manifest("limits", "panic");
+    let manifest = manifest.to_str().unwrap();
+    let (code, stdout, stderr) = cli(&[
+        "run",
+        "--manifest",
+        manifest,
+        "--max-elements",
+        "50",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["elements"], 50);
+    assert_eq!(report["nodes"]["out"]["in"], 50);
+    assert!(
+        stderr.contains("torvyn-testkit: flow `main` failed: stopped at its element limit"),
+        "{stderr}"
+    );
+    let teardown = report["teardown_errors"]["wait"].as_str().unwrap();
+    assert!(
+        teardown
+            .contains("trapped in `teardown`: the component panicked: teardown failed on purpose"),
+        "{teardown}"
+    );
+    assert!(
+        stderr.contains("torvyn-testkit: warning: the teardown of node `wait` failed: node `wait` (processor) trapped in `teardown`"),
+        "{stderr}"
+    );
+
+    let started = Instant::now();
+    let (code, stdout, stderr) = cli(&["trace", "--manifest", manifest, "--timeout", "300ms"]);
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stdout.starts_with("#0: numbers pulled -> wait emitted -> out delivered\n"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("stopped at its time limit of 300ms (wall time)"),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = cli(&["run", "--manifest", manifest, "--clock", "wall"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("`wall` is not a clock mode"), "{stderr}");
+}

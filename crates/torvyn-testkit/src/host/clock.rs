@@ -1,0 +1,533 @@
+//! Time and randomness as a component sees them, and the bound on calls that
+//! block in the host.
+//!
+//! - **Virtual time (the default).** `wasi:clocks/monotonic-clock` and
+//!   `wasi:clocks/wall-clock` both read a virtual clock, in nanoseconds (the
+//!   wall clock as time since the Unix epoch). A sleep, or a `wasi:io/poll` on a
+//!   clock subscription, advances the virtual clock to the subscription's
+//!   deadline and returns at once, so a component that sleeps for an hour
+//!   finishes in microseconds, and reads the same times on every run. Element
+//!   calls move the clock forward to the element's timestamp; in a pipeline all
+//!   nodes share the flow's clock, which starts at the [`Clock`]'s start.
+//! - **Real time** ([`ClockMode::Real`]): the host's clocks. A sleep or a poll
+//!   really waits, but never past the call's time limit: when the per-call
+//!   limit's wall time runs out while the component waits, the call fails with
+//!   [`ErrorKind::Blocked`].
+//! - **Seeded random.** `wasi:random/random`, `insecure` and `insecure-seed`
+//!   are deterministic generators seeded from the instance's seed
+//!   ([`DEFAULT_RANDOM_SEED`] unless set) and its name: the same seed and name
+//!   give the same bytes on every run.
+//!
+//! Whatever the mode, a wait on anything else (a socket, with network granted)
+//! is cut off at the call's time limit too; stdin is always empty (a read
+//! returns end-of-file at once).
+//!
+//! [`Clock`]: crate::pipeline::Clock
+//! [`ErrorKind::Blocked`]: crate::ErrorKind::Blocked
+
+use std::fmt;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
+use std::time::{Duration, Instant, SystemTime};
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
+use wasmtime_wasi::p2::bindings::clocks::{monotonic_clock, wall_clock};
+use wasmtime_wasi::p2::bindings::io::poll as async_poll;
+use wasmtime_wasi::p2::bindings::random::{insecure, insecure_seed, random};
+use wasmtime_wasi::p2::bindings::sync::io::poll;
+use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
+use wasmtime_wasi::runtime::in_tokio;
+
+use super::HostState;
+
+/// Which clocks a component reads through `wasi:clocks`.
+///
+/// ```
+/// use torvyn_testkit::host::ClockMode;
+///
+/// assert_eq!(ClockMode::default(), ClockMode::Virtual);
+/// assert_eq!("real".parse::<ClockMode>(), Ok(ClockMode::Real));
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ClockMode {
+    /// The flow's virtual clock (the default): sleeps and clock waits advance
+    /// it and return at once; every run sees the same times.
+    #[default]
+    Virtual,
+    /// The host's real clocks: sleeps and clock waits really wait, cut off at
+    /// the call's time limit.
+    Real,
+}
+
+impl ClockMode {
+    /// The name as written in `Torvyn.toml` and on the command line
+    /// (`"virtual"`, `"real"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockMode::Virtual => "virtual",
+            ClockMode::Real => "real",
+        }
+    }
+}
+
+impl fmt::Display for ClockMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ClockMode {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "virtual" => Ok(ClockMode::Virtual),
+            "real" => Ok(ClockMode::Real),
+            _ => Err(format!(
+                "`{text}` is not a clock mode; use `virtual` (the default) or `real`"
+            )),
+        }
+    }
+}
+
+/// The seed of every instance's `wasi:random` generators unless one is set
+/// (`InstanceOptions::random_seed`, `Pipeline::random_seed`, `random_seed` in
+/// `Torvyn.toml`'s `[testkit]`, `--random-seed`).
+pub const DEFAULT_RANDOM_SEED: u64 = 0;
+
+/// The most bytes one `get-random-bytes` call may ask for (as in wasmtime-wasi).
+const MAX_RANDOM_BYTES: u64 = 64 << 20;
+
+/// No deadline wished for (see [`TimeCtx::wish`]).
+const NO_WISH: u64 = u64::MAX;
+
+/// A virtual clock in nanoseconds, shared by the instances of one flow.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct VirtualClock(Arc<AtomicU64>);
+
+impl VirtualClock {
+    pub(crate) fn starting_at(ns: u64) -> Self {
+        VirtualClock(Arc::new(AtomicU64::new(ns)))
+    }
+
+    pub(crate) fn now_ns(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Move the clock to `ns` unless it is already past it.
+    pub(crate) fn advance_to(&self, ns: u64) {
+        self.0.fetch_max(ns, Ordering::SeqCst);
+    }
+}
+
+/// How an instance's time and randomness are set up (part of `InstanceOptions`).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TimeOptions {
+    pub(crate) mode: ClockMode,
+    pub(crate) seed: Option<u64>,
+    /// The flow's shared clock; a new clock at 0 when `None`.
+    pub(crate) clock: Option<VirtualClock>,
+}
+
+impl TimeOptions {
+    /// The context of an instance named `name`.
+    pub(crate) fn context(&self, name: &str) -> TimeCtx {
+        let seed = self.seed.unwrap_or(DEFAULT_RANDOM_SEED) ^ fingerprint(name);
+        let mut seeder = StdRng::seed_from_u64(seed);
+        TimeCtx {
+            mode: self.mode,
+            clock: self.clock.clone().unwrap_or_default(),
+            origin: Instant::now(),
+            wish: Arc::new(AtomicU64::new(NO_WISH)),
+            random: StdRng::seed_from_u64(seeder.next_u64()),
+            insecure: StdRng::seed_from_u64(seeder.next_u64()),
+            insecure_seed: (seeder.next_u64(), seeder.next_u64()),
+            call_deadline: None,
+            call_limit: Duration::ZERO,
+        }
+    }
+}
+
+/// A stable 64-bit FNV-1a hash, so every instance of a flow gets its own stream.
+fn fingerprint(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// One instance's clocks, generators and current call deadline.
+pub(crate) struct TimeCtx {
+    mode: ClockMode,
+    clock: VirtualClock,
+    /// Real mode: the monotonic clock's zero.
+    origin: Instant,
+    /// Virtual mode: the earliest clock deadline a pending wait is waiting for.
+    wish: Arc<AtomicU64>,
+    random: StdRng,
+    insecure: StdRng,
+    insecure_seed: (u64, u64),
+    call_deadline: Option<Instant>,
+    call_limit: Duration,
+}
+
+impl Default for TimeCtx {
+    fn default() -> Self {
+        TimeOptions::default().context("")
+    }
+}
+
+impl TimeCtx {
+    /// A call starts: waits in the host end when `limit` of wall time has passed.
+    pub(crate) fn start_call(&mut self, limit: Duration) {
+        self.call_limit = limit;
+        self.call_deadline = Instant::now().checked_add(limit);
+    }
+
+    /// An element call: the clock moves forward to the element's timestamp.
+    pub(crate) fn observe(&self, timestamp_ns: u64) {
+        if self.mode == ClockMode::Virtual {
+            self.clock.advance_to(timestamp_ns);
+        }
+    }
+
+    /// The virtual clock, in nanoseconds.
+    pub(crate) fn virtual_now(&self) -> Duration {
+        Duration::from_nanos(self.clock.now_ns())
+    }
+
+    /// Advance the virtual clock by `by`.
+    pub(crate) fn advance(&self, by: Duration) {
+        let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+        self.clock
+            .advance_to(self.clock.now_ns().saturating_add(by));
+    }
+
+    fn monotonic_ns(&self) -> u64 {
+        match self.mode {
+            ClockMode::Virtual => self.clock.now_ns(),
+            ClockMode::Real => u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// A pollable that is ready `ns` nanoseconds from now.
+    fn sleep(
+        &mut self,
+        table: &mut ResourceTable,
+        ns: u64,
+    ) -> wasmtime::Result<Resource<DynPollable>> {
+        match self.mode {
+            ClockMode::Virtual => {
+                let sleep = VirtualSleep {
+                    clock: self.clock.clone(),
+                    wish: self.wish.clone(),
+                    until: self.clock.now_ns().saturating_add(ns),
+                };
+                let sleep = table.push(sleep)?;
+                subscribe(table, sleep)
+            }
+            ClockMode::Real => {
+                let until = Instant::now().checked_add(Duration::from_nanos(ns));
+                let sleep = table.push(RealSleep { until })?;
+                subscribe(table, sleep)
+            }
+        }
+    }
+
+    /// Run a wait (`poll`, `block`) to its end. In virtual mode, a wait that
+    /// only clock subscriptions can end advances the clock to the earliest of
+    /// them. Any wait ends with [`Blocked`] at the call's deadline.
+    fn wait<T>(
+        &mut self,
+        what: &'static str,
+        wait: impl Future<Output = wasmtime::Result<T>>,
+    ) -> wasmtime::Result<T> {
+        let wish = self.wish.clone();
+        wish.store(NO_WISH, Ordering::SeqCst);
+        let clock = self.clock.clone();
+        let virtual_time = self.mode == ClockMode::Virtual;
+        let deadline = self.call_deadline;
+        let blocked = Blocked {
+            limit: self.call_limit,
+            waiting_in: what,
+            mode: self.mode,
+        };
+        in_tokio(async move {
+            let mut wait = pin!(wait);
+            let advancing = std::future::poll_fn(|cx| {
+                loop {
+                    if let Poll::Ready(result) = wait.as_mut().poll(cx) {
+                        return Poll::Ready(result);
+                    }
+                    let wished = wish.swap(NO_WISH, Ordering::SeqCst);
+                    if !virtual_time || wished == NO_WISH {
+                        return Poll::Pending;
+                    }
+                    clock.advance_to(wished);
+                }
+            });
+            match deadline {
+                Some(deadline) => tokio::time::timeout_at(deadline.into(), advancing)
+                    .await
+                    .unwrap_or_else(|_| Err(blocked.into())),
+                None => advancing.await,
+            }
+        })
+    }
+}
+
+/// The error of a call that was still waiting in the host at its deadline;
+/// the instance classifies it as [`ErrorKind::Blocked`](crate::ErrorKind::Blocked).
+#[derive(Debug)]
+pub(crate) struct Blocked {
+    pub(crate) limit: Duration,
+    pub(crate) waiting_in: &'static str,
+    pub(crate) mode: ClockMode,
+}
+
+impl fmt::Display for Blocked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "still waiting in `{}` when the {:?} per-call time limit ran out",
+            self.waiting_in, self.limit
+        )
+    }
+}
+
+impl std::error::Error for Blocked {}
+
+/// A virtual-time subscription: ready once the clock reaches `until`; until
+/// then it tells the wait what it waits for.
+struct VirtualSleep {
+    clock: VirtualClock,
+    wish: Arc<AtomicU64>,
+    until: u64,
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for VirtualSleep {
+    async fn ready(&mut self) {
+        std::future::poll_fn(|_| {
+            if self.clock.now_ns() >= self.until {
+                Poll::Ready(())
+            } else {
+                self.wish.fetch_min(self.until, Ordering::SeqCst);
+                Poll::Pending
+            }
+        })
+        .await;
+    }
+}
+
+/// A real-time subscription (`None`: too far in the future to represent).
+struct RealSleep {
+    until: Option<Instant>,
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for RealSleep {
+    async fn ready(&mut self) {
+        match self.until {
+            Some(until) => tokio::time::sleep_until(until.into()).await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// What the clock and poll interfaces see of the store.
+struct TimeView<'a> {
+    table: &'a mut ResourceTable,
+    time: &'a mut TimeCtx,
+}
+
+struct Time;
+
+impl HasData for Time {
+    type Data<'a> = TimeView<'a>;
+}
+
+struct Random;
+
+impl HasData for Random {
+    type Data<'a> = &'a mut TimeCtx;
+}
+
+fn view(state: &mut HostState) -> TimeView<'_> {
+    TimeView {
+        table: &mut state.table,
+        time: &mut state.time,
+    }
+}
+
+/// Replace wasmtime-wasi's clocks, poll and random (already in `linker`) by
+/// the testkit's.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    linker.allow_shadowing(true);
+    monotonic_clock::add_to_linker::<HostState, Time>(linker, view)?;
+    wall_clock::add_to_linker::<HostState, Time>(linker, view)?;
+    poll::add_to_linker::<HostState, Time>(linker, view)?;
+    random::add_to_linker::<HostState, Random>(linker, |state| &mut state.time)?;
+    insecure::add_to_linker::<HostState, Random>(linker, |state| &mut state.time)?;
+    insecure_seed::add_to_linker::<HostState, Random>(linker, |state| &mut state.time)?;
+    linker.allow_shadowing(false);
+    Ok(())
+}
+
+impl monotonic_clock::Host for TimeView<'_> {
+    fn now(&mut self) -> wasmtime::Result<u64> {
+        Ok(self.time.monotonic_ns())
+    }
+
+    fn resolution(&mut self) -> wasmtime::Result<u64> {
+        Ok(1)
+    }
+
+    fn subscribe_instant(&mut self, when: u64) -> wasmtime::Result<Resource<DynPollable>> {
+        let ns = when.saturating_sub(self.time.monotonic_ns());
+        self.time.sleep(self.table, ns)
+    }
+
+    fn subscribe_duration(&mut self, duration: u64) -> wasmtime::Result<Resource<DynPollable>> {
+        self.time.sleep(self.table, duration)
+    }
+}
+
+impl wall_clock::Host for TimeView<'_> {
+    fn now(&mut self) -> wasmtime::Result<wall_clock::Datetime> {
+        let since_epoch = match self.time.mode {
+            ClockMode::Virtual => Duration::from_nanos(self.time.clock.now_ns()),
+            ClockMode::Real => SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .unwrap_or_default(),
+        };
+        Ok(wall_clock::Datetime {
+            seconds: since_epoch.as_secs(),
+            nanoseconds: since_epoch.subsec_nanos(),
+        })
+    }
+
+    fn resolution(&mut self) -> wasmtime::Result<wall_clock::Datetime> {
+        Ok(wall_clock::Datetime {
+            seconds: 0,
+            nanoseconds: 1,
+        })
+    }
+}
+
+impl poll::Host for TimeView<'_> {
+    fn poll(&mut self, pollables: Vec<Resource<DynPollable>>) -> wasmtime::Result<Vec<u32>> {
+        let table = &mut *self.table;
+        self.time.wait(
+            "wasi:io/poll.poll",
+            async_poll::Host::poll(table, pollables),
+        )
+    }
+}
+
+impl poll::HostPollable for TimeView<'_> {
+    fn ready(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<bool> {
+        let ready = in_tokio(async_poll::HostPollable::ready(&mut *self.table, pollable));
+        // A check never waits, so a clock subscription's wish is not kept.
+        self.time.wish.store(NO_WISH, Ordering::SeqCst);
+        ready
+    }
+
+    fn block(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<()> {
+        let table = &mut *self.table;
+        self.time.wait(
+            "wasi:io/poll.pollable.block",
+            async_poll::HostPollable::block(table, pollable),
+        )
+    }
+
+    fn drop(&mut self, pollable: Resource<DynPollable>) -> wasmtime::Result<()> {
+        async_poll::HostPollable::drop(&mut *self.table, pollable)
+    }
+}
+
+fn random_bytes(rng: &mut StdRng, len: u64) -> wasmtime::Result<Vec<u8>> {
+    if len > MAX_RANDOM_BYTES {
+        wasmtime::bail!(
+            "the component asked `wasi:random` for {len} bytes at once; the host gives at \
+             most {MAX_RANDOM_BYTES} per call"
+        );
+    }
+    let mut bytes = vec![0; len as usize];
+    rng.fill_bytes(&mut bytes);
+    Ok(bytes)
+}
+
+impl random::Host for TimeCtx {
+    fn get_random_bytes(&mut self, len: u64) -> wasmtime::Result<Vec<u8>> {
+        random_bytes(&mut self.random, len)
+    }
+
+    fn get_random_u64(&mut self) -> wasmtime::Result<u64> {
+        Ok(self.random.next_u64())
+    }
+}
+
+impl insecure::Host for TimeCtx {
+    fn get_insecure_random_bytes(&mut self, len: u64) -> wasmtime::Result<Vec<u8>> {
+        random_bytes(&mut self.insecure, len)
+    }
+
+    fn get_insecure_random_u64(&mut self) -> wasmtime::Result<u64> {
+        Ok(self.insecure.next_u64())
+    }
+}
+
+impl insecure_seed::Host for TimeCtx {
+    fn insecure_seed(&mut self) -> wasmtime::Result<(u64, u64)> {
+        Ok(self.insecure_seed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_seed_and_name_give_the_same_bytes() {
+        let options = TimeOptions {
+            seed: Some(7),
+            ..TimeOptions::default()
+        };
+        let bytes = |name: &str| random_bytes(&mut options.context(name).random, 16).unwrap();
+        assert_eq!(bytes("a"), bytes("a"));
+        assert_ne!(bytes("a"), bytes("b"));
+        let other = TimeOptions {
+            seed: Some(8),
+            ..TimeOptions::default()
+        };
+        assert_ne!(
+            bytes("a"),
+            random_bytes(&mut other.context("a").random, 16).unwrap()
+        );
+    }
+
+    #[test]
+    fn the_virtual_clock_only_moves_forward() {
+        let clock = VirtualClock::starting_at(10);
+        clock.advance_to(5);
+        assert_eq!(clock.now_ns(), 10);
+        clock.advance_to(20);
+        assert_eq!(clock.now_ns(), 20);
+    }
+
+    #[test]
+    fn clock_modes_parse_and_print() {
+        for mode in [ClockMode::Virtual, ClockMode::Real] {
+            assert_eq!(mode.as_str().parse::<ClockMode>(), Ok(mode));
+        }
+        let err = "wall".parse::<ClockMode>().unwrap_err();
+        assert!(err.contains("`wall` is not a clock mode"), "{err}");
+    }
+}

@@ -1,0 +1,211 @@
+//! Run limits (elements, wall time, virtual time) and the flow's clock and seed.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, ErrorKind};
+use crate::host::ClockMode;
+use crate::host::clock::{TimeOptions, VirtualClock};
+
+/// How long a run may take when no limit is set ([`Pipeline::timeout`],
+/// [`Pipeline::max_elements`]): a flow whose source never ends stops after this
+/// much wall time with [`RunLimit::DefaultWallTime`].
+///
+/// [`Pipeline::timeout`]: super::Pipeline::timeout
+/// [`Pipeline::max_elements`]: super::Pipeline::max_elements
+pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The limit a stopped flow reached ([`ErrorKind::Stopped`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunLimit {
+    /// [`Pipeline::max_elements`](super::Pipeline::max_elements): the sources
+    /// produced this many elements and were not pulled again; everything
+    /// already in the flow was processed to the end.
+    Elements(u64),
+    /// [`Pipeline::timeout`](super::Pipeline::timeout): the run's wall time.
+    WallTime(Duration),
+    /// No limit was set, and the run took [`DEFAULT_RUN_TIMEOUT`].
+    DefaultWallTime(Duration),
+    /// [`Pipeline::max_virtual_time`](super::Pipeline::max_virtual_time): the
+    /// flow's virtual clock moved this far past its start.
+    VirtualTime(Duration),
+}
+
+impl fmt::Display for RunLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunLimit::Elements(max) => write!(
+                f,
+                "stopped at its element limit: its sources produced {max} elements and were \
+                 not pulled again; raise the limit (`Pipeline::max_elements`, `--max-elements`) \
+                 to run longer"
+            ),
+            RunLimit::WallTime(limit) => write!(
+                f,
+                "stopped at its time limit of {limit:?} (wall time) before it finished; raise \
+                 the limit (`Pipeline::timeout`, `--timeout`) to run longer"
+            ),
+            RunLimit::DefaultWallTime(limit) => write!(
+                f,
+                "ran for {limit:?}, the default time budget of a run, without finishing (a \
+                 source that never ends?); bound the run with `Pipeline::max_elements` \
+                 (`--max-elements N`), or give it more time with `Pipeline::timeout` \
+                 (`--timeout DURATION`)"
+            ),
+            RunLimit::VirtualTime(limit) => write!(
+                f,
+                "stopped when its virtual clock passed {limit:?} after the start; raise the \
+                 limit (`Pipeline::max_virtual_time`) to run longer"
+            ),
+        }
+    }
+}
+
+/// The run-wide settings of a [`Pipeline`](super::Pipeline).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RunOptions {
+    pub(crate) max_elements: Option<u64>,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) max_virtual_time: Option<Duration>,
+    pub(crate) clock_mode: ClockMode,
+    pub(crate) random_seed: Option<u64>,
+}
+
+/// Watches a run's limits and holds the flow's virtual clock.
+pub(super) struct Guard {
+    options: RunOptions,
+    started: Instant,
+    clock: VirtualClock,
+    virtual_start: u64,
+    produced: u64,
+    cut: bool,
+}
+
+impl Guard {
+    pub(super) fn new(options: RunOptions, start_ns: u64) -> Self {
+        Guard {
+            options,
+            started: Instant::now(),
+            clock: VirtualClock::starting_at(start_ns),
+            virtual_start: start_ns,
+            produced: 0,
+            cut: false,
+        }
+    }
+
+    /// The clock mode, seed and shared clock of every instance of the flow.
+    pub(super) fn time_options(&self) -> TimeOptions {
+        TimeOptions {
+            mode: self.options.clock_mode,
+            seed: self.options.random_seed,
+            clock: Some(self.clock.clone()),
+        }
+    }
+
+    /// Whether a source may be pulled again; once the element limit is
+    /// reached it may not, and the run ends as stopped.
+    pub(super) fn may_pull(&mut self) -> bool {
+        match self.options.max_elements {
+            Some(max) if self.produced >= max => {
+                self.cut = true;
+                false
+            }
+            _ => true,
+        }
+    }
+
+    /// A source produced an element.
+    pub(super) fn produced(&mut self) {
+        self.produced += 1;
+    }
+
+    /// Stop the run if it is past its time limits.
+    pub(super) fn check(&self) -> Result<(), Error> {
+        let elapsed = self.started.elapsed();
+        let limit = match self.options.timeout {
+            Some(timeout) if elapsed >= timeout => Some(RunLimit::WallTime(timeout)),
+            None if elapsed >= DEFAULT_RUN_TIMEOUT => {
+                Some(RunLimit::DefaultWallTime(DEFAULT_RUN_TIMEOUT))
+            }
+            _ => None,
+        };
+        let limit = limit.or_else(|| {
+            let max = self.options.max_virtual_time?;
+            let passed = self.clock.now_ns().saturating_sub(self.virtual_start);
+            (Duration::from_nanos(passed) > max).then_some(RunLimit::VirtualTime(max))
+        });
+        match limit {
+            Some(limit) => Err(stopped(limit)),
+            None => Ok(()),
+        }
+    }
+
+    /// The run moved everything to the end: stopped if the element limit cut
+    /// a source off.
+    pub(super) fn finished(&self) -> Result<(), Error> {
+        match self.options.max_elements {
+            Some(max) if self.cut => Err(stopped(RunLimit::Elements(max))),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn stopped(limit: RunLimit) -> Error {
+    Error::new("", ErrorKind::Stopped { limit })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_limit_the_default_budget_says_which_limits_to_set() {
+        let message = stopped(RunLimit::DefaultWallTime(DEFAULT_RUN_TIMEOUT)).to_string();
+        assert_eq!(
+            message,
+            "ran for 60s, the default time budget of a run, without finishing (a source that \
+             never ends?); bound the run with `Pipeline::max_elements` (`--max-elements N`), \
+             or give it more time with `Pipeline::timeout` (`--timeout DURATION`)"
+        );
+    }
+
+    #[test]
+    fn the_element_limit_stops_pulls_and_the_run() {
+        let mut guard = Guard::new(
+            RunOptions {
+                max_elements: Some(2),
+                ..RunOptions::default()
+            },
+            0,
+        );
+        assert!(guard.finished().is_ok());
+        for _ in 0..2 {
+            assert!(guard.may_pull());
+            guard.produced();
+        }
+        assert!(!guard.may_pull());
+        let err = guard.finished().unwrap_err();
+        assert!(matches!(
+            err.kind(),
+            ErrorKind::Stopped {
+                limit: RunLimit::Elements(2)
+            }
+        ));
+    }
+
+    #[test]
+    fn the_virtual_time_limit_reads_the_flow_clock() {
+        let guard = Guard::new(
+            RunOptions {
+                max_virtual_time: Some(Duration::from_secs(1)),
+                ..RunOptions::default()
+            },
+            5,
+        );
+        assert!(guard.check().is_ok());
+        guard.clock.advance_to(5 + 2_000_000_000);
+        let err = guard.check().unwrap_err();
+        assert!(err.to_string().contains("virtual clock passed 1s"), "{err}");
+    }
+}
