@@ -8,6 +8,10 @@
 //! torvyn-testkit inspect component.wasm [--format json]
 //! ```
 //!
+//! `inspect` type-checks the component's imports and exports against the
+//! Torvyn 0.1 contract and tries to link it; it lists every mismatch and exits
+//! with 1 when there is one.
+//!
 //! `run --format json` prints one object, stable across versions:
 //! `{"flow", "elements", "nodes": {name: {"role", "in", "out", "dropped",
 //! "failed", "dead_lettered", "retries", "pauses"}}, "sinks": {name: count},
@@ -56,7 +60,8 @@ enum Command {
         #[arg(long, default_value = "5s", value_parser = parse_duration)]
         duration: Duration,
     },
-    /// Print a component's role, imports and exports.
+    /// Print a component's role, imports and exports, and type-check them
+    /// against the Torvyn 0.1 contract (exit code 1 on any mismatch).
     Inspect {
         /// The `.wasm` component.
         component: PathBuf,
@@ -123,7 +128,7 @@ fn main() -> ExitCode {
 fn execute(command: Command) -> Result<(), String> {
     match command {
         Command::Run { flow, output } => {
-            let result = load(&flow)?.run().map_err(|err| err.to_string())?;
+            let result = load(&flow)?.run().map_err(|err| describe(&err))?;
             if let Some(path) = output {
                 write_output(&path, &result)?;
             }
@@ -134,7 +139,7 @@ fn execute(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Trace { flow } => {
-            let result = load(&flow)?.run().map_err(|err| err.to_string())?;
+            let result = load(&flow)?.run().map_err(|err| describe(&err))?;
             match flow.format {
                 Format::Json => println!(
                     "{}",
@@ -147,7 +152,7 @@ fn execute(command: Command) -> Result<(), String> {
         Command::Bench { flow, duration } => bench(&flow, duration),
         Command::Inspect { component, format } => {
             let inspection =
-                torvyn_testkit::inspect::inspect(&component).map_err(|err| err.to_string())?;
+                torvyn_testkit::inspect::inspect(&component).map_err(|err| describe(&err))?;
             match format {
                 Format::Json => println!(
                     "{}",
@@ -172,11 +177,46 @@ fn execute(command: Command) -> Result<(), String> {
                     for name in &inspection.imports {
                         println!("  {name}");
                     }
+                    for note in &inspection.notes {
+                        println!("note: {note}");
+                    }
+                    if inspection.is_valid() {
+                        println!("contract:  matches Torvyn 0.1 and links on this host");
+                    } else {
+                        println!("contract:  {} mismatches", inspection.mismatches.len());
+                        for mismatch in &inspection.mismatches {
+                            println!("  - {} {mismatch}", mismatch.direction);
+                        }
+                    }
                 }
             }
-            Ok(())
+            if inspection.is_valid() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} does not match the Torvyn 0.1 contract ({} mismatches, listed above)",
+                    component.display(),
+                    inspection.mismatches.len()
+                ))
+            }
         }
     }
+}
+
+/// An error's message followed by every cause in its chain that the message
+/// does not already include (wasmtime's link error, a trap's wasm backtrace).
+fn describe(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str("\ncaused by: ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// The flow of the manifest, with `--input` replacing its source.
@@ -188,7 +228,7 @@ fn load(args: &FlowArgs) -> Result<Pipeline, String> {
         ));
     }
     let mut pipeline = Pipeline::from_manifest(&args.manifest, args.flow.as_deref())
-        .map_err(|err| err.to_string())?;
+        .map_err(|err| describe(&err))?;
     if let Some(input) = &args.input {
         let sources = pipeline.sources();
         let [source] = sources.as_slice() else {
