@@ -6,7 +6,12 @@
 //! torvyn-testkit trace --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--format json]
 //! torvyn-testkit bench --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--duration 5s] [--format json]
 //! torvyn-testkit inspect component.wasm [--format json]
+//! torvyn-testkit check --manifest Torvyn.toml [--flow F]
 //! ```
+//!
+//! `check` validates the manifest and type-checks every node's component
+//! (building crates) against the contract and its declared interface, without
+//! running anything; it lists every problem and exits with 1 when there is one.
 //!
 //! `inspect` type-checks the component's imports and exports against the
 //! Torvyn 0.1 contract and tries to link it; it lists every mismatch and exits
@@ -60,6 +65,13 @@ enum Command {
         #[arg(long, default_value = "5s", value_parser = parse_duration)]
         duration: Duration,
     },
+    /// Validate the manifest and type-check every node's component against the
+    /// contract and its declared interface, without running (exit code 1 on
+    /// any problem).
+    Check {
+        #[command(flatten)]
+        check: CheckArgs,
+    },
     /// Print a component's role, imports and exports, and type-check them
     /// against the Torvyn 0.1 contract (exit code 1 on any mismatch).
     Inspect {
@@ -69,6 +81,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// The project's `Torvyn.toml`.
+    #[arg(long, default_value = "Torvyn.toml")]
+    manifest: PathBuf,
+    /// Check only this flow (default: every flow).
+    #[arg(long)]
+    flow: Option<String>,
 }
 
 #[derive(Args)]
@@ -150,6 +172,7 @@ fn execute(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Bench { flow, duration } => bench(&flow, duration),
+        Command::Check { check: args } => check(&args),
         Command::Inspect { component, format } => {
             let inspection =
                 torvyn_testkit::inspect::inspect(&component).map_err(|err| describe(&err))?;
@@ -201,6 +224,80 @@ fn execute(command: Command) -> Result<(), String> {
             }
         }
     }
+}
+
+/// `check`: every problem of the manifest and its components, without running.
+fn check(args: &CheckArgs) -> Result<(), String> {
+    use torvyn_testkit::manifest::{ComponentRef, Manifest};
+    let manifest = Manifest::from_path(&args.manifest).map_err(|err| err.to_string())?;
+    let flows: Vec<String> = match &args.flow {
+        Some(flow) => vec![flow.clone()],
+        None => manifest.flows.keys().cloned().collect(),
+    };
+    let mut problems = Vec::new();
+    for name in flows {
+        let flow = match manifest.flow(Some(&name)) {
+            Ok(flow) => flow,
+            Err(err) => {
+                problems.push(err.to_string());
+                continue;
+            }
+        };
+        for (node, spec) in &flow.nodes {
+            let key = format!("flow.{name}.nodes.{node}");
+            let wasm = match &spec.component {
+                ComponentRef::File(path) => path.clone(),
+                ComponentRef::Crate { path, .. } => {
+                    match torvyn_testkit::build::build_component(path) {
+                        Ok(wasm) => wasm,
+                        Err(err) => {
+                            problems.push(format!("{key}: did not build: {err}"));
+                            continue;
+                        }
+                    }
+                }
+            };
+            let inspection = match torvyn_testkit::inspect::inspect(&wasm) {
+                Ok(inspection) => inspection,
+                Err(err) => {
+                    problems.push(format!("{key}: {}", describe(&err)));
+                    continue;
+                }
+            };
+            let before = problems.len();
+            if inspection.role != spec.interface {
+                problems.push(format!(
+                    "{key}: `interface` is `{}`, but {} is a {} (it exports `{}`)",
+                    spec.interface.interface(),
+                    wasm.display(),
+                    inspection.role,
+                    inspection.role.versioned_interface()
+                ));
+            }
+            for mismatch in &inspection.mismatches {
+                problems.push(format!(
+                    "{key}: {} does not match the contract: {} {mismatch}",
+                    wasm.display(),
+                    mismatch.direction
+                ));
+            }
+            if problems.len() == before {
+                println!("ok  {key}: {} ({})", inspection.role, wasm.display());
+            }
+        }
+    }
+    if problems.is_empty() {
+        println!("{}: no problems", args.manifest.display());
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("error: {problem}");
+    }
+    Err(format!(
+        "{}: {} problems, listed above",
+        args.manifest.display(),
+        problems.len()
+    ))
 }
 
 /// An error's message followed by every cause in its chain that the message
