@@ -6,7 +6,16 @@
 //! torvyn-testkit trace --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--format json]
 //! torvyn-testkit bench --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--duration 5s] [--format json]
 //! torvyn-testkit inspect component.wasm [--format json]
+//! torvyn-testkit check --manifest Torvyn.toml [--flow F]
 //! ```
+//!
+//! `check` validates the manifest and type-checks every node's component
+//! (building crates) against the contract and its declared interface, without
+//! running anything; it lists every problem and exits with 1 when there is one.
+//!
+//! `inspect` type-checks the component's imports and exports against the
+//! Torvyn 0.1 contract and tries to link it; it lists every mismatch and exits
+//! with 1 when there is one.
 //!
 //! `run`, `trace` and `bench` also take `--max-elements N`, `--timeout DURATION`
 //! (default 60 s), `--clock virtual|real` and `--random-seed N`.
@@ -69,7 +78,15 @@ enum Command {
         #[arg(long, default_value = "5s", value_parser = parse_duration)]
         duration: Duration,
     },
-    /// Print a component's role, imports and exports.
+    /// Validate the manifest and type-check every node's component against the
+    /// contract and its declared interface, without running (exit code 1 on
+    /// any problem).
+    Check {
+        #[command(flatten)]
+        check: CheckArgs,
+    },
+    /// Print a component's role, imports and exports, and type-check them
+    /// against the Torvyn 0.1 contract (exit code 1 on any mismatch).
     Inspect {
         /// The `.wasm` component.
         component: PathBuf,
@@ -77,6 +94,16 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+}
+
+#[derive(Args)]
+struct CheckArgs {
+    /// The project's `Torvyn.toml`.
+    #[arg(long, default_value = "Torvyn.toml")]
+    manifest: PathBuf,
+    /// Check only this flow (default: every flow).
+    #[arg(long)]
+    flow: Option<String>,
 }
 
 #[derive(Args)]
@@ -215,9 +242,10 @@ fn execute(command: Command) -> Result<(), String> {
             error.map_or(Ok(()), Err)
         }
         Command::Bench { flow, duration } => bench(&flow, duration),
+        Command::Check { check: args } => check(&args),
         Command::Inspect { component, format } => {
             let inspection =
-                torvyn_testkit::inspect::inspect(&component).map_err(|err| err.to_string())?;
+                torvyn_testkit::inspect::inspect(&component).map_err(|err| describe(&err))?;
             match format {
                 Format::Json => println!(
                     "{}",
@@ -242,9 +270,28 @@ fn execute(command: Command) -> Result<(), String> {
                     for name in &inspection.imports {
                         println!("  {name}");
                     }
+                    for note in &inspection.notes {
+                        println!("note: {note}");
+                    }
+                    if inspection.is_valid() {
+                        println!("contract:  matches Torvyn 0.1 and links on this host");
+                    } else {
+                        println!("contract:  {} mismatches", inspection.mismatches.len());
+                        for mismatch in &inspection.mismatches {
+                            println!("  - {} {mismatch}", mismatch.direction);
+                        }
+                    }
                 }
             }
-            Ok(())
+            if inspection.is_valid() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} does not match the Torvyn 0.1 contract ({} mismatches, listed above)",
+                    component.display(),
+                    inspection.mismatches.len()
+                ))
+            }
         }
     }
 }
@@ -254,9 +301,9 @@ fn execute(command: Command) -> Result<(), String> {
 fn outcome(run: Result<RunResult, FlowError>) -> Result<(RunResult, Option<String>), String> {
     match run {
         Ok(result) => Ok((result, None)),
-        Err(err) if err.report.nodes.is_empty() => Err(err.to_string()),
+        Err(err) if err.report.nodes.is_empty() => Err(describe(&err)),
         Err(err) => {
-            let message = err.to_string();
+            let message = describe(&err);
             Ok((*err.report, Some(message)))
         }
     }
@@ -269,6 +316,96 @@ fn warn_teardown(result: &RunResult) {
     }
 }
 
+/// `check`: every problem of the manifest and its components, without running.
+fn check(args: &CheckArgs) -> Result<(), String> {
+    use torvyn_testkit::manifest::{ComponentRef, Manifest};
+    let manifest = Manifest::from_path(&args.manifest).map_err(|err| err.to_string())?;
+    let flows: Vec<String> = match &args.flow {
+        Some(flow) => vec![flow.clone()],
+        None => manifest.flows.keys().cloned().collect(),
+    };
+    let mut problems = Vec::new();
+    for name in flows {
+        let flow = match manifest.flow(Some(&name)) {
+            Ok(flow) => flow,
+            Err(err) => {
+                problems.push(err.to_string());
+                continue;
+            }
+        };
+        for (node, spec) in &flow.nodes {
+            let key = format!("flow.{name}.nodes.{node}");
+            let wasm = match &spec.component {
+                ComponentRef::File(path) => path.clone(),
+                ComponentRef::Crate { path, .. } => {
+                    match torvyn_testkit::build::build_component(path) {
+                        Ok(wasm) => wasm,
+                        Err(err) => {
+                            problems.push(format!("{key}: did not build: {err}"));
+                            continue;
+                        }
+                    }
+                }
+            };
+            let inspection = match torvyn_testkit::inspect::inspect(&wasm) {
+                Ok(inspection) => inspection,
+                Err(err) => {
+                    problems.push(format!("{key}: {}", describe(&err)));
+                    continue;
+                }
+            };
+            let before = problems.len();
+            if inspection.role != spec.interface {
+                problems.push(format!(
+                    "{key}: `interface` is `{}`, but {} is a {} (it exports `{}`)",
+                    spec.interface.interface(),
+                    wasm.display(),
+                    inspection.role,
+                    inspection.role.versioned_interface()
+                ));
+            }
+            for mismatch in &inspection.mismatches {
+                problems.push(format!(
+                    "{key}: {} does not match the contract: {} {mismatch}",
+                    wasm.display(),
+                    mismatch.direction
+                ));
+            }
+            if problems.len() == before {
+                println!("ok  {key}: {} ({})", inspection.role, wasm.display());
+            }
+        }
+    }
+    if problems.is_empty() {
+        println!("{}: no problems", args.manifest.display());
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("error: {problem}");
+    }
+    Err(format!(
+        "{}: {} problems, listed above",
+        args.manifest.display(),
+        problems.len()
+    ))
+}
+
+/// An error's message followed by every cause in its chain that the message
+/// does not already include (wasmtime's link error, a trap's wasm backtrace).
+fn describe(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str("\ncaused by: ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// The flow of the manifest, with `--input` replacing its source.
 fn load(args: &FlowArgs) -> Result<Pipeline, String> {
     if !args.manifest.is_file() {
@@ -278,7 +415,7 @@ fn load(args: &FlowArgs) -> Result<Pipeline, String> {
         ));
     }
     let mut pipeline = Pipeline::from_manifest(&args.manifest, args.flow.as_deref())
-        .map_err(|err| err.to_string())?;
+        .map_err(|err| describe(&err))?;
     if let Some(input) = &args.input {
         let sources = pipeline.sources();
         let [source] = sources.as_slice() else {

@@ -24,6 +24,7 @@ use serde::Serialize;
 use wasmtime::Store;
 use wasmtime::component::{InstancePre, Resource};
 
+use crate::diagnose;
 use crate::element::{
     MAX_BUFFER_BYTES, Meta, Output, ProcessError, Processed, Signal, TestElement,
 };
@@ -53,6 +54,8 @@ struct Inner {
     inspection: Inspection,
     plain: Loaded,
     fueled: OnceLock<Result<Loaded, String>>,
+    /// The shadow-stack layout, read when a trap needs it.
+    stack_map: OnceLock<diagnose::StackMap>,
 }
 
 struct Loaded {
@@ -132,27 +135,24 @@ impl Component {
         if let Some(component) = cache.get(&key) {
             return Ok(component.clone());
         }
-        let bytes = std::fs::read(path).map_err(|err| load_error(err.to_string()))?;
+        let (_, bytes, compiled) = compile(path)?;
         let runtime = host::runtime(false).map_err(&load_error)?;
-        let compiled =
-            wasmtime::component::Component::new(&runtime.engine, &bytes).map_err(|err| {
-                load_error(format!(
-                    "it is not a valid WebAssembly component: {}; components are built for \
-                     `wasm32-wasip2` (a core module for another target will not load)",
-                    err.root_cause()
-                ))
-            })?;
-        let ty = compiled.component_type();
-        let exports = ty
-            .exports(&runtime.engine)
-            .map(|(name, _)| name.to_string())
-            .collect();
-        let imports = ty
-            .imports(&runtime.engine)
-            .map(|(name, _)| name.to_string())
-            .collect();
-        let inspection = inspect::from_names(path, &name, exports, imports)?;
-        let plain = load(runtime, &compiled).map_err(&load_error)?;
+        let inspection = inspect::analyse(path, &name, &bytes, &compiled, &runtime.engine)?;
+        let plain = match load(runtime, &compiled) {
+            Ok(plain) if inspection.mismatches.is_empty() => plain,
+            Ok(_) => return Err(contract_error(&name, path, inspection.mismatches, None)),
+            Err(LoadFailure::Link(err)) => {
+                let mut mismatches = inspection.mismatches;
+                if !mismatches
+                    .iter()
+                    .any(|mismatch| mismatch.direction == inspect::Direction::Import)
+                {
+                    mismatches.push(inspect::link_mismatch(&err));
+                }
+                return Err(contract_error(&name, path, mismatches, Some(err)));
+            }
+            Err(LoadFailure::Other(message)) => return Err(load_error(message)),
+        };
         let component = Component {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
@@ -160,6 +160,7 @@ impl Component {
                 inspection,
                 plain,
                 fueled: OnceLock::new(),
+                stack_map: OnceLock::new(),
             }),
         };
         cache.insert(key, component.clone());
@@ -220,6 +221,19 @@ impl Component {
         }
     }
 
+    /// The component's shadow-stack layout (read from the file on first use).
+    fn stack_map(&self) -> Option<&diagnose::StackMap> {
+        if let Some(map) = self.inner.stack_map.get() {
+            return Some(map);
+        }
+        let bytes = std::fs::read(&self.inner.path).ok()?;
+        Some(
+            self.inner
+                .stack_map
+                .get_or_init(|| diagnose::StackMap::parse(&bytes)),
+        )
+    }
+
     fn loaded(&self, fuel: bool) -> Result<&Loaded, String> {
         if !fuel {
             return Ok(&self.inner.plain);
@@ -231,42 +245,105 @@ impl Component {
                 let bytes = std::fs::read(&self.inner.path).map_err(|err| err.to_string())?;
                 let compiled = wasmtime::component::Component::new(&runtime.engine, &bytes)
                     .map_err(|err| err.root_cause().to_string())?;
-                load(runtime, &compiled)
+                load(runtime, &compiled).map_err(String::from)
             })
             .as_ref()
             .map_err(Clone::clone)
     }
 }
 
-fn node_name(path: &Path) -> String {
+/// Read and compile the component at `path`: its node name, bytes and code.
+pub(crate) fn compile(
+    path: &Path,
+) -> Result<(String, Vec<u8>, wasmtime::component::Component), Error> {
+    let name = node_name(path);
+    let load_error = |message: String| {
+        Error::new(
+            name.clone(),
+            ErrorKind::Load {
+                path: path.to_path_buf(),
+                message,
+            },
+        )
+    };
+    let bytes = std::fs::read(path).map_err(|err| {
+        load_error(format!(
+            "{err}; build the component first (`Component::build`, or \
+             `cargo build --release --target wasm32-wasip2`)"
+        ))
+    })?;
+    let runtime = host::runtime(false).map_err(&load_error)?;
+    let compiled = wasmtime::component::Component::new(&runtime.engine, &bytes).map_err(|err| {
+        load_error(format!(
+            "it is not a valid WebAssembly component: {}; components are built for \
+                 `wasm32-wasip2` (a core module for another target will not load)",
+            err.root_cause()
+        ))
+        .with_source(err)
+    })?;
+    Ok((name, bytes, compiled))
+}
+
+/// The error for a component whose imports or exports do not match the
+/// contract; `link` is wasmtime's error when linking failed too.
+fn contract_error(
+    name: &str,
+    path: &Path,
+    mismatches: Vec<inspect::Mismatch>,
+    link: Option<wasmtime::Error>,
+) -> Error {
+    let error = Error::new(
+        name,
+        ErrorKind::Contract {
+            path: path.to_path_buf(),
+            mismatches,
+        },
+    );
+    match link {
+        Some(err) => error.with_source(err),
+        None => error,
+    }
+}
+
+pub(crate) fn node_name(path: &Path) -> String {
     path.file_stem()
         .map(|stem| stem.to_string_lossy().replace('_', "-"))
         .unwrap_or_else(|| "component".into())
 }
 
+/// Why [`load`] failed: the linker refused an import, or something else.
+enum LoadFailure {
+    Link(wasmtime::Error),
+    Other(String),
+}
+
+impl From<LoadFailure> for String {
+    fn from(failure: LoadFailure) -> String {
+        match failure {
+            LoadFailure::Link(err) => inspect::link_mismatch(&err).message,
+            LoadFailure::Other(message) => message,
+        }
+    }
+}
+
 fn load(
     runtime: &host::Runtime,
     compiled: &wasmtime::component::Component,
-) -> Result<Loaded, String> {
-    let pre = runtime.linker.instantiate_pre(compiled).map_err(|err| {
-        format!(
-            "it imports something the Torvyn host does not provide: {}; a component may \
-             import only the contract's interfaces (torvyn:streaming/types, \
-             buffer-allocator, torvyn:capabilities/capability-query) and WASI 0.2",
-            err.root_cause()
-        )
-    })?;
+) -> Result<Loaded, LoadFailure> {
+    let pre = runtime
+        .linker
+        .instantiate_pre(compiled)
+        .map_err(LoadFailure::Link)?;
     let exported = |name: &str| pre.component().get_export_index(None, name).is_some();
     let mut indices = Indices::default();
     macro_rules! index {
         ($field:ident, $module:ident, $name:literal) => {
             if exported($name) {
                 indices.$field = Some($module::GuestIndices::new(&pre).map_err(|err| {
-                    format!(
-                        "its export `{}` does not match the Torvyn 0.1 contract: {}",
-                        $name,
-                        err.root_cause()
-                    )
+                    LoadFailure::Other(format!(
+                        "its export `{}` does not match the Torvyn 0.1 contract: {:#}",
+                        $name, err
+                    ))
                 })?);
             }
         };
@@ -415,8 +492,10 @@ impl InstanceOptions {
         store.data_mut().time = self.time.context(&name);
         arm(&mut store, &self.limits);
         let instance = loaded.pre.instantiate(&mut store).map_err(|err| {
-            let kind = classify(&mut store, &self.limits, err, 0);
-            Error::new(name.clone(), kind).at(Some(role), "instantiate")
+            let (kind, source) = classify(&mut store, &self.limits, component, err, 0);
+            Error::new(name.clone(), kind)
+                .at(Some(role), "instantiate")
+                .with_source(source)
         })?;
         let indices = &loaded.indices;
         let mut load_error = None;
@@ -425,7 +504,7 @@ impl InstanceOptions {
                 indices.$field.as_ref().and_then(|index| {
                     index
                         .load(&mut store, &instance)
-                        .map_err(|err| load_error = Some(err.root_cause().to_string()))
+                        .map_err(|err| load_error = Some(format!("{err:#}")))
                         .ok()
                 })
             };
@@ -446,6 +525,7 @@ impl InstanceOptions {
             }));
         }
         let mut instance = Instance {
+            component: component.clone(),
             name,
             role,
             store,
@@ -482,6 +562,7 @@ struct Exports {
 /// (with its panic message), a time-limit or memory-limit hit. After a trap or
 /// `fatal` the instance refuses further calls. `teardown` runs on drop.
 pub struct Instance {
+    component: Component,
     name: String,
     role: Role,
     store: Store<HostState>,
@@ -525,45 +606,53 @@ fn arm(store: &mut Store<HostState>, limits: &Limits) {
     }
 }
 
-/// Turn a wasmtime error from a call into what happened, in the author's terms.
+/// Turn a wasmtime error from a call into what happened, in the author's
+/// terms, and keep the error itself (its chain and wasm backtrace) as the
+/// source.
 fn classify(
     store: &mut Store<HostState>,
     limits: &Limits,
+    component: &Component,
     err: wasmtime::Error,
     stderr_from: usize,
-) -> ErrorKind {
+) -> (ErrorKind, wasmtime::Error) {
     let state = store.data_mut();
     if let Some(denial) = state.buffers.denied.take() {
-        return ErrorKind::HostBuffers {
+        let kind = ErrorKind::HostBuffers {
             budget: denial.budget,
             held: denial.held,
             requested: denial.requested,
             flow: denial.flow,
         };
+        return (kind, err);
     }
     if let Some(requested) = state.memory.denied.take() {
-        return ErrorKind::OutOfMemory {
+        let kind = ErrorKind::OutOfMemory {
             limit: state.memory.limit,
             requested,
         };
+        return (kind, err);
     }
     if let Some(blocked) = err.downcast_ref::<Blocked>() {
-        return ErrorKind::Blocked {
+        let kind = ErrorKind::Blocked {
             limit: blocked.limit,
             waiting_in: blocked.waiting_in.to_string(),
             clock: blocked.mode,
         };
+        return (kind, err);
     }
     match err.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::Interrupt) => {
-            return ErrorKind::Timeout {
+            let kind = ErrorKind::Timeout {
                 limit: limits.call_timeout,
             };
+            return (kind, err);
         }
         Some(wasmtime::Trap::OutOfFuel) => {
-            return ErrorKind::OutOfFuel {
+            let kind = ErrorKind::OutOfFuel {
                 budget: limits.fuel.unwrap_or(0),
             };
+            return (kind, err);
         }
         _ => {}
     }
@@ -571,16 +660,29 @@ fn classify(
     let fresh = String::from_utf8_lossy(stderr.get(stderr_from..).unwrap_or_default());
     let panic = panic_message(&fresh);
     if fresh.contains("memory allocation of") && fresh.contains("failed") {
-        return ErrorKind::OutOfMemory {
+        let kind = ErrorKind::OutOfMemory {
             limit: state.memory.limit,
             requested: 0,
         };
+        return (kind, err);
+    }
+    if panic.is_none()
+        && let Some(kind) = diagnose::classify_trap(&err, || component.stack_map())
+    {
+        return (kind, err);
     }
     let message = match err.downcast_ref::<wasmtime::Trap>() {
-        Some(trap) => format!("wasm trap: {trap}"),
+        // `Trap`'s own text starts with "wasm trap: "; the message says
+        // "trapped" already.
+        Some(trap) => {
+            let text = trap.to_string();
+            text.strip_prefix("wasm trap: ")
+                .unwrap_or(&text)
+                .to_string()
+        }
         None => err.root_cause().to_string(),
     };
-    ErrorKind::Trap { message, panic }
+    (ErrorKind::Trap { message, panic }, err)
 }
 
 /// The message and location of a Rust panic, from the text written to stderr.
@@ -886,14 +988,20 @@ impl Instance {
                 Err(self.process_error(call, error, false))
             }
             Err(err) => {
-                let kind = classify(&mut self.store, &self.limits, err, stderr_from);
+                let (kind, source) = classify(
+                    &mut self.store,
+                    &self.limits,
+                    &self.component,
+                    err,
+                    stderr_from,
+                );
                 // wasmtime cannot enter an instance that trapped: no teardown.
                 self.torn_down = true;
                 self.terminated = Some(format!(
                     "it failed earlier in `{call}` ({}) and gets no more calls",
                     short(&kind)
                 ));
-                Err(self.error(call, kind))
+                Err(self.error(call, kind).with_source(source))
             }
         }
     }
@@ -1016,6 +1124,8 @@ fn short(kind: &ErrorKind) -> &'static str {
         ErrorKind::OutOfFuel { .. } => "fuel exhausted",
         ErrorKind::OutOfMemory { .. } => "out of memory",
         ErrorKind::HostBuffers { .. } => "host-buffer budget",
+        ErrorKind::StackOverflow { .. } => "stack overflow",
+        ErrorKind::Exit { .. } => "exit",
         _ => "trap",
     }
 }

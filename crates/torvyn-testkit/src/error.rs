@@ -8,6 +8,8 @@ use crate::build::BuildError;
 use crate::element::ProcessError;
 use crate::host::ClockMode;
 use crate::pipeline::RunLimit;
+use crate::inspect::Mismatch;
+use crate::manifest::ManifestError;
 use crate::role::Role;
 
 /// A failure of the testkit or of a component it runs.
@@ -19,6 +21,11 @@ use crate::role::Role;
 /// node `panic_filter` (filter) trapped in `evaluate`: the component panicked:
 /// boom: element 2 is cursed (at src/lib.rs:14:9)
 /// ```
+///
+/// The lower-level error behind it, when there is one (wasmtime's link error
+/// with its whole chain, a trap with its wasm backtrace, the build failure),
+/// is its [`source`](std::error::Error::source), so `anyhow` and `{:#}` show
+/// the full chain.
 #[derive(Debug)]
 pub struct Error {
     inner: Box<Inner>,
@@ -30,6 +37,9 @@ struct Inner {
     role: Option<Role>,
     call: Option<&'static str>,
     kind: ErrorKind,
+    /// Where the node is declared (`Torvyn.toml`, `flow.main.nodes.upper`).
+    origin: Option<(String, String)>,
+    source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
 }
 
 /// What went wrong.
@@ -38,6 +48,15 @@ struct Inner {
 pub enum ErrorKind {
     /// The component crate did not build.
     Build(BuildError),
+    /// The component's imports or exports do not match the Torvyn 0.1
+    /// contract, or the host cannot link an import. Every mismatch is listed;
+    /// when linking failed, wasmtime's error is the [`Error`]'s source.
+    Contract {
+        /// The file.
+        path: PathBuf,
+        /// What differs, import by import and function by function.
+        mismatches: Vec<Mismatch>,
+    },
     /// The file is not a loadable Torvyn component.
     Load {
         /// The file.
@@ -61,6 +80,25 @@ pub enum ErrorKind {
         message: String,
         /// The guest's panic message and location, read from its stderr.
         panic: Option<String>,
+    },
+    /// The component overflowed its stack: its wasm shadow stack (Rust keeps
+    /// large locals there; it is a fixed region of linear memory) or the
+    /// host's call stack (recursion too deep).
+    StackOverflow {
+        /// The component's stack size in bytes (the `__stack_pointer`
+        /// global's initial value, set by `-z stack-size` at link time), when
+        /// the shadow stack overflowed; `None` for the host's call stack.
+        stack_size: Option<u64>,
+        /// The stack the frames at the trap needed, when known.
+        needed: Option<u64>,
+        /// The function whose frame did not fit, when known.
+        function: Option<String>,
+    },
+    /// The component called WASI `exit` (Rust's `std::process::exit`).
+    Exit {
+        /// The exit code the host received. WASI 0.2's `exit` passes only
+        /// success (0) or failure (1), so Rust's `exit(3)` arrives as 1.
+        code: i32,
     },
     /// The call ran longer than the per-call time limit.
     Timeout {
@@ -127,8 +165,10 @@ pub enum ErrorKind {
         /// The role that has the call.
         expected: Role,
     },
-    /// The pipeline or its manifest is not usable.
+    /// The pipeline is not usable.
     Pipeline(String),
+    /// The manifest (`Torvyn.toml`) cannot be read, parsed or used.
+    Manifest(ManifestError),
 }
 
 impl Error {
@@ -139,8 +179,31 @@ impl Error {
                 role: None,
                 call: None,
                 kind,
+                origin: None,
+                source: None,
             }),
         }
+    }
+
+    /// Keep `source` (wasmtime's error, ...) as the lower-level cause.
+    pub(crate) fn with_source(
+        mut self,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    ) -> Self {
+        self.inner.source = Some(source.into());
+        self
+    }
+
+    /// The error is about node `node`, declared at `key` in `manifest`.
+    pub(crate) fn in_manifest(
+        mut self,
+        node: impl Into<String>,
+        manifest: impl Into<String>,
+        key: impl Into<String>,
+    ) -> Self {
+        self.inner.node = node.into();
+        self.inner.origin = Some((manifest.into(), key.into()));
+        self
     }
 
     pub(crate) fn pipeline(message: impl Into<String>) -> Self {
@@ -177,6 +240,23 @@ impl Error {
         }
     }
 
+    /// Where the node is declared, when it came from a manifest:
+    /// (`Torvyn.toml`, `flow.main.nodes.upper`).
+    pub fn origin(&self) -> Option<(&str, &str)> {
+        self.inner
+            .origin
+            .as_ref()
+            .map(|(file, key)| (file.as_str(), key.as_str()))
+    }
+
+    /// The contract mismatches, when the component does not match the contract.
+    pub fn mismatches(&self) -> &[Mismatch] {
+        match &self.inner.kind {
+            ErrorKind::Contract { mismatches, .. } => mismatches,
+            _ => &[],
+        }
+    }
+
     /// Whether the component trapped.
     pub fn is_trap(&self) -> bool {
         matches!(self.inner.kind, ErrorKind::Trap { .. })
@@ -203,11 +283,29 @@ impl fmt::Display for Error {
             if let Some(role) = self.inner.role {
                 write!(f, " ({role})")?;
             }
+            if let Some((file, key)) = &self.inner.origin {
+                write!(f, " (`{key}` in {file})")?;
+            }
             f.write_str(" ")?;
         }
         let call = self.inner.call.unwrap_or("call");
         match &self.inner.kind {
             ErrorKind::Build(err) => write!(f, "did not build: {err}"),
+            ErrorKind::Contract { path, mismatches } => {
+                write!(
+                    f,
+                    "cannot be loaded from {}: it does not match the Torvyn 0.1 contract",
+                    path.display()
+                )?;
+                for mismatch in mismatches {
+                    write!(f, "\n  - {} {mismatch}", mismatch.direction)?;
+                }
+                f.write_str(
+                    "\nbuild it against the contract's WIT (torvyn-testkit's `wit/`, the same \
+                     as upstream's `torvyn-contracts` 0.1.1) and import only the contract's \
+                     interfaces and WASI 0.2",
+                )
+            }
             ErrorKind::Load { path, message } => {
                 write!(f, "cannot be loaded from {}: {message}", path.display())
             }
@@ -225,6 +323,64 @@ impl fmt::Display for Error {
                     Some(panic) => write!(f, "the component panicked: {panic}"),
                     None => f.write_str(message),
                 }
+            }
+            ErrorKind::StackOverflow {
+                stack_size: Some(size),
+                needed,
+                function,
+            } => {
+                write!(f, "overflowed its stack in `{call}`")?;
+                match (function, needed) {
+                    (Some(function), Some(needed)) => write!(
+                        f,
+                        " (in `{function}`; the frames on the stack need {})",
+                        human_bytes(*needed)
+                    )?,
+                    (Some(function), None) => write!(f, " (in `{function}`)")?,
+                    (None, Some(needed)) => write!(
+                        f,
+                        " (the frames on the stack need {})",
+                        human_bytes(*needed)
+                    )?,
+                    (None, None) => {}
+                }
+                let suggested = match needed {
+                    Some(needed) => (*needed).max(size.saturating_mul(2)).next_power_of_two(),
+                    None => size.saturating_mul(4),
+                }
+                .max(1 << 20);
+                write!(
+                    f,
+                    ": its stack is {} (the `__stack_pointer` global starts at {size}) and ran \
+                     off the start of linear memory, which wasm reports as an out-of-bounds \
+                     access; keep large values on the heap (`Box`, `Vec`) or raise the stack \
+                     size at link time: `-C link-arg=-zstack-size={suggested}` in RUSTFLAGS, \
+                     or in the crate's `.cargo/config.toml`: `[target.wasm32-wasip2] \
+                     rustflags = [\"-C\", \"link-arg=-zstack-size={suggested}\"]`",
+                    human_bytes(*size)
+                )
+            }
+            ErrorKind::StackOverflow { function, .. } => {
+                write!(f, "exhausted the host's call stack in `{call}`")?;
+                if let Some(function) = function {
+                    write!(f, " (in `{function}`)")?;
+                }
+                f.write_str(": the recursion is too deep; make it iterative or bound its depth")
+            }
+            ErrorKind::Exit { code } => {
+                if *code == 1 {
+                    write!(
+                        f,
+                        "called exit with a failure code in `{call}` (WASI 0.2's `exit` passes \
+                         only success or failure, so the host cannot tell which nonzero code)"
+                    )?;
+                } else {
+                    write!(f, "called exit({code}) in `{call}`")?;
+                }
+                f.write_str(
+                    ": a component must return from its calls, not exit; return an error \
+                     instead (`fatal` to stop for good)",
+                )
             }
             ErrorKind::Timeout { limit } => write!(
                 f,
@@ -320,12 +476,16 @@ impl fmt::Display for Error {
                 None => write!(f, "has no `{call}`: that is a {expected} call"),
             },
             ErrorKind::Pipeline(message) => f.write_str(message),
+            ErrorKind::Manifest(error) => write!(f, "{error}"),
         }
     }
 }
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        if let Some(source) = &self.inner.source {
+            return Some(source.as_ref());
+        }
         match &self.inner.kind {
             ErrorKind::Build(err) => Some(err),
             ErrorKind::Process { error, .. } => Some(error),

@@ -1,5 +1,7 @@
-//! What a component is: its role, whether it has `lifecycle`, its imports and exports.
+//! What a component is: its role, whether it has `lifecycle`, its imports and
+//! exports, and every way they differ from the Torvyn 0.1 contract.
 
+use std::fmt;
 use std::path::Path;
 
 use serde::Serialize;
@@ -7,11 +9,15 @@ use serde::Serialize;
 use crate::error::{Error, ErrorKind};
 use crate::role::Role;
 
-/// The shape of a component, read from its component type.
+/// The shape of a component, read from its component type, and its type check
+/// against the contract.
 ///
 /// ```no_run
 /// let inspection = torvyn_testkit::inspect::inspect("target/filter.wasm")?;
 /// println!("{} exports {:?}", inspection.role, inspection.exports);
+/// for mismatch in &inspection.mismatches {
+///     eprintln!("{mismatch}");
+/// }
 /// # Ok::<(), torvyn_testkit::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -24,16 +30,189 @@ pub struct Inspection {
     pub exports: Vec<String>,
     /// Every import's name (the contract's interfaces and WASI).
     pub imports: Vec<String>,
+    /// Every way the component's imports and exports differ from the contract
+    /// (or from what the host links); empty for a valid component.
+    pub mismatches: Vec<Mismatch>,
+    /// Remarks that are not problems.
+    pub notes: Vec<String>,
+}
+
+impl Inspection {
+    /// Whether the component matches the contract and links on this host.
+    pub fn is_valid(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+/// Whether a [`Mismatch`] is about something the component imports or exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Something the component needs from the host.
+    Import,
+    /// Something the component offers the host.
+    Export,
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Direction::Import => "import",
+            Direction::Export => "export",
+        })
+    }
+}
+
+/// One way a component's imports or exports differ from the Torvyn 0.1
+/// contract, or an import the host cannot link.
+///
+/// Its `Display` is [`message`](Self::message), a sentence naming the
+/// interface, the function and both signatures.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mismatch {
+    /// Import or export.
+    pub direction: Direction,
+    /// The interface as the component names it (`torvyn:filtering/filter@0.1.0`).
+    pub interface: String,
+    /// The function, when the mismatch is about one (`evaluate`, `buffer.read`).
+    pub function: Option<String>,
+    /// The contract's signature, in WIT (`func(element: stream-element) -> result<bool, process-error>`).
+    pub expected: Option<String>,
+    /// The component's signature, in WIT.
+    pub found: Option<String>,
+    /// What is wrong and what to do, in one sentence.
+    pub message: String,
+}
+
+impl Mismatch {
+    pub(crate) fn new(
+        direction: Direction,
+        interface: &str,
+        function: Option<String>,
+        expected: Option<String>,
+        found: Option<String>,
+        message: String,
+    ) -> Self {
+        Mismatch {
+            direction,
+            interface: interface.to_string(),
+            function,
+            expected,
+            found,
+            message,
+        }
+    }
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// An import the linker refused, from wasmtime's error chain
+/// (`component imports instance `X`, but a matching implementation was not
+/// found in the linker` / `instance export `f` has the wrong type` / cause).
+pub(crate) fn link_mismatch(err: &wasmtime::Error) -> Mismatch {
+    let chain: Vec<String> = err.chain().map(|cause| cause.to_string()).collect();
+    let quoted = |text: &str| {
+        let start = text.find('`')? + 1;
+        let len = text[start..].find('`')?;
+        Some(text[start..start + len].to_string())
+    };
+    let interface = chain
+        .first()
+        .filter(|first| first.starts_with("component imports"))
+        .and_then(|first| quoted(first))
+        .unwrap_or_default();
+    let function = chain
+        .get(1)
+        .filter(|second| second.starts_with("instance export"))
+        .and_then(|second| quoted(second));
+    let cause = chain.last().cloned().unwrap_or_default();
+    let what = match &function {
+        Some(function) => format!("function `{function}` of `{interface}`"),
+        None if !interface.is_empty() => format!("`{interface}`"),
+        None => "something".to_string(),
+    };
+    Mismatch::new(
+        Direction::Import,
+        &interface,
+        function,
+        None,
+        None,
+        format!(
+            "the component imports {what}, which the host cannot link ({cause}); a component \
+             may import only the contract's interfaces and the WASI 0.2 interfaces the host \
+             provides"
+        ),
+    )
 }
 
 /// The export name of the lifecycle interface.
 pub const LIFECYCLE: &str = "torvyn:streaming/lifecycle@0.1.0";
 
-/// Inspect the component at `path` (compiling it, or reusing the compiled cache).
+/// Inspect the component at `path` (compiling it, or reusing the compiled
+/// cache), type-check its imports and exports against the contract and try to
+/// link it.
+///
+/// A component that matches neither role is an error; every other problem is
+/// listed in [`Inspection::mismatches`] (the CLI's `inspect` exits with 1 when
+/// there is one).
 pub fn inspect(path: impl AsRef<Path>) -> Result<Inspection, Error> {
-    Ok(crate::component::Component::from_file(path)?
-        .inspection()
-        .clone())
+    let path = path.as_ref();
+    let (node, bytes, compiled) = crate::component::compile(path)?;
+    let runtime = crate::host::runtime(false).map_err(|message| {
+        Error::new(
+            &node,
+            ErrorKind::Load {
+                path: path.to_path_buf(),
+                message,
+            },
+        )
+    })?;
+    let mut inspection = analyse(path, &node, &bytes, &compiled, &runtime.engine)?;
+    if let Err(err) = runtime.linker.instantiate_pre(&compiled)
+        && !inspection
+            .mismatches
+            .iter()
+            .any(|mismatch| mismatch.direction == Direction::Import)
+    {
+        inspection.mismatches.push(link_mismatch(&err));
+    }
+    Ok(inspection)
+}
+
+/// The names, role and contract check of a compiled component.
+pub(crate) fn analyse(
+    path: &Path,
+    node: &str,
+    bytes: &[u8],
+    compiled: &wasmtime::component::Component,
+    engine: &wasmtime::Engine,
+) -> Result<Inspection, Error> {
+    let ty = compiled.component_type();
+    let exports = ty
+        .exports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let imports = ty
+        .imports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect();
+    let mut inspection = from_names(path, node, exports, imports)?;
+    let checked = crate::contract::check_component(bytes).map_err(|message| {
+        Error::new(
+            node,
+            ErrorKind::Load {
+                path: path.to_path_buf(),
+                message: format!("its WIT cannot be read back from the binary: {message}"),
+            },
+        )
+    })?;
+    inspection.mismatches = checked.mismatches;
+    inspection.notes = checked.notes;
+    Ok(inspection)
 }
 
 pub(crate) fn from_names(
@@ -86,6 +265,8 @@ pub(crate) fn from_names(
         lifecycle,
         exports,
         imports,
+        mismatches: Vec::new(),
+        notes: Vec::new(),
     })
 }
 

@@ -7,6 +7,8 @@
 
 pub mod build;
 pub mod component;
+mod contract;
+mod diagnose;
 pub mod element;
 pub mod error;
 pub mod host;

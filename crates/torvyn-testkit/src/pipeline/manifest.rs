@@ -9,10 +9,9 @@ use crate::host::Limits;
 use crate::manifest::{ComponentRef, Manifest};
 
 pub(super) fn load(path: &Path, flow: Option<&str>) -> Result<Pipeline, Error> {
-    let manifest = Manifest::from_path(path).map_err(|err| Error::pipeline(err.to_string()))?;
-    let flow = manifest
-        .flow(flow)
-        .map_err(|err| Error::pipeline(err.to_string()))?;
+    let manifest_error = |err| Error::new("", ErrorKind::Manifest(err));
+    let manifest = Manifest::from_path(path).map_err(manifest_error)?;
+    let flow = manifest.flow(flow).map_err(manifest_error)?;
     let runtime = &manifest.runtime;
     let mut pipeline = Pipeline::new(flow.name.clone());
     pipeline.queue_depth = flow
@@ -28,9 +27,12 @@ pub(super) fn load(path: &Path, flow: Option<&str>) -> Result<Pipeline, Error> {
     }
     for (name, node) in &flow.nodes {
         let key = format!("flow.{}.nodes.{name}", flow.name);
+        let in_manifest = |err: Error| err.in_manifest(name, path.display().to_string(), &key);
         let (component, declared_config) = match &node.component {
-            ComponentRef::File(file) => (Component::from_file(file)?, None),
-            ComponentRef::Crate { path, config, .. } => (Component::build(path)?, config.clone()),
+            ComponentRef::File(file) => (Component::from_file(file).map_err(in_manifest)?, None),
+            ComponentRef::Crate { path, config, .. } => {
+                (Component::build(path).map_err(in_manifest)?, config.clone())
+            }
         };
         if component.role() != node.interface {
             return Err(Error::new(
