@@ -52,6 +52,7 @@ struct Inner {
     inspection: Inspection,
     plain: Loaded,
     fueled: OnceLock<Result<Loaded, String>>,
+    quick: OnceLock<Result<Loaded, String>>,
 }
 
 struct Loaded {
@@ -159,6 +160,7 @@ impl Component {
                 inspection,
                 plain,
                 fueled: OnceLock::new(),
+                quick: OnceLock::new(),
             }),
         };
         cache.insert(key, component.clone());
@@ -218,6 +220,20 @@ impl Component {
     }
 
     fn loaded(&self, fuel: bool) -> Result<&Loaded, String> {
+        if !fuel && quick_traps() {
+            return self
+                .inner
+                .quick
+                .get_or_init(|| {
+                    let runtime = host::quick_runtime()?;
+                    let bytes = std::fs::read(&self.inner.path).map_err(|err| err.to_string())?;
+                    let compiled = wasmtime::component::Component::new(&runtime.engine, &bytes)
+                        .map_err(|err| err.root_cause().to_string())?;
+                    load(runtime, &compiled)
+                })
+                .as_ref()
+                .map_err(Clone::clone);
+        }
         if !fuel {
             return Ok(&self.inner.plain);
         }
@@ -233,6 +249,30 @@ impl Component {
             .as_ref()
             .map_err(Clone::clone)
     }
+}
+
+thread_local! {
+    static QUICK_TRAPS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether instances created on this thread skip source-level backtraces.
+fn quick_traps() -> bool {
+    QUICK_TRAPS.with(std::cell::Cell::get)
+}
+
+/// Run `f` with instances (created on this thread, without fuel metering)
+/// that trap without source-level backtraces, which are expensive to
+/// symbolise: the property-test runner's cases and shrinking steps. Errors
+/// still carry the panic message and function names.
+pub(crate) fn with_quick_traps<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            QUICK_TRAPS.with(|quick| quick.set(self.0));
+        }
+    }
+    let _reset = Reset(QUICK_TRAPS.with(|quick| quick.replace(true)));
+    f()
 }
 
 fn node_name(path: &Path) -> String {
@@ -372,7 +412,12 @@ impl InstanceOptions {
                 message,
             })
         })?;
-        let runtime = host::runtime(fuel).map_err(|message| {
+        let runtime = if !fuel && quick_traps() {
+            host::quick_runtime()
+        } else {
+            host::runtime(fuel)
+        };
+        let runtime = runtime.map_err(|message| {
             fail(ErrorKind::Load {
                 path: component.path().to_path_buf(),
                 message,
@@ -381,8 +426,11 @@ impl InstanceOptions {
         let mut store = host::new_store(runtime, self.grants, &self.limits);
         arm(&mut store, &self.limits);
         let instance = loaded.pre.instantiate(&mut store).map_err(|err| {
+            let frames = crate::backtrace::frames(&err);
             let kind = classify(&mut store, &self.limits, err, 0);
-            Error::new(name.clone(), kind).at(Some(role), "instantiate")
+            Error::new(name.clone(), kind)
+                .at(Some(role), "instantiate")
+                .with_backtrace(frames)
         })?;
         let indices = &loaded.indices;
         let mut load_error = None;
@@ -813,12 +861,13 @@ impl Instance {
                 Err(self.process_error(call, error, false))
             }
             Err(err) => {
+                let frames = crate::backtrace::frames(&err);
                 let kind = classify(&mut self.store, &self.limits, err, stderr_from);
                 self.terminated = Some(format!(
                     "it failed earlier in `{call}` ({}) and gets no more calls",
                     short(&kind)
                 ));
-                Err(self.error(call, kind))
+                Err(self.error(call, kind).with_backtrace(frames))
             }
         }
     }

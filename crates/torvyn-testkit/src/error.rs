@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::backtrace::Frame;
 use crate::build::BuildError;
 use crate::element::ProcessError;
 use crate::role::Role;
@@ -28,6 +29,7 @@ struct Inner {
     role: Option<Role>,
     call: Option<&'static str>,
     kind: ErrorKind,
+    backtrace: Option<Vec<Frame>>,
 }
 
 /// What went wrong.
@@ -107,6 +109,7 @@ impl Error {
                 role: None,
                 call: None,
                 kind,
+                backtrace: None,
             }),
         }
     }
@@ -119,6 +122,19 @@ impl Error {
         self.inner.role = role;
         self.inner.call = Some(call);
         self
+    }
+
+    pub(crate) fn with_backtrace(mut self, frames: Option<Vec<Frame>>) -> Self {
+        self.inner.backtrace = frames;
+        self
+    }
+
+    /// The wasm backtrace of a trap (a panic, a time or memory limit hit),
+    /// innermost frame first, symbolised to Rust function names and, for
+    /// components with debug info, `file:line`; `None` when the error is not a
+    /// trap. See [`crate::backtrace`].
+    pub fn backtrace(&self) -> Option<&[Frame]> {
+        self.inner.backtrace.as_deref()
     }
 
     /// What went wrong.
@@ -163,6 +179,16 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_message(f)?;
+        match &self.inner.backtrace {
+            Some(frames) => crate::backtrace::write(f, frames),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Error {
+    fn fmt_message(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.inner.node.is_empty() {
             write!(f, "node `{}`", self.inner.node)?;
             if let Some(role) = self.inner.role {

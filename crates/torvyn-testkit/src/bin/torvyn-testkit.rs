@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! torvyn-testkit run --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--output out.jsonl] [--format json]
+//!                    [--expect golden.jsonl [--bless]]
 //! torvyn-testkit trace --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--format json]
 //! torvyn-testkit bench --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--duration 5s] [--format json]
 //! torvyn-testkit inspect component.wasm [--format json]
@@ -20,6 +21,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use torvyn_testkit::golden::{self, Golden, GoldenOutcome};
 use torvyn_testkit::pipeline::{NodeSpec, Pipeline, RunResult};
 
 #[derive(Parser)]
@@ -42,6 +44,14 @@ enum Command {
         /// Write every element the sinks received, as JSON lines.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Compare what the sinks received with this golden JSON-lines file;
+        /// on a difference print it and exit with 1.
+        #[arg(long)]
+        expect: Option<PathBuf>,
+        /// With --expect: rewrite the golden file from this run (also
+        /// `TORVYN_BLESS=1`).
+        #[arg(long, requires = "expect")]
+        bless: bool,
     },
     /// Execute a flow and print what happened to every element.
     Trace {
@@ -122,7 +132,12 @@ fn main() -> ExitCode {
 
 fn execute(command: Command) -> Result<(), String> {
     match command {
-        Command::Run { flow, output } => {
+        Command::Run {
+            flow,
+            output,
+            expect,
+            bless,
+        } => {
             let result = load(&flow)?.run().map_err(|err| err.to_string())?;
             if let Some(path) = output {
                 write_output(&path, &result)?;
@@ -130,6 +145,12 @@ fn execute(command: Command) -> Result<(), String> {
             match flow.format {
                 Format::Json => println!("{}", result.summary_json()),
                 Format::Text => print_counts(&result),
+            }
+            if let Some(path) = expect {
+                let golden = Golden::new(&path).bless(bless || golden::bless_requested());
+                if golden.check(&result).map_err(|err| err.to_string())? == GoldenOutcome::Blessed {
+                    eprintln!("torvyn-testkit: wrote golden file {}", path.display());
+                }
             }
             Ok(())
         }
