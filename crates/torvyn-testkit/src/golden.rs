@@ -5,9 +5,11 @@
 //! order and then in arrival order:
 //!
 //! ```text
-//! {"sink":"out","sequence":0,"content_type":"application/json","json":{"n":1}}
-//! {"sink":"out","sequence":2,"content_type":"text/plain; charset=utf-8","text":"hi"}
+//! {"content_type":"application/json","json":{"n":1},"sequence":0,"sink":"out"}
+//! {"content_type":"text/plain; charset=utf-8","sequence":2,"sink":"out","text":"hi"}
 //! ```
+//!
+//! (keys in alphabetical order, as serde_json writes them).
 //!
 //! The payload is written as `json` when it parses as JSON, as `text` when it
 //! is UTF-8, and as `bytes` (an array of numbers) otherwise. Timestamps are
