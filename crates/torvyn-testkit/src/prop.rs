@@ -1,5 +1,5 @@
 //! Property-based tests of compiled components and pipelines, built on
-//! [`proptest`].
+//! [`proptest`](mod@proptest).
 //!
 //! Strategies generate [`TestElement`]s (bytes, UTF-8 text, JSON from a
 //! strategy of your own or a schema-less generator, content types,
