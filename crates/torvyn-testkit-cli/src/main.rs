@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! torvyn-testkit run --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--output out.jsonl] [--format json]
+//!                    [--expect golden.jsonl [--bless]]
 //! torvyn-testkit trace --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--format json]
 //! torvyn-testkit bench --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--duration 5s] [--format json]
 //! torvyn-testkit inspect component.wasm [--format json]
@@ -39,6 +40,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use torvyn_testkit::golden::{self, Golden, GoldenOutcome};
 use torvyn_testkit::host::ClockMode;
 use torvyn_testkit::pipeline::{FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
 use torvyn_testkit::{ErrorKind, Output};
@@ -64,6 +66,14 @@ enum Command {
         /// Write every element the sinks receive, as JSON lines, as they arrive.
         #[arg(long)]
         output: Option<PathBuf>,
+        /// Compare what the sinks received with this golden JSON-lines file;
+        /// on a difference print it and exit with 1.
+        #[arg(long)]
+        expect: Option<PathBuf>,
+        /// With --expect: rewrite the golden file from this run (also
+        /// `TORVYN_BLESS=1`).
+        #[arg(long, requires = "expect")]
+        bless: bool,
     },
     /// Execute a flow and print what happened to every element.
     Trace {
@@ -192,9 +202,16 @@ fn main() -> ExitCode {
 
 fn execute(command: Command) -> Result<(), String> {
     match command {
-        Command::Run { flow, output } => {
-            // Nothing is retained: counts are enough, and `--output` streams.
-            let mut pipeline = load(&flow)?.retain(0).trace_capacity(0);
+        Command::Run {
+            flow,
+            output,
+            expect,
+            bless,
+        } => {
+            // Nothing is retained unless a golden file compares it: counts are
+            // enough, and `--output` streams.
+            let retain = if expect.is_some() { usize::MAX } else { 0 };
+            let mut pipeline = load(&flow)?.retain(retain).trace_capacity(0);
             let writer = match &output {
                 Some(path) => {
                     let writer = OutputWriter::create(path)?;
@@ -220,7 +237,16 @@ fn execute(command: Command) -> Result<(), String> {
                 Format::Text => print_counts(&result),
             }
             warn_teardown(&result);
-            error.map_or(Ok(()), Err)
+            if let Some(error) = error {
+                return Err(error);
+            }
+            if let Some(path) = expect {
+                let golden = Golden::new(&path).bless(bless || golden::bless_requested());
+                if golden.check(&result).map_err(|err| err.to_string())? == GoldenOutcome::Blessed {
+                    eprintln!("torvyn-testkit: wrote golden file {}", path.display());
+                }
+            }
+            Ok(())
         }
         Command::Trace { flow } => {
             let (result, error) = outcome(load(&flow)?.run())?;

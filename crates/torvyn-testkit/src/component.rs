@@ -56,6 +56,7 @@ struct Inner {
     fueled: OnceLock<Result<Loaded, String>>,
     /// The shadow-stack layout, read when a trap needs it.
     stack_map: OnceLock<diagnose::StackMap>,
+    quick: OnceLock<Result<Loaded, String>>,
 }
 
 struct Loaded {
@@ -161,6 +162,7 @@ impl Component {
                 plain,
                 fueled: OnceLock::new(),
                 stack_map: OnceLock::new(),
+                quick: OnceLock::new(),
             }),
         };
         cache.insert(key, component.clone());
@@ -235,6 +237,20 @@ impl Component {
     }
 
     fn loaded(&self, fuel: bool) -> Result<&Loaded, String> {
+        if !fuel && quick_traps() {
+            return self
+                .inner
+                .quick
+                .get_or_init(|| {
+                    let runtime = host::quick_runtime()?;
+                    let bytes = std::fs::read(&self.inner.path).map_err(|err| err.to_string())?;
+                    let compiled = wasmtime::component::Component::new(&runtime.engine, &bytes)
+                        .map_err(|err| err.root_cause().to_string())?;
+                    load(runtime, &compiled).map_err(String::from)
+                })
+                .as_ref()
+                .map_err(Clone::clone);
+        }
         if !fuel {
             return Ok(&self.inner.plain);
         }
@@ -303,6 +319,30 @@ fn contract_error(
         Some(err) => error.with_source(err),
         None => error,
     }
+}
+
+thread_local! {
+    static QUICK_TRAPS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether instances created on this thread skip source-level backtraces.
+fn quick_traps() -> bool {
+    QUICK_TRAPS.with(std::cell::Cell::get)
+}
+
+/// Run `f` with instances (created on this thread, without fuel metering)
+/// that trap without source-level backtraces, which are expensive to
+/// symbolise: the property-test runner's cases and shrinking steps. Errors
+/// still carry the panic message and function names.
+pub(crate) fn with_quick_traps<T>(f: impl FnOnce() -> T) -> T {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            QUICK_TRAPS.with(|quick| quick.set(self.0));
+        }
+    }
+    let _reset = Reset(QUICK_TRAPS.with(|quick| quick.replace(true)));
+    f()
 }
 
 pub(crate) fn node_name(path: &Path) -> String {
@@ -482,7 +522,12 @@ impl InstanceOptions {
                 message,
             })
         })?;
-        let runtime = host::runtime(fuel).map_err(|message| {
+        let runtime = if !fuel && quick_traps() {
+            host::quick_runtime()
+        } else {
+            host::runtime(fuel)
+        };
+        let runtime = runtime.map_err(|message| {
             fail(ErrorKind::Load {
                 path: component.path().to_path_buf(),
                 message,
@@ -492,10 +537,12 @@ impl InstanceOptions {
         store.data_mut().time = self.time.context(&name);
         arm(&mut store, &self.limits);
         let instance = loaded.pre.instantiate(&mut store).map_err(|err| {
+            let frames = crate::backtrace::frames(&err);
             let (kind, source) = classify(&mut store, &self.limits, component, err, 0);
             Error::new(name.clone(), kind)
                 .at(Some(role), "instantiate")
                 .with_source(source)
+                .with_backtrace(frames)
         })?;
         let indices = &loaded.indices;
         let mut load_error = None;
@@ -988,6 +1035,7 @@ impl Instance {
                 Err(self.process_error(call, error, false))
             }
             Err(err) => {
+                let frames = crate::backtrace::frames(&err);
                 let (kind, source) = classify(
                     &mut self.store,
                     &self.limits,
@@ -1001,7 +1049,10 @@ impl Instance {
                     "it failed earlier in `{call}` ({}) and gets no more calls",
                     short(&kind)
                 ));
-                Err(self.error(call, kind).with_source(source))
+                Err(self
+                    .error(call, kind)
+                    .with_source(source)
+                    .with_backtrace(frames))
             }
         }
     }

@@ -4,12 +4,13 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::backtrace::Frame;
 use crate::build::BuildError;
 use crate::element::ProcessError;
 use crate::host::ClockMode;
-use crate::pipeline::RunLimit;
 use crate::inspect::Mismatch;
 use crate::manifest::ManifestError;
+use crate::pipeline::RunLimit;
 use crate::role::Role;
 
 /// A failure of the testkit or of a component it runs.
@@ -40,6 +41,7 @@ struct Inner {
     /// Where the node is declared (`Torvyn.toml`, `flow.main.nodes.upper`).
     origin: Option<(String, String)>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    backtrace: Option<Vec<Frame>>,
 }
 
 /// What went wrong.
@@ -181,6 +183,7 @@ impl Error {
                 kind,
                 origin: None,
                 source: None,
+                backtrace: None,
             }),
         }
     }
@@ -214,6 +217,19 @@ impl Error {
         self.inner.role = role;
         self.inner.call = Some(call);
         self
+    }
+
+    pub(crate) fn with_backtrace(mut self, frames: Option<Vec<Frame>>) -> Self {
+        self.inner.backtrace = frames;
+        self
+    }
+
+    /// The wasm backtrace of a trap (a panic, a time or memory limit hit),
+    /// innermost frame first, symbolised to Rust function names and, for
+    /// components with debug info, `file:line`; `None` when the error is not a
+    /// trap. See [`crate::backtrace`].
+    pub fn backtrace(&self) -> Option<&[Frame]> {
+        self.inner.backtrace.as_deref()
     }
 
     /// What went wrong.
@@ -278,6 +294,16 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_message(f)?;
+        match &self.inner.backtrace {
+            Some(frames) => crate::backtrace::write(f, frames),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Error {
+    fn fmt_message(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.inner.node.is_empty() {
             write!(f, "node `{}`", self.inner.node)?;
             if let Some(role) = self.inner.role {

@@ -5,16 +5,20 @@
 //! `wasm32-wasip2` component from inside a test ([`build`]), and runs it element by
 //! element or as part of a pipeline.
 
+pub mod backtrace;
 pub mod build;
 pub mod component;
 mod contract;
 mod diagnose;
 pub mod element;
 pub mod error;
+pub mod golden;
 pub mod host;
 pub mod inspect;
 pub mod manifest;
 pub mod pipeline;
+#[cfg(feature = "prop")]
+pub mod prop;
 pub mod role;
 
 pub use component::{Component, Instance, InstanceOptions, LogLine};

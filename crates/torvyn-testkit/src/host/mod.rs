@@ -648,16 +648,36 @@ pub(crate) fn runtime(fuel: bool) -> Result<&'static Runtime, String> {
     static PLAIN: OnceLock<Result<Runtime, String>> = OnceLock::new();
     static FUEL: OnceLock<Result<Runtime, String>> = OnceLock::new();
     let cell = if fuel { &FUEL } else { &PLAIN };
-    cell.get_or_init(|| make_runtime(fuel).map_err(|err| format!("{err:#}")))
+    cell.get_or_init(|| make_runtime(fuel, true).map_err(|err| format!("{err:#}")))
         .as_ref()
         .map_err(Clone::clone)
 }
 
-fn make_runtime(fuel: bool) -> wasmtime::Result<Runtime> {
+/// The runtime without source-level backtraces: a trap costs microseconds
+/// instead of a DWARF symbolisation (most of a second for a debug build), for
+/// property tests that trap on every shrinking step (see `component::quick_traps`).
+pub(crate) fn quick_runtime() -> Result<&'static Runtime, String> {
+    static QUICK: OnceLock<Result<Runtime, String>> = OnceLock::new();
+    QUICK
+        .get_or_init(|| make_runtime(false, false).map_err(|err| format!("{err:#}")))
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn make_runtime(fuel: bool, details: bool) -> wasmtime::Result<Runtime> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
     config.consume_fuel(fuel);
+    // Trap backtraces symbolised through the component's DWARF (function names
+    // and file:line of the author's source; see `crate::backtrace`), deep
+    // enough to reach the author's frames under std's panic machinery.
+    config.wasm_backtrace_details(if details {
+        wasmtime::WasmBacktraceDetails::Enable
+    } else {
+        wasmtime::WasmBacktraceDetails::Disable
+    });
+    config.wasm_backtrace_max_frames(std::num::NonZeroUsize::new(128));
     // The contract is synchronous: without the component-model-async task
     // bookkeeping every call is about 2.5x cheaper (see BENCHMARKS.md).
     config.concurrency_support(false);

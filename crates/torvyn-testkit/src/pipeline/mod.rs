@@ -91,8 +91,8 @@ use crate::error::Error;
 use crate::host::{ClockMode, Limits, Stats};
 pub use crate::manifest::BackpressurePolicy;
 use crate::role::Role;
-pub use scripted::Scripted;
 pub use limits::{DEFAULT_RUN_TIMEOUT, RunLimit};
+pub use scripted::Scripted;
 
 /// The default depth of an edge's queue.
 pub const DEFAULT_QUEUE_DEPTH: usize = 64;
