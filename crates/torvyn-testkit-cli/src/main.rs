@@ -470,8 +470,6 @@ fn load(args: &FlowArgs) -> Result<Pipeline, String> {
     Ok(pipeline)
 }
 
-/// The report of a run, and the error that stopped it (to print after the report).
-
 fn print_counts(result: &RunResult) {
     let aggregated = if result.aggregated > 0 {
         format!(" (and {} aggregates)", result.aggregated)

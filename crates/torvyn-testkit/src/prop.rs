@@ -36,6 +36,10 @@
 //!     });
 //! ```
 
+// proptest's `TestError` carries the failing case (a `TestElement`, or a whole
+// input stream) by value: the large `Err` is proptest's design, not ours.
+#![allow(clippy::result_large_err)]
+
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
