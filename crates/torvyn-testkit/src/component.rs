@@ -381,7 +381,7 @@ impl InstanceOptions {
         let mut store = host::new_store(runtime, self.grants, &self.limits);
         arm(&mut store, &self.limits);
         let instance = loaded.pre.instantiate(&mut store).map_err(|err| {
-            let kind = classify(&mut store, &self.limits, err, 0);
+            let kind = classify(&mut store, &self.limits, err);
             Error::new(name.clone(), kind).at(Some(role), "instantiate")
         })?;
         let indices = &loaded.indices;
@@ -478,9 +478,13 @@ pub struct LogLine {
     pub message: String,
 }
 
-/// Arm the per-call limits: epoch deadline and (when metered) fuel.
+/// Arm the per-call limits: the time limit (checked at every epoch tick, see
+/// `host::deadline`), the captured stderr's mark and (when metered) fuel.
 fn arm(store: &mut Store<HostState>, limits: &Limits) {
-    store.set_epoch_deadline(limits.deadline_ticks());
+    let state = store.data_mut();
+    state.clock.arm();
+    state.stderr.mark();
+    store.set_epoch_deadline(1);
     if let Some(fuel) = limits.fuel {
         // Setting fuel only fails when metering is off, and it is on here.
         let _ = store.set_fuel(fuel);
@@ -488,12 +492,7 @@ fn arm(store: &mut Store<HostState>, limits: &Limits) {
 }
 
 /// Turn a wasmtime error from a call into what happened, in the author's terms.
-fn classify(
-    store: &mut Store<HostState>,
-    limits: &Limits,
-    err: wasmtime::Error,
-    stderr_from: usize,
-) -> ErrorKind {
+fn classify(store: &mut Store<HostState>, limits: &Limits, err: wasmtime::Error) -> ErrorKind {
     let state = store.data_mut();
     if let Some(requested) = state.memory.denied.take() {
         return ErrorKind::OutOfMemory {
@@ -503,8 +502,14 @@ fn classify(
     }
     match err.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::Interrupt) => {
-            return ErrorKind::Timeout {
-                limit: limits.call_timeout,
+            return match state.clock.fired.take() {
+                Some(host::Fired::Wall { cpu }) => ErrorKind::WallTimeout {
+                    limit: limits.wall_timeout_value(),
+                    cpu,
+                },
+                Some(host::Fired::Cpu) | None => ErrorKind::Timeout {
+                    limit: limits.call_timeout,
+                },
             };
         }
         Some(wasmtime::Trap::OutOfFuel) => {
@@ -514,8 +519,7 @@ fn classify(
         }
         _ => {}
     }
-    let stderr = state.stderr.contents();
-    let fresh = String::from_utf8_lossy(stderr.get(stderr_from..).unwrap_or_default());
+    let fresh = state.stderr.since_mark();
     let panic = panic_message(&fresh);
     if fresh.contains("memory allocation of") && fresh.contains("failed") {
         return ErrorKind::OutOfMemory {
@@ -566,14 +570,18 @@ impl Instance {
         self.store.data().stats.clone()
     }
 
-    /// Everything the component wrote to stdout.
+    /// Everything the component wrote to stdout. Past the capture limit
+    /// ([`Limits::capture`], 16 MiB by default) the rest is discarded and the
+    /// text ends with a line saying so:
+    /// `[torvyn-testkit: stdout capture limit of 16 MiB reached by node `x`; ...]`.
     pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.store.data().stdout.contents()).into_owned()
+        self.store.data().stdout.text(&self.name)
     }
 
-    /// Everything the component wrote to stderr (log lines and panic messages).
+    /// Everything the component wrote to stderr (log lines and panic
+    /// messages), truncated like [`stdout`](Self::stdout).
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.store.data().stderr.contents()).into_owned()
+        self.store.data().stderr.text(&self.name)
     }
 
     /// The `torvyn_guest::log` lines the component wrote, in order.
@@ -796,7 +804,6 @@ impl Instance {
         }
         arm(&mut self.store, &self.limits);
         self.store.data_mut().stats.calls += 1;
-        let stderr_from = self.store.data().stderr.contents().len();
         match f(&mut self.store, element) {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => {
@@ -813,7 +820,7 @@ impl Instance {
                 Err(self.process_error(call, error, false))
             }
             Err(err) => {
-                let kind = classify(&mut self.store, &self.limits, err, stderr_from);
+                let kind = classify(&mut self.store, &self.limits, err);
                 self.terminated = Some(format!(
                     "it failed earlier in `{call}` ({}) and gets no more calls",
                     short(&kind)
@@ -838,10 +845,11 @@ impl Instance {
         if element.payload.len() as u64 > MAX_BUFFER_BYTES {
             return Err(self.error(
                 call,
-                ErrorKind::Config(format!(
-                    "the element's payload is {} bytes, above the contract's 16 MiB buffer limit",
-                    element.payload.len()
-                )),
+                ErrorKind::ElementTooLarge {
+                    bytes: element.payload.len() as u64,
+                    limit: MAX_BUFFER_BYTES,
+                    sequence: element.sequence,
+                },
             ));
         }
         let (stream_element, pushed) = self.push_element(element).map_err(|err| {
@@ -930,7 +938,7 @@ impl Drop for Instance {
 
 fn short(kind: &ErrorKind) -> &'static str {
     match kind {
-        ErrorKind::Timeout { .. } => "time limit",
+        ErrorKind::Timeout { .. } | ErrorKind::WallTimeout { .. } => "time limit",
         ErrorKind::OutOfFuel { .. } => "fuel exhausted",
         ErrorKind::OutOfMemory { .. } => "out of memory",
         _ => "trap",

@@ -60,10 +60,28 @@ pub enum ErrorKind {
         /// The guest's panic message and location, read from its stderr.
         panic: Option<String>,
     },
-    /// The call ran longer than the per-call time limit.
+    /// The call used more CPU time than the per-call time limit.
     Timeout {
         /// The limit.
         limit: Duration,
+    },
+    /// The call ran longer than the per-call wall-clock backstop while using
+    /// less CPU time than the time limit (an overloaded machine).
+    WallTimeout {
+        /// The backstop ([`Limits::wall_timeout`](crate::Limits::wall_timeout)).
+        limit: Duration,
+        /// The CPU time the call had used.
+        cpu: Duration,
+    },
+    /// An element is larger than the contract's per-buffer limit; the host
+    /// refused it without calling the component.
+    ElementTooLarge {
+        /// Its payload size in bytes.
+        bytes: u64,
+        /// The limit (16 MiB).
+        limit: u64,
+        /// Its sequence number.
+        sequence: u64,
     },
     /// The call used up its per-call fuel budget.
     OutOfFuel {
@@ -115,6 +133,12 @@ impl Error {
         Error::new("", ErrorKind::Pipeline(message.into()))
     }
 
+    /// The same error about node `node` (a manifest node, say, instead of the file's name).
+    pub(crate) fn renamed(mut self, node: impl Into<String>) -> Self {
+        self.inner.node = node.into();
+        self
+    }
+
     pub(crate) fn at(mut self, role: Option<Role>, call: &'static str) -> Self {
         self.inner.role = role;
         self.inner.call = Some(call);
@@ -150,9 +174,12 @@ impl Error {
         matches!(self.inner.kind, ErrorKind::Trap { .. })
     }
 
-    /// Whether the call hit the time limit.
+    /// Whether the call hit the time limit (or its wall-clock backstop).
     pub fn is_timeout(&self) -> bool {
-        matches!(self.inner.kind, ErrorKind::Timeout { .. })
+        matches!(
+            self.inner.kind,
+            ErrorKind::Timeout { .. } | ErrorKind::WallTimeout { .. }
+        )
     }
 
     /// Whether the component exhausted its memory limit.
@@ -196,6 +223,23 @@ impl fmt::Display for Error {
                 "did not return from `{call}` within the {limit:?} per-call time limit \
                  (an infinite loop?); if the work is legitimately slow, raise the limit \
                  with `Limits::call_timeout`"
+            ),
+            ErrorKind::WallTimeout { limit, cpu } => write!(
+                f,
+                "did not return from `{call}` within the {limit:?} wall-clock backstop, \
+                 having used only {cpu:?} of CPU time (the machine is overloaded?); raise \
+                 the backstop with `Limits::wall_timeout`"
+            ),
+            ErrorKind::ElementTooLarge {
+                bytes,
+                limit,
+                sequence,
+            } => write!(
+                f,
+                "was not called (`{call}`): element #{sequence} has a payload of {bytes} \
+                 bytes, above the contract's {} per-buffer limit; split it into smaller \
+                 elements",
+                human_bytes(*limit)
             ),
             ErrorKind::OutOfFuel { budget } => write!(
                 f,

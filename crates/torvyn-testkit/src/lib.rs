@@ -9,6 +9,7 @@ pub mod build;
 pub mod component;
 pub mod element;
 pub mod error;
+mod graph;
 pub mod host;
 pub mod inspect;
 pub mod manifest;

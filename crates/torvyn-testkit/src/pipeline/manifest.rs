@@ -7,12 +7,36 @@ use crate::component::Component;
 use crate::error::{Error, ErrorKind};
 use crate::host::Limits;
 use crate::manifest::{ComponentRef, Manifest};
+use crate::role::Role;
 
-pub(super) fn load(path: &Path, flow: Option<&str>) -> Result<Pipeline, Error> {
+/// Load `flow` of the manifest at `path`; with `input`, the flow's only
+/// source is that host-side source instead, and is never built or loaded.
+pub(super) fn load(
+    path: &Path,
+    flow: Option<&str>,
+    mut input: Option<NodeSpec>,
+) -> Result<Pipeline, Error> {
     let manifest = Manifest::from_path(path).map_err(|err| Error::pipeline(err.to_string()))?;
     let flow = manifest
         .flow(flow)
         .map_err(|err| Error::pipeline(err.to_string()))?;
+    if input.is_some() {
+        let sources: Vec<&str> = flow
+            .nodes
+            .values()
+            .filter(|node| node.interface == Role::Source)
+            .map(|node| node.name.as_str())
+            .collect();
+        if sources.len() != 1 {
+            return Err(Error::pipeline(format!(
+                "an input replaces the flow's source, but flow `{}` has {} sources ({}); \
+                 run it without an input",
+                flow.name,
+                sources.len(),
+                sources.join(", ")
+            )));
+        }
+    }
     let runtime = &manifest.runtime;
     let mut pipeline = Pipeline::new(flow.name.clone());
     pipeline.queue_depth = flow
@@ -21,10 +45,34 @@ pub(super) fn load(path: &Path, flow: Option<&str>) -> Result<Pipeline, Error> {
         .unwrap_or(super::DEFAULT_QUEUE_DEPTH);
     pipeline.backpressure = runtime.backpressure.backpressure_policy;
     for (name, node) in &flow.nodes {
+        if node.interface == Role::Source
+            && let Some(spec) = input.take()
+        {
+            pipeline = pipeline.node(name.clone(), spec);
+            continue;
+        }
         let key = format!("flow.{}.nodes.{name}", flow.name);
         let (component, declared_config) = match &node.component {
-            ComponentRef::File(file) => (Component::from_file(file)?, None),
-            ComponentRef::Crate { path, config, .. } => (Component::build(path)?, config.clone()),
+            ComponentRef::File(file) => (
+                Component::from_file(file).map_err(|err| err.renamed(name))?,
+                None,
+            ),
+            ComponentRef::Crate {
+                name: declared,
+                path,
+                config,
+            } => {
+                let wasm = crate::build::build_component(path).map_err(|mut err| {
+                    err.summary = format!(
+                        "the crate of [[component]] `{declared}` at {}: {}",
+                        path.display(),
+                        err.summary
+                    );
+                    Error::new(name.clone(), ErrorKind::Build(err))
+                })?;
+                let component = Component::from_file(wasm).map_err(|err| err.renamed(name))?;
+                (component, config.clone())
+            }
         };
         if component.role() != node.interface {
             return Err(Error::new(
