@@ -29,6 +29,8 @@ const INSTANTIATE_TARGET_US: f64 = 20.0;
 const THROUGHPUT_TARGET: f64 = 750_000.0;
 /// Target of the host's per-element time over the bare calls it must make.
 const HOST_OVERHEAD_TARGET: f64 = 2.0;
+/// Target of a logging component's per-element cost at 10^5 elements over 10^4.
+const LOGGING_TARGET: f64 = 1.2;
 /// Target of the edit-test loop beyond rustc's own builds, in seconds.
 const EDIT_LOOP_TARGET_S: f64 = 3.0;
 /// The example whose edit-test loop is timed, and its compiled-wasm test.
@@ -238,6 +240,7 @@ fn summary(target: &Path) -> Result<String> {
         }
     }
     pipeline_rows(&mut s, target)?;
+    logging_rows(&mut s, target)?;
     let edit = record(target, "edit-loop.json");
     match edit {
         Some(e) => {
@@ -266,6 +269,40 @@ fn summary(target: &Path) -> Result<String> {
 /// The pipeline rows: steady-state elements/s of each flow (a run minus an
 /// empty run, over the element count), its ratio to the bare calls' floor and
 /// the latency percentiles the `pipeline` bench recorded.
+/// The captured-output rows: a logging source's per-element cost at 10^4 and
+/// 10^5 elements (`logging.json`).
+fn logging_rows(s: &mut String, target: &Path) -> Result<()> {
+    let Some(record) = record(target, "logging.json") else {
+        *s += "| logging source | | | no logging.json | | |\n";
+        return Ok(());
+    };
+    for (label, what, goal) in [
+        ("logging", "source logging two lines per element", true),
+        ("silent", "silent source", false),
+    ] {
+        let get = |key: &str| {
+            record[format!("{label}_{key}")]
+                .as_f64()
+                .unwrap_or(f64::NAN)
+        };
+        let (small, large, ratio) = (get("10000_ns"), get("100000_ns"), get("ratio"));
+        let (goal, met) = if goal {
+            (
+                format!("<= {LOGGING_TARGET}"),
+                verdict(ratio <= LOGGING_TARGET),
+            )
+        } else {
+            ("(reported)".to_string(), "-")
+        };
+        writeln!(
+            s,
+            "| {what} -> sink: per element at 10^5 elements / at 10^4 ({:.1} MB of stderr captured at 10^5) | {large:.0} ns | {small:.0} ns | {ratio:.3} | {goal} | {met} |",
+            get("100000_stderr_bytes") / 1e6
+        )?;
+    }
+    Ok(())
+}
+
 fn pipeline_rows(s: &mut String, target: &Path) -> Result<()> {
     let Some(record) = record(target, "pipeline.json") else {
         *s += "| pipelines | | | no pipeline.json | | |\n";

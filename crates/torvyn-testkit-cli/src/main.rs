@@ -440,21 +440,15 @@ fn load(args: &FlowArgs) -> Result<Pipeline, String> {
             args.manifest.display()
         ));
     }
-    let mut pipeline = Pipeline::from_manifest(&args.manifest, args.flow.as_deref())
-        .map_err(|err| describe(&err))?;
-    if let Some(input) = &args.input {
-        let sources = pipeline.sources();
-        let [source] = sources.as_slice() else {
-            return Err(format!(
-                "--input replaces the flow's source, but the flow has {} sources ({}); \
-                 run without --input",
-                sources.len(),
-                sources.join(", ")
-            ));
-        };
-        let spec = NodeSpec::source_jsonl(input).map_err(|err| err.to_string())?;
-        pipeline = pipeline.replace(source, spec);
+    let mut pipeline = match &args.input {
+        // The replaced source is not built.
+        Some(input) => {
+            let spec = NodeSpec::source_jsonl(input).map_err(|err| err.to_string())?;
+            Pipeline::from_manifest_with_source(&args.manifest, args.flow.as_deref(), spec)
+        }
+        None => Pipeline::from_manifest(&args.manifest, args.flow.as_deref()),
     }
+    .map_err(|err| describe(&err))?;
     if let Some(max) = args.max_elements {
         pipeline = pipeline.max_elements(max);
     }

@@ -320,15 +320,14 @@ impl ComponentBuild {
                 "pass the directory that holds the component's Cargo.toml".to_string(),
             )
         })?;
-        let toolchain = match &self.toolchain {
-            Some(toolchain) => toolchain.check()?,
-            None => Toolchain::detect()?,
-        };
+        // The memo is keyed by the toolchain asked for, not the one detected, so
+        // a crate already built costs no toolchain probe (`rustc --print`).
         let key = (
             manifest.clone(),
             self.profile,
             self.target_dir.clone(),
-            toolchain.clone(),
+            self.toolchain.clone(),
+            std::env::var("TORVYN_WASM_TOOLCHAIN").unwrap_or_default(),
         );
         // The memo lock is held for the whole build: it also serialises builds
         // within this process (cargo's own lock would make them wait anyway).
@@ -340,6 +339,10 @@ impl ComponentBuild {
         {
             return Ok(path.clone());
         }
+        let toolchain = match &self.toolchain {
+            Some(toolchain) => toolchain.check()?,
+            None => Toolchain::detect()?,
+        };
         let path = self.build_uncached(&manifest, toolchain)?;
         memo.insert(key, path.clone());
         Ok(path)
@@ -461,7 +464,9 @@ pub fn build_component(crate_dir: impl AsRef<Path>) -> Result<PathBuf, BuildErro
     ComponentBuild::new(crate_dir).build()
 }
 
-type MemoKey = (PathBuf, Profile, Option<PathBuf>, Toolchain);
+/// Crate manifest, profile, target directory, the toolchain asked for and
+/// `TORVYN_WASM_TOOLCHAIN`.
+type MemoKey = (PathBuf, Profile, Option<PathBuf>, Option<Toolchain>, String);
 
 fn memo() -> &'static Mutex<HashMap<MemoKey, PathBuf>> {
     static MEMO: OnceLock<Mutex<HashMap<MemoKey, PathBuf>>> = OnceLock::new();

@@ -538,7 +538,7 @@ impl InstanceOptions {
         arm(&mut store, &self.limits);
         let instance = loaded.pre.instantiate(&mut store).map_err(|err| {
             let frames = crate::backtrace::frames(&err);
-            let (kind, source) = classify(&mut store, &self.limits, component, err, 0);
+            let (kind, source) = classify(&mut store, &self.limits, component, err);
             Error::new(name.clone(), kind)
                 .at(Some(role), "instantiate")
                 .with_source(source)
@@ -643,10 +643,14 @@ pub struct LogLine {
     pub message: String,
 }
 
-/// Arm the per-call limits: epoch deadline and (when metered) fuel.
+/// Arm the per-call limits: the time limit (checked at every epoch tick, see
+/// `host::deadline`), the captured stderr's mark and (when metered) fuel.
 fn arm(store: &mut Store<HostState>, limits: &Limits) {
-    store.data_mut().time.start_call(limits.call_timeout);
-    store.set_epoch_deadline(limits.deadline_ticks());
+    let state = store.data_mut();
+    state.time.start_call(limits.call_timeout);
+    state.clock.arm();
+    state.stderr.mark();
+    store.set_epoch_deadline(1);
     if let Some(fuel) = limits.fuel {
         // Setting fuel only fails when metering is off, and it is on here.
         let _ = store.set_fuel(fuel);
@@ -661,7 +665,6 @@ fn classify(
     limits: &Limits,
     component: &Component,
     err: wasmtime::Error,
-    stderr_from: usize,
 ) -> (ErrorKind, wasmtime::Error) {
     let state = store.data_mut();
     if let Some(denial) = state.buffers.denied.take() {
@@ -690,8 +693,14 @@ fn classify(
     }
     match err.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::Interrupt) => {
-            let kind = ErrorKind::Timeout {
-                limit: limits.call_timeout,
+            let kind = match state.clock.fired.take() {
+                Some(host::Fired::Wall { cpu }) => ErrorKind::WallTimeout {
+                    limit: limits.wall_timeout_value(),
+                    cpu,
+                },
+                Some(host::Fired::Cpu) | None => ErrorKind::Timeout {
+                    limit: limits.call_timeout,
+                },
             };
             return (kind, err);
         }
@@ -703,8 +712,7 @@ fn classify(
         }
         _ => {}
     }
-    let stderr = state.stderr.contents();
-    let fresh = String::from_utf8_lossy(stderr.get(stderr_from..).unwrap_or_default());
+    let fresh = state.stderr.since_mark();
     let panic = panic_message(&fresh);
     if fresh.contains("memory allocation of") && fresh.contains("failed") {
         let kind = ErrorKind::OutOfMemory {
@@ -780,14 +788,18 @@ impl Instance {
         self.store.data().time.advance(by);
     }
 
-    /// Everything the component wrote to stdout.
+    /// Everything the component wrote to stdout. Past the capture limit
+    /// ([`Limits::capture`], 16 MiB by default) the rest is discarded and the
+    /// text ends with a line saying so:
+    /// `[torvyn-testkit: stdout capture limit of 16 MiB reached by node `x`; ...]`.
     pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.store.data().stdout.contents()).into_owned()
+        self.store.data().stdout.text(&self.name)
     }
 
-    /// Everything the component wrote to stderr (log lines and panic messages).
+    /// Everything the component wrote to stderr (log lines and panic
+    /// messages), truncated like [`stdout`](Self::stdout).
     pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.store.data().stderr.contents()).into_owned()
+        self.store.data().stderr.text(&self.name)
     }
 
     /// The `torvyn_guest::log` lines the component wrote, in order.
@@ -1019,7 +1031,6 @@ impl Instance {
         }
         arm(&mut self.store, &self.limits);
         self.store.data_mut().stats.calls += 1;
-        let stderr_from = self.store.data().stderr.contents().len();
         match f(&mut self.store, element) {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => {
@@ -1036,13 +1047,7 @@ impl Instance {
             }
             Err(err) => {
                 let frames = crate::backtrace::frames(&err);
-                let (kind, source) = classify(
-                    &mut self.store,
-                    &self.limits,
-                    &self.component,
-                    err,
-                    stderr_from,
-                );
+                let (kind, source) = classify(&mut self.store, &self.limits, &self.component, err);
                 // wasmtime cannot enter an instance that trapped: no teardown.
                 self.torn_down = true;
                 self.terminated = Some(format!(
@@ -1073,10 +1078,11 @@ impl Instance {
         if element.payload.len() as u64 > MAX_BUFFER_BYTES {
             return Err(self.error(
                 call,
-                ErrorKind::Config(format!(
-                    "the element's payload is {} bytes, above the contract's 16 MiB buffer limit",
-                    element.payload.len()
-                )),
+                ErrorKind::ElementTooLarge {
+                    bytes: element.payload.len() as u64,
+                    limit: MAX_BUFFER_BYTES,
+                    sequence: element.sequence,
+                },
             ));
         }
         let (stream_element, pushed) = self.push_element(element).map_err(|err| {
@@ -1171,7 +1177,9 @@ impl Drop for Instance {
 
 fn short(kind: &ErrorKind) -> &'static str {
     match kind {
-        ErrorKind::Timeout { .. } | ErrorKind::Blocked { .. } => "time limit",
+        ErrorKind::Timeout { .. } | ErrorKind::Blocked { .. } | ErrorKind::WallTimeout { .. } => {
+            "time limit"
+        }
         ErrorKind::OutOfFuel { .. } => "fuel exhausted",
         ErrorKind::OutOfMemory { .. } => "out of memory",
         ErrorKind::HostBuffers { .. } => "host-buffer budget",

@@ -102,10 +102,28 @@ pub enum ErrorKind {
         /// success (0) or failure (1), so Rust's `exit(3)` arrives as 1.
         code: i32,
     },
-    /// The call ran longer than the per-call time limit.
+    /// The call used more CPU time than the per-call time limit.
     Timeout {
         /// The limit.
         limit: Duration,
+    },
+    /// The call ran longer than the per-call wall-clock backstop while using
+    /// less CPU time than the time limit (an overloaded machine).
+    WallTimeout {
+        /// The backstop ([`Limits::wall_timeout`](crate::Limits::wall_timeout)).
+        limit: Duration,
+        /// The CPU time the call had used.
+        cpu: Duration,
+    },
+    /// An element is larger than the contract's per-buffer limit; the host
+    /// refused it without calling the component.
+    ElementTooLarge {
+        /// Its payload size in bytes.
+        bytes: u64,
+        /// The limit (16 MiB).
+        limit: u64,
+        /// Its sequence number.
+        sequence: u64,
     },
     /// The call was still waiting in the host (a sleep, a `wasi:io/poll`)
     /// when its per-call time limit ran out.
@@ -278,11 +296,12 @@ impl Error {
         matches!(self.inner.kind, ErrorKind::Trap { .. })
     }
 
-    /// Whether the call hit the time limit (running, or blocked in the host).
+    /// Whether the call hit the time limit (running, blocked in the host, or
+    /// its wall-clock backstop).
     pub fn is_timeout(&self) -> bool {
         matches!(
             self.inner.kind,
-            ErrorKind::Timeout { .. } | ErrorKind::Blocked { .. }
+            ErrorKind::Timeout { .. } | ErrorKind::Blocked { .. } | ErrorKind::WallTimeout { .. }
         )
     }
 
@@ -438,6 +457,23 @@ impl Error {
                 }
             }
             ErrorKind::Stopped { limit } => write!(f, "{limit}"),
+            ErrorKind::WallTimeout { limit, cpu } => write!(
+                f,
+                "did not return from `{call}` within the {limit:?} wall-clock backstop, \
+                 having used only {cpu:?} of CPU time (the machine is overloaded?); raise \
+                 the backstop with `Limits::wall_timeout`"
+            ),
+            ErrorKind::ElementTooLarge {
+                bytes,
+                limit,
+                sequence,
+            } => write!(
+                f,
+                "was not called (`{call}`): element #{sequence} has a payload of {bytes} \
+                 bytes, above the contract's {} per-buffer limit; split it into smaller \
+                 elements",
+                human_bytes(*limit)
+            ),
             ErrorKind::OutOfFuel { budget } => write!(
                 f,
                 "used up its fuel budget of {budget} in `{call}` (an infinite loop?); \

@@ -13,6 +13,7 @@ mod diagnose;
 pub mod element;
 pub mod error;
 pub mod golden;
+mod graph;
 pub mod host;
 pub mod inspect;
 pub mod manifest;

@@ -72,12 +72,14 @@
 //! `contract_version` are present; `[[component]]` names are unique; every
 //! node's `interface` is one of the six contract interfaces (with or without
 //! `@0.1.0`) and its `component` is `"file://..."` or a declared
-//! `[[component]]` name; sizes parse ([`parse_size`]); queue depths are at
-//! least 1; every flow has nodes and a source; edges name existing nodes,
-//! never lead into a source or out of a sink, and form no cycle; every node but
-//! a source has an incoming edge.
+//! `[[component]]` name; sizes parse ([`parse_size`]) and are not 0; queue
+//! depths and fuel budgets are at least 1; every flow has nodes and a source;
+//! edges name existing nodes, never lead into a source or out of a sink, and
+//! form no cycle; every node but a source has an incoming edge. The checks are
+//! linear in the number of nodes and edges, and a cycle over many nodes is
+//! shown by its first and last few. A UTF-8 byte-order mark is skipped.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -384,13 +386,10 @@ fn segment(name: &str) -> String {
     }
 }
 
-fn list(names: impl IntoIterator<Item = impl AsRef<str>>) -> String {
-    let names: Vec<String> = names.into_iter().map(|n| n.as_ref().to_string()).collect();
-    if names.is_empty() {
-        "none".to_string()
-    } else {
-        names.join(", ")
-    }
+/// The names, comma-separated (a long list shows its first and last few).
+fn list<'a>(names: impl IntoIterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.into_iter().collect();
+    crate::graph::list(&names)
 }
 
 #[derive(Deserialize)]
@@ -608,6 +607,18 @@ pub fn parse_size(text: &str) -> Option<u64> {
     number.checked_mul(multiplier)
 }
 
+fn fuel(key: &str, fuel: Option<u64>) -> Result<Option<u64>, Problem> {
+    if fuel == Some(0) {
+        return Err(Problem::invalid(
+            key,
+            "a fuel budget of 0 leaves no fuel for a single instruction; give each call a \
+             budget of at least 1 (10000000 is a generous one), or remove the key to run \
+             without fuel metering",
+        ));
+    }
+    Ok(fuel)
+}
+
 fn queue_depth(key: String, depth: Option<usize>) -> Result<Option<usize>, Problem> {
     if depth == Some(0) {
         return Err(Problem::invalid(
@@ -644,6 +655,8 @@ impl Manifest {
     }
 
     fn parse_named(text: &str, base_dir: &Path, file: String) -> Result<Manifest, ManifestError> {
+        // A byte-order mark is skipped, as in a JSON-lines input.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let raw: RawManifest = toml::from_str(text).map_err(|err| ManifestError {
             message: err.to_string().trim_end().to_string(),
             file: file.clone(),
@@ -694,6 +707,7 @@ impl Manifest {
         };
 
         let mut components = Vec::with_capacity(raw.component.len());
+        let mut declared = BTreeSet::new();
         for (index, component) in raw.component.into_iter().enumerate() {
             let key = format!("component[{index}]");
             let table = format!("the [[component]] number {}", index + 1);
@@ -707,7 +721,7 @@ impl Manifest {
                     "\"components/my-component\"",
                 )
             })?;
-            if components.iter().any(|c: &ComponentDecl| c.name == name) {
+            if !declared.insert(name.clone()) {
                 return Err(Problem::invalid(
                     format!("{key}.name"),
                     format!(
@@ -732,7 +746,10 @@ impl Manifest {
                 .as_ref()
                 .map(|size| size.bytes("runtime.max_memory_per_component"))
                 .transpose()?,
-            default_fuel_per_invocation: raw.runtime.default_fuel_per_invocation,
+            default_fuel_per_invocation: fuel(
+                "runtime.default_fuel_per_invocation",
+                raw.runtime.default_fuel_per_invocation,
+            )?,
             backpressure: BackpressureSettings {
                 default_queue_depth: queue_depth(
                     "runtime.backpressure.default_queue_depth".into(),
@@ -764,7 +781,7 @@ impl Manifest {
             key: None,
             message,
         };
-        let names = || list(self.flows.keys());
+        let names = || list(self.flows.keys().map(String::as_str));
         match name {
             Some(name) => self
                 .flows
@@ -823,6 +840,8 @@ fn validate_flow(
         ));
     }
 
+    let declared: HashMap<&str, &ComponentDecl> =
+        components.iter().map(|c| (c.name.as_str(), c)).collect();
     let mut nodes = BTreeMap::new();
     for (name, node) in raw.nodes {
         let node_key = format!("{key}.nodes.{}", segment(&name));
@@ -858,7 +877,7 @@ fn validate_flow(
                 ));
             }
             ComponentRef::File(base_dir.join(file))
-        } else if let Some(decl) = components.iter().find(|c| c.name == component_text) {
+        } else if let Some(decl) = declared.get(component_text.as_str()) {
             ComponentRef::Crate {
                 name: decl.name.clone(),
                 path: base_dir.join(&decl.path),
@@ -886,13 +905,13 @@ fn validate_flow(
                 component,
                 interface,
                 config: node.config,
-                fuel_budget: node.fuel_budget,
+                fuel_budget: fuel(&format!("{node_key}.fuel_budget"), node.fuel_budget)?,
                 max_memory,
             },
         );
     }
 
-    let names = list(nodes.keys());
+    let names = list(nodes.keys().map(String::as_str));
     let mut edges = Vec::with_capacity(raw.edges.len());
     for (index, raw_edge) in raw.edges.into_iter().enumerate() {
         let edge_key = format!("{key}.edges[{index}]");
@@ -952,7 +971,7 @@ fn validate_flow(
             format!(
                 "this edge closes the cycle {}; a flow must be acyclic, so remove one of \
                  the edges on it",
-                cycle.join(" -> ")
+                crate::graph::path(&cycle.iter().map(String::as_str).collect::<Vec<_>>())
             ),
         ));
     }
@@ -981,58 +1000,28 @@ fn validate_flow(
 
 /// A cycle, if any: the index of the edge that closes it (the first found by a
 /// depth-first search from the sources, in name and edge order), and the nodes
-/// along it, the first repeated at the end.
+/// along it, the first repeated at the end. Linear in nodes and edges.
 fn find_cycle(nodes: &BTreeMap<String, Node>, edges: &[Edge]) -> Option<(usize, Vec<String>)> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        New,
-        OnPath,
-        Done,
+    let names: Vec<&str> = nodes.keys().map(String::as_str).collect();
+    let index: HashMap<&str, usize> = names.iter().enumerate().map(|(i, n)| (*n, i)).collect();
+    let mut graph = crate::graph::Graph::new(names.len());
+    for (id, edge) in edges.iter().enumerate() {
+        if let (Some(&from), Some(&to)) = (
+            index.get(edge.from.node.as_str()),
+            index.get(edge.to.node.as_str()),
+        ) {
+            graph.edge(id, from, to);
+        }
     }
-    let mut marks: BTreeMap<&str, Mark> = nodes.keys().map(|n| (n.as_str(), Mark::New)).collect();
     // Sources first, so a cycle is reported in the direction elements flow.
-    let starts = nodes
+    let sources = nodes
         .values()
-        .filter(|node| node.interface == Role::Source)
-        .chain(nodes.values().filter(|node| node.interface != Role::Source))
-        .map(|node| &node.name);
-    for start in starts {
-        if marks.get(start.as_str()) != Some(&Mark::New) {
-            continue;
-        }
-        // The path from `start`: each node with the index of the next edge to try.
-        let mut path: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
-        marks.insert(start.as_str(), Mark::OnPath);
-        while let Some(&(node, next)) = path.last() {
-            let found = edges
-                .iter()
-                .enumerate()
-                .skip(next)
-                .find(|(_, edge)| edge.from.node == node);
-            let Some((index, edge)) = found else {
-                marks.insert(node, Mark::Done);
-                path.pop();
-                continue;
-            };
-            if let Some(last) = path.last_mut() {
-                last.1 = index + 1;
-            }
-            let target = edge.to.node.as_str();
-            match marks.get(target).copied() {
-                Some(Mark::OnPath) => {
-                    let from = path.iter().position(|(n, _)| *n == target).unwrap_or(0);
-                    let mut cycle: Vec<String> =
-                        path[from..].iter().map(|(n, _)| n.to_string()).collect();
-                    cycle.push(target.to_string());
-                    return Some((index, cycle));
-                }
-                Some(Mark::New) => {
-                    marks.insert(target, Mark::OnPath);
-                    path.push((target, 0));
-                }
-                Some(Mark::Done) | None => {}
-            }
-        }
-    }
-    None
+        .enumerate()
+        .filter(|(_, node)| node.interface == Role::Source)
+        .map(|(i, _)| i);
+    let (id, cycle) = graph.find_cycle(sources)?;
+    Some((
+        id,
+        cycle.into_iter().map(|n| names[n].to_string()).collect(),
+    ))
 }

@@ -5,8 +5,9 @@
 //! buffers live in the instance's resource table, payload reads and allocations
 //! are counted in [`Stats`], stdout and stderr are captured in memory, and memory
 //! growth is limited by [`Limits::memory`], and the host buffers it holds by
-//! [`Limits::host_buffers`]. Per-call time limits use epoch
-//! interruption (a background thread ticks every 10 ms); when a fuel budget is
+//! [`Limits::host_buffers`]. The per-call time limit measures
+//! the calling thread's CPU time, checked by epoch interruption (a background
+//! thread ticks every 10 ms; see the `deadline` module); when a fuel budget is
 //! set, fuel is refilled before every call.
 
 use std::collections::BTreeSet;
@@ -17,7 +18,6 @@ use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 use wasmtime::{Config, Engine, ResourceLimiter, Store};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::element::{MAX_BUFFER_BYTES, Payload};
@@ -25,6 +25,12 @@ use crate::element::{MAX_BUFFER_BYTES, Payload};
 pub mod clock;
 
 pub use clock::{ClockMode, DEFAULT_RANDOM_SEED};
+
+mod capture;
+mod deadline;
+
+pub(crate) use capture::CapturePipe;
+pub(crate) use deadline::{CallClock, Fired};
 
 #[allow(missing_docs, unreachable_pub, private_interfaces, clippy::all)]
 pub(crate) mod bindings {
@@ -60,33 +66,85 @@ pub(crate) const TICK: Duration = Duration::from_millis(10);
 /// let limits = Limits::default().call_timeout(Duration::from_millis(200)).memory(32 << 20);
 /// assert_eq!(limits.memory_bytes(), 32 << 20);
 /// ```
+///
+/// # Which limit wins
+///
+/// The time limit measures the component's own execution: the CPU time of
+/// the thread running the call (its wasm and the host functions it calls), not
+/// wall-clock time, so how busy the machine is does not change which error a
+/// test sees. A call that hits its memory limit reports
+/// [`OutOfMemory`](crate::ErrorKind::OutOfMemory) even if the time limit
+/// passes before it returns; fuel is counted exactly, so with both a fuel
+/// budget and a time limit, whichever the component uses up first is reported.
+/// The wall-clock backstop ([`wall_timeout`](Self::wall_timeout)) only fires
+/// for a call that gets far less CPU time than wall-clock time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     pub(crate) call_timeout: Duration,
+    pub(crate) wall_timeout: Option<Duration>,
     pub(crate) memory: u64,
     pub(crate) fuel: Option<u64>,
     pub(crate) host_buffers: Option<u64>,
+    pub(crate) capture: u64,
 }
 
 impl Default for Limits {
-    /// 5 s per call, 64 MiB of linear memory, no fuel metering, a host-buffer
-    /// budget equal to the memory limit.
+    /// 5 s of CPU time per call (with a wall-clock backstop of 60 s), 64 MiB
+    /// of linear memory, no fuel metering, a host-buffer budget equal to the
+    /// memory limit, 16 MiB of captured stdout and of stderr.
     fn default() -> Self {
         Limits {
             call_timeout: Duration::from_secs(5),
+            wall_timeout: None,
             memory: 64 << 20,
             fuel: None,
             host_buffers: None,
+            capture: capture::DEFAULT_CAPTURE_LIMIT,
         }
     }
 }
 
 impl Limits {
-    /// Limit the wall-clock time of every call into the component (init, each
-    /// element call, flush, complete, teardown). Rounded up to 10 ms.
+    /// Limit the time of every call into the component (init, each element
+    /// call, flush, complete, teardown), measured as the CPU time the call
+    /// uses, so the limit does not depend on the machine's load. Rounded up to
+    /// 10 ms.
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = timeout;
         self
+    }
+
+    /// The wall-clock backstop of every call: a call running this long is
+    /// stopped even if it used less CPU time than
+    /// [`call_timeout`](Self::call_timeout) (a machine so overloaded that the
+    /// call gets almost no CPU). Default: 12 times `call_timeout`, at least 60 s.
+    pub fn wall_timeout(mut self, timeout: Duration) -> Self {
+        self.wall_timeout = Some(timeout);
+        self
+    }
+
+    /// Keep at most `bytes` of the component's stdout, and as much of its
+    /// stderr (default 16 MiB each). Past it, writes still succeed for the
+    /// component, their bytes are discarded, and the captured text ends with
+    /// a line naming the stream, the node and the limit.
+    pub fn capture(mut self, bytes: u64) -> Self {
+        self.capture = bytes;
+        self
+    }
+
+    /// The wall-clock backstop in force: the one set, or 12 times
+    /// `call_timeout` and at least 60 s.
+    pub fn wall_timeout_value(&self) -> Duration {
+        self.wall_timeout.unwrap_or_else(|| {
+            self.call_timeout
+                .saturating_mul(12)
+                .max(Duration::from_secs(60))
+        })
+    }
+
+    /// The capture limit of stdout and of stderr, in bytes.
+    pub fn capture_bytes(&self) -> u64 {
+        self.capture
     }
 
     /// Limit the component's linear memory to `bytes`.
@@ -138,11 +196,6 @@ impl Limits {
     /// The per-call fuel budget, if metered.
     pub fn fuel_budget(&self) -> Option<u64> {
         self.fuel
-    }
-
-    pub(crate) fn deadline_ticks(&self) -> u64 {
-        let ticks = self.call_timeout.as_nanos().div_ceil(TICK.as_nanos());
-        u64::try_from(ticks).unwrap_or(u64::MAX).max(1) + 1
     }
 }
 
@@ -353,8 +406,9 @@ impl Drop for BufferBudget {
 pub(crate) struct HostState {
     pub(crate) table: ResourceTable,
     wasi: WasiCtx,
-    pub(crate) stdout: MemoryOutputPipe,
-    pub(crate) stderr: MemoryOutputPipe,
+    pub(crate) stdout: CapturePipe,
+    pub(crate) stderr: CapturePipe,
+    pub(crate) clock: CallClock,
     pub(crate) stats: Stats,
     pub(crate) grants: BTreeSet<String>,
     pub(crate) fail_allocations: u32,
@@ -363,19 +417,14 @@ pub(crate) struct HostState {
     pub(crate) time: clock::TimeCtx,
 }
 
-/// Captured output per stream: 16 MiB, after which writes fail (and the guest's
-/// `println!` panics), which a test would notice.
-const PIPE_CAPACITY: usize = 16 << 20;
-
 impl HostState {
     pub(crate) fn new(
         grants: BTreeSet<String>,
         limits: &Limits,
         flow: Option<Arc<FlowBuffers>>,
     ) -> Self {
-        let memory_limit = limits.memory;
-        let stdout = MemoryOutputPipe::new(PIPE_CAPACITY);
-        let stderr = MemoryOutputPipe::new(PIPE_CAPACITY);
+        let stdout = CapturePipe::new("stdout", limits.capture);
+        let stderr = CapturePipe::new("stderr", limits.capture);
         let mut wasi = WasiCtx::builder();
         wasi.stdout(stdout.clone()).stderr(stderr.clone());
         if grants.contains("wasi-network-egress") {
@@ -386,11 +435,12 @@ impl HostState {
             wasi: wasi.build(),
             stdout,
             stderr,
+            clock: CallClock::new(limits.call_timeout, limits.wall_timeout_value()),
             stats: Stats::default(),
             grants,
             fail_allocations: 0,
             memory: MemoryLimiter {
-                limit: memory_limit,
+                limit: limits.memory,
                 denied: None,
             },
             buffers: BufferBudget {
@@ -740,5 +790,6 @@ pub(crate) fn new_store(
         HostState::new(grants, limits, flow_buffers),
     );
     store.limiter(|state| &mut state.memory);
+    store.epoch_deadline_callback(|mut store| Ok(store.data_mut().clock.tick()));
     store
 }

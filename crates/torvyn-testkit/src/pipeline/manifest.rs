@@ -7,11 +7,35 @@ use crate::component::Component;
 use crate::error::{Error, ErrorKind};
 use crate::host::Limits;
 use crate::manifest::{ComponentRef, Manifest};
+use crate::role::Role;
 
-pub(super) fn load(path: &Path, flow: Option<&str>) -> Result<Pipeline, Error> {
+/// Load `flow` of the manifest at `path`; with `input`, the flow's only
+/// source is that host-side source instead, and is never built or loaded.
+pub(super) fn load(
+    path: &Path,
+    flow: Option<&str>,
+    mut input: Option<NodeSpec>,
+) -> Result<Pipeline, Error> {
     let manifest_error = |err| Error::new("", ErrorKind::Manifest(err));
     let manifest = Manifest::from_path(path).map_err(manifest_error)?;
     let flow = manifest.flow(flow).map_err(manifest_error)?;
+    if input.is_some() {
+        let sources: Vec<&str> = flow
+            .nodes
+            .values()
+            .filter(|node| node.interface == Role::Source)
+            .map(|node| node.name.as_str())
+            .collect();
+        if sources.len() != 1 {
+            return Err(Error::pipeline(format!(
+                "an input replaces the flow's source, but flow `{}` has {} sources ({}); \
+                 run it without an input",
+                flow.name,
+                sources.len(),
+                sources.join(", ")
+            )));
+        }
+    }
     let runtime = &manifest.runtime;
     let mut pipeline = Pipeline::new(flow.name.clone());
     pipeline.queue_depth = flow
@@ -26,12 +50,31 @@ pub(super) fn load(path: &Path, flow: Option<&str>) -> Result<Pipeline, Error> {
         pipeline = pipeline.random_seed(seed);
     }
     for (name, node) in &flow.nodes {
+        if node.interface == Role::Source
+            && let Some(spec) = input.take()
+        {
+            pipeline = pipeline.node(name.clone(), spec);
+            continue;
+        }
         let key = format!("flow.{}.nodes.{name}", flow.name);
         let in_manifest = |err: Error| err.in_manifest(name, path.display().to_string(), &key);
         let (component, declared_config) = match &node.component {
             ComponentRef::File(file) => (Component::from_file(file).map_err(in_manifest)?, None),
-            ComponentRef::Crate { path, config, .. } => {
-                (Component::build(path).map_err(in_manifest)?, config.clone())
+            ComponentRef::Crate {
+                name: declared,
+                path,
+                config,
+            } => {
+                let wasm = crate::build::build_component(path).map_err(|mut err| {
+                    err.summary = format!(
+                        "the crate of [[component]] `{declared}` at {}: {}",
+                        path.display(),
+                        err.summary
+                    );
+                    in_manifest(Error::new(name.clone(), ErrorKind::Build(err)))
+                })?;
+                let component = Component::from_file(wasm).map_err(in_manifest)?;
+                (component, config.clone())
             }
         };
         if component.role() != node.interface {

@@ -86,7 +86,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::component::{Component, LogLine};
-use crate::element::{Output, ProcessError, TestElement};
+use crate::element::{MAX_BUFFER_BYTES, Output, ProcessError, TestElement};
 use crate::error::Error;
 use crate::host::{ClockMode, Limits, Stats};
 pub use crate::manifest::BackpressurePolicy;
@@ -205,26 +205,49 @@ impl NodeSpec {
     }
 
     /// A host-side source reading a JSON-lines file: each non-empty line is
-    /// one `application/json` element.
+    /// one `application/json` element. A UTF-8 byte-order mark at the start is
+    /// skipped (as in `Torvyn.toml`), and `\r\n` line ends are accepted. A
+    /// line that is not UTF-8 or not JSON, or longer than the contract's 16 MiB
+    /// buffer limit (checked before it is parsed), is an error naming the file
+    /// and the line.
     pub fn source_jsonl(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|err| {
+        let bytes = std::fs::read(path).map_err(|err| {
             Error::pipeline(format!(
                 "cannot read the input file {}: {err}",
                 path.display()
             ))
         })?;
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+        let at = |index: usize| format!("{}:{}", path.display(), index + 1);
         let mut elements = Vec::new();
-        for (index, line) in text.lines().enumerate() {
+        for (index, line) in bytes.split(|&byte| byte == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.len() as u64 > MAX_BUFFER_BYTES {
+                return Err(Error::pipeline(format!(
+                    "{}: the line is {} bytes, above the contract's {} per-buffer limit, so \
+                     it cannot be one element; split it into smaller elements",
+                    at(index),
+                    line.len(),
+                    crate::error::human_bytes(MAX_BUFFER_BYTES)
+                )));
+            }
+            let line = std::str::from_utf8(line).map_err(|err| {
+                Error::pipeline(format!(
+                    "{}: the line is not UTF-8 (invalid byte at column {}); a JSON-lines \
+                     input must be UTF-8 text",
+                    at(index),
+                    err.valid_up_to() + 1
+                ))
+            })?;
             if line.trim().is_empty() {
                 continue;
             }
             let value: serde_json::Value = serde_json::from_str(line).map_err(|err| {
                 Error::pipeline(format!(
-                    "{}:{}: not a JSON value ({err}); every non-empty line of a JSON-lines \
+                    "{}: not a JSON value ({err}); every non-empty line of a JSON-lines \
                      input is one element",
-                    path.display(),
-                    index + 1
+                    at(index)
                 ))
             })?;
             elements.push(TestElement::json(value));
@@ -367,18 +390,32 @@ impl Pipeline {
     /// policy from the manifest. Every node's error policy is
     /// [`ErrorPolicy::FailFlow`]; change it with [`policy`](Self::policy).
     pub fn from_manifest(path: impl AsRef<Path>, flow: Option<&str>) -> Result<Self, Error> {
-        manifest::load(path.as_ref(), flow)
+        manifest::load(path.as_ref(), flow, None)
     }
 
-    /// Add a node.
+    /// Like [`from_manifest`](Self::from_manifest), with the flow's only
+    /// source replaced by `source` (a host-side source, say
+    /// [`NodeSpec::source_jsonl`]): the replaced source's component is neither
+    /// built nor loaded. An error if the flow has several sources.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::pipeline::{NodeSpec, Pipeline};
+    ///
+    /// let input = NodeSpec::source_jsonl("tests/input.jsonl")?;
+    /// let run = Pipeline::from_manifest_with_source("Torvyn.toml", None, input)?.run()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_manifest_with_source(
+        path: impl AsRef<Path>,
+        flow: Option<&str>,
+        source: NodeSpec,
+    ) -> Result<Self, Error> {
+        manifest::load(path.as_ref(), flow, Some(source))
+    }
+
+    /// Add a node. Node names must be unique ([`run`](Self::run) checks).
     pub fn node(mut self, name: impl Into<String>, spec: NodeSpec) -> Self {
-        let name = name.into();
-        if self.nodes.iter().any(|(existing, _)| *existing == name) {
-            self.problems.push(format!(
-                "two nodes are named `{name}`; node names must be unique"
-            ));
-        }
-        self.nodes.push((name, spec));
+        self.nodes.push((name.into(), spec));
         self
     }
 

@@ -1,6 +1,6 @@
 //! The executor: validation, instantiation, scheduling, error policies, accounting.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -128,7 +128,7 @@ pub(super) fn run(pipeline: Pipeline) -> Result<RunResult, FlowError> {
 }
 
 impl Run {
-    fn validate(pipeline: Pipeline) -> Result<Run, (Error, String)> {
+    fn validate(mut pipeline: Pipeline) -> Result<Run, (Error, String)> {
         let flow = pipeline.flow.clone();
         let fail = |message: String| Err((Error::pipeline(message), flow.clone()));
         if let Some(problem) = pipeline.problems.first() {
@@ -137,18 +137,29 @@ impl Run {
         if pipeline.nodes.is_empty() {
             return fail(format!("flow `{flow}` has no nodes"));
         }
-        let names: Vec<&str> = pipeline.nodes.iter().map(|(n, _)| n.as_str()).collect();
-        let index = |name: &str| names.iter().position(|n| *n == name);
-        let mut nodes: Vec<Node> = pipeline
-            .nodes
-            .iter()
-            .map(|(name, spec)| Node {
+        let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(pipeline.nodes.len());
+        for (n, (name, _)) in pipeline.nodes.iter().enumerate() {
+            if by_name.insert(name.as_str(), n).is_some() {
+                return fail(format!(
+                    "two nodes are named `{name}`; node names must be unique"
+                ));
+            }
+        }
+        let index = |name: &str| by_name.get(name).copied();
+        let names = || {
+            let names: Vec<&str> = pipeline.nodes.iter().map(|(n, _)| n.as_str()).collect();
+            crate::graph::list(&names)
+        };
+        let mut nodes: Vec<Node> = Vec::with_capacity(pipeline.nodes.len());
+        for (name, spec) in &pipeline.nodes {
+            nodes.push(Node {
                 name: name.clone(),
                 role: spec.role(),
                 policy: spec.policy,
                 imp: match &spec.kind {
                     NodeKind::Component { .. } => Imp::Pending,
-                    NodeKind::Source(elements) => Imp::Source(elements.iter().cloned().collect()),
+                    // Taken below, so the run holds one copy of the list.
+                    NodeKind::Source(_) => Imp::Source(VecDeque::new()),
                     NodeKind::Collector => Imp::Collector,
                     NodeKind::Scripted(script) => {
                         Imp::Scripted(Box::new(ScriptState::new(script.clone())))
@@ -163,8 +174,8 @@ impl Run {
                     role: Some(spec.role()),
                     ..NodeReport::default()
                 },
-            })
-            .collect();
+            });
+        }
         let mut edges = Vec::new();
         for edge in &pipeline.edges {
             let describe = format!("edge `{}` -> `{}`", edge.from, edge.to);
@@ -176,7 +187,7 @@ impl Run {
                 };
                 return fail(format!(
                     "{describe}: there is no node `{missing}` (nodes: {})",
-                    names.join(", ")
+                    names()
                 ));
             };
             if nodes[to].role == Role::Source {
@@ -239,14 +250,24 @@ impl Run {
             }
         }
         if order.len() != nodes.len() {
-            let cycle: Vec<&str> = (0..nodes.len())
-                .filter(|&n| indegree[n] > 0)
-                .map(|n| nodes[n].name.as_str())
-                .collect();
+            let mut graph = crate::graph::Graph::new(nodes.len());
+            for (id, edge) in edges.iter().enumerate() {
+                graph.edge(id, edge.from, edge.to);
+            }
+            let sources = (0..nodes.len()).filter(|&n| nodes[n].role == Role::Source);
+            let cycle: Vec<&str> = graph
+                .find_cycle(sources)
+                .map(|(_, cycle)| cycle.iter().map(|&n| nodes[n].name.as_str()).collect())
+                .unwrap_or_default();
             return fail(format!(
-                "flow `{flow}` has a cycle through {}; a flow must be a DAG",
-                cycle.join(", ")
+                "flow `{flow}` has a cycle: {}; a flow must be a DAG, so remove an edge on it",
+                crate::graph::path(&cycle)
             ));
+        }
+        for (node, (_, spec)) in nodes.iter_mut().zip(&mut pipeline.nodes) {
+            if let NodeKind::Source(elements) = &mut spec.kind {
+                node.imp = Imp::Source(std::mem::take(elements).into());
+            }
         }
         let mut labels: Vec<String> = nodes.iter().map(|node| node.name.clone()).collect();
         labels.extend(
