@@ -1,6 +1,8 @@
 //! `cargo xtask bench`: runs the criterion benches of `torvyn-bench`, measures
 //! the edit-test loop of an example, and prints a summary of ratios against the
-//! targets (also written to `target/torvyn-bench/summary.md`).
+//! targets (also written to `target/torvyn-bench/summary.md`), including the
+//! peak RSS of long pipeline runs (the `rss` bench, one child process per
+//! element count) with a flat-within-10 % verdict.
 //!
 //! When `valgrind` is installed it also counts instructions per call with
 //! callgrind (the `profile` example of `torvyn-bench` run for two call counts;
@@ -31,6 +33,8 @@ const THROUGHPUT_TARGET: f64 = 750_000.0;
 const HOST_OVERHEAD_TARGET: f64 = 2.0;
 /// Target of a logging component's per-element cost at 10^5 elements over 10^4.
 const LOGGING_TARGET: f64 = 1.2;
+/// Peak memory of the longest run over the shortest: flat within 10 %.
+const RSS_FLAT_TARGET: f64 = 1.10;
 /// Target of the edit-test loop beyond rustc's own builds, in seconds.
 const EDIT_LOOP_TARGET_S: f64 = 3.0;
 /// The example whose edit-test loop is timed, and its compiled-wasm test.
@@ -241,6 +245,7 @@ fn summary(target: &Path) -> Result<String> {
     }
     pipeline_rows(&mut s, target)?;
     logging_rows(&mut s, target)?;
+    rss_rows(&mut s, target)?;
     let edit = record(target, "edit-loop.json");
     match edit {
         Some(e) => {
@@ -355,6 +360,46 @@ fn pipeline_rows(s: &mut String, target: &Path) -> Result<()> {
             )?;
         }
     }
+    Ok(())
+}
+
+/// The peak-RSS rows of the `rss` bench: one per element count, and the
+/// verdict on the largest peak over the smallest.
+fn rss_rows(s: &mut String, target: &Path) -> Result<()> {
+    let Some(record) = record(target, "rss.json") else {
+        *s += "| peak RSS | | | no rss.json | | |\n";
+        return Ok(());
+    };
+    let Some(peaks) = record["peaks"].as_object() else {
+        *s += "| peak RSS | | | rss.json without peaks | | |\n";
+        return Ok(());
+    };
+    let mut rows: Vec<(u64, f64, f64)> = peaks
+        .iter()
+        .filter_map(|(count, peak)| {
+            Some((
+                count.parse().ok()?,
+                peak["peak_kib"].as_f64()? / 1024.0,
+                peak["seconds"].as_f64().unwrap_or(f64::NAN),
+            ))
+        })
+        .collect();
+    rows.sort_by_key(|row| row.0);
+    for (count, mib, seconds) in &rows {
+        writeln!(
+            s,
+            "| peak RSS, source-processor-sink 64 B, {count} elements (defaults, latency on; {seconds:.1} s) | | | {mib:.1} MiB | (reported) | - |"
+        )?;
+    }
+    let low = rows.iter().map(|row| row.1).fold(f64::INFINITY, f64::min);
+    let high = rows.iter().map(|row| row.1).fold(0.0, f64::max);
+    let ratio = high / low;
+    writeln!(
+        s,
+        "| peak RSS, largest / smallest of the {} runs | {high:.1} MiB | {low:.1} MiB | {ratio:.3} | <= {RSS_FLAT_TARGET} | {} |",
+        rows.len(),
+        verdict(ratio <= RSS_FLAT_TARGET)
+    )?;
     Ok(())
 }
 
