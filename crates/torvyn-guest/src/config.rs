@@ -8,8 +8,10 @@ use crate::{Error, Result};
 ///
 /// An empty (or all-whitespace) string is an error here; the generated glue uses
 /// `C::default()` for it when `C` implements `Default`. A parse error becomes
-/// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the line,
-/// the column and, where it can be found, the field.
+/// [`ErrorKind::InvalidInput`](crate::ErrorKind::InvalidInput) naming the field
+/// by its full path (found with `serde_path_to_error`: `limits.max`,
+/// `rules[2].pattern`), the line and the column. For a missing field the path
+/// ends in the missing field itself.
 ///
 /// ```
 /// #[derive(Debug, serde::Deserialize)]
@@ -17,6 +19,11 @@ use crate::{Error, Result};
 /// let err = torvyn_guest::config::parse::<Config>(r#"{"max": "ten"}"#).unwrap_err();
 /// assert!(err.to_string().contains("field `max`"), "{err}");
 /// assert!(err.to_string().contains("line 1 column 13"), "{err}");
+///
+/// #[derive(Debug, serde::Deserialize)]
+/// struct Pair { key: String, value: String }
+/// let err = torvyn_guest::config::parse::<Pair>(r#"{"key": "region"}"#).unwrap_err();
+/// assert!(err.to_string().contains("(field `value`): missing field `value`"), "{err}");
 /// ```
 ///
 /// # Errors
@@ -30,18 +37,33 @@ pub fn parse<C: DeserializeOwned>(config: &str) -> Result<C> {
              give the node a JSON `config`"
         )));
     }
-    serde_json::from_str(config).map_err(|err| {
-        let field = field_near(config, err.line(), err.column())
-            .map(|f| format!(" (field `{f}`)"))
-            .unwrap_or_default();
+    let fail = |field: Option<String>, err: &serde_json::Error| {
+        let field = field.map(|f| format!(" (field `{f}`)")).unwrap_or_default();
         Error::invalid_input(format!("invalid config for `{type_name}`{field}: {err}"))
-    })
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(config);
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|err| fail(field_path(err.path(), err.inner()), err.inner()))?;
+    // Text after the value (`{..} extra`): not inside any field.
+    deserializer.end().map_err(|err| fail(None, &err))?;
+    Ok(value)
 }
 
 /// Parse `config`, or use `C::default()` when it is empty.
 ///
 /// # Errors
 /// As [`parse`], except for the empty string.
+///
+/// ```
+/// #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+/// #[serde(default)]
+/// struct Config { every: u32 }
+/// use torvyn_guest::config::parse_or_default;
+/// assert_eq!(parse_or_default::<Config>("")?, Config { every: 0 });
+/// assert_eq!(parse_or_default::<Config>(r#"{"every": 3}"#)?, Config { every: 3 });
+/// assert!(parse_or_default::<Config>(r#"{"every": -1}"#).is_err());
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 pub fn parse_or_default<C: DeserializeOwned + Default>(config: &str) -> Result<C> {
     if is_blank(config) {
         Ok(C::default())
@@ -64,23 +86,22 @@ fn short_type_name<C>() -> &'static str {
     &full[start..]
 }
 
-/// The last object key that starts before `line:column` (1-based), if any.
-fn field_near(text: &str, line: usize, column: usize) -> Option<String> {
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            offset += column.min(l.len());
-            break;
-        }
-        offset += l.len();
+/// The full path of the offending field: where the error happened (`a.b[0]`),
+/// and for a missing field that path followed by the missing field's name.
+/// `None` when the error is not inside any field (a syntax error at the top).
+fn field_path(path: &serde_path_to_error::Path, err: &serde_json::Error) -> Option<String> {
+    let at = path.to_string();
+    let at = if at == "." { String::new() } else { at };
+    let missing = err.to_string();
+    let missing = missing
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next());
+    match (at.is_empty(), missing) {
+        (true, None) => None,
+        (true, Some(name)) => Some(name.to_string()),
+        (false, None) => Some(at),
+        (false, Some(name)) => Some(format!("{at}.{name}")),
     }
-    let prefix = text.get(..offset.min(text.len()))?;
-    // Walk back to the last `"key"` followed by optional spaces and a colon.
-    let colon = prefix.rfind(':')?;
-    let before = prefix[..colon].trim_end();
-    let before = before.strip_suffix('"')?;
-    let start = before.rfind('"')?;
-    Some(before[start + 1..].to_string())
 }
 
 #[cfg(test)]
@@ -110,9 +131,97 @@ mod tests {
         assert!(text.contains("line 3 column"), "{text}");
         let missing = parse::<Config>("{}").unwrap_err().to_string();
         assert!(
-            missing.contains("missing field `max_per_second`"),
+            missing.contains("(field `max_per_second`): missing field `max_per_second`"),
             "{missing}"
         );
         assert!(missing.contains("`Config`"), "{missing}");
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Pair {
+        key: String,
+        value: String,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Nested {
+        name: String,
+        rules: Vec<Rule>,
+        limits: Limits,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Rule {
+        pattern: String,
+        #[serde(default)]
+        weight: u32,
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Limits {
+        max: u32,
+    }
+
+    #[test]
+    fn a_missing_field_is_named_not_the_field_before_it() {
+        let err = parse::<Pair>(r#"{"key": "region"}"#).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "invalid config for `Pair` (field `value`): missing field `value` at line 1 column 17"
+        );
+    }
+
+    #[test]
+    fn nested_errors_give_the_full_path() {
+        let wrong_type = parse::<Nested>(
+            r#"{"name": "n", "rules": [{"pattern": "a"}, {"pattern": "b", "weight": "x"}], "limits": {"max": 1}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            wrong_type.message().starts_with(
+                "invalid config for `Nested` (field `rules[1].weight`): invalid type: string \"x\""
+            ),
+            "{wrong_type}"
+        );
+        let missing =
+            parse::<Nested>(r#"{"name": "n", "rules": [{"weight": 1}], "limits": {"max": 1}}"#)
+                .unwrap_err();
+        assert!(
+            missing
+                .message()
+                .contains("(field `rules[0].pattern`): missing field `pattern`"),
+            "{missing}"
+        );
+        let missing_nested =
+            parse::<Nested>(r#"{"name": "n", "rules": [], "limits": {}}"#).unwrap_err();
+        assert!(
+            missing_nested
+                .message()
+                .contains("(field `limits.max`): missing field `max`"),
+            "{missing_nested}"
+        );
+        let unknown =
+            parse::<Nested>(r#"{"name": "n", "rules": [], "limits": {"max": 1, "min": 0}}"#)
+                .unwrap_err();
+        assert!(
+            unknown
+                .message()
+                .contains("(field `limits.min`): unknown field `min`"),
+            "{unknown}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_and_trailing_text_are_reported() {
+        let err = parse::<Pair>("{\"key\": ").unwrap_err();
+        assert!(err.message().contains("EOF while parsing"), "{err}");
+        let err = parse::<Pair>(r#"{"key": "k", "value": "v"} extra"#).unwrap_err();
+        assert!(err.message().contains("trailing characters"), "{err}");
+        assert!(!err.message().contains("(field"), "{err}");
     }
 }

@@ -9,6 +9,14 @@ use serde::de::DeserializeOwned;
 use crate::{Error, Result};
 
 /// Metadata the runtime attaches to every element (the contract's `element-meta`).
+///
+/// ```
+/// use torvyn_guest::testing::ElementBuilder;
+/// let element = ElementBuilder::new().text("hi").sequence(7).timestamp_ns(1_000).build();
+/// let meta = element.meta();
+/// assert_eq!((meta.sequence, meta.timestamp_ns), (7, 1_000));
+/// assert_eq!(meta.content_type, torvyn_guest::TEXT_PLAIN);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ElementMeta {
     /// Position in the flow, from 0, assigned by the runtime.
@@ -24,6 +32,20 @@ pub struct ElementMeta {
 /// Metadata is always there; the payload is read from the host only when asked
 /// ([`Payload`]), and the flow context only when asked ([`FlowContext`]).
 /// In native tests, build elements with [`crate::testing::ElementBuilder`].
+///
+/// ```
+/// use torvyn_guest::testing::ElementBuilder;
+/// use torvyn_guest::{Element, Result};
+///
+/// fn describe(element: &Element) -> Result<String> {
+///     Ok(format!("#{} {}: {}", element.sequence(), element.content_type(), element.text()?))
+/// }
+///
+/// let element = ElementBuilder::new().text("hello").sequence(2).build();
+/// assert_eq!(describe(&element)?, "#2 text/plain; charset=utf-8: hello");
+/// assert_eq!(element.payload().read_stats().reads, 1, "one copy, cached");
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 pub struct Element<'a> {
     meta: ElementMeta,
     payload: Payload<'a>,
@@ -106,6 +128,14 @@ pub(crate) enum PayloadSource<'a> {
 }
 
 /// Counters of the copies a [`Payload`] made from the host.
+///
+/// ```
+/// use torvyn_guest::ReadStats;
+/// use torvyn_guest::testing::ElementBuilder;
+/// let element = ElementBuilder::new().text("hello world").build();
+/// assert_eq!(element.payload().read(0, 5), b"hello");
+/// assert_eq!(element.payload().read_stats(), ReadStats { reads: 1, bytes: 5 });
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ReadStats {
     /// Host calls that copied bytes (`read` or `read-all`).
@@ -119,6 +149,16 @@ pub struct ReadStats {
 /// Every read copies host memory into the component, so nothing is read until a
 /// method asks for it, and what was read is cached: `bytes()` twice is one copy,
 /// and a ranged read inside an earlier read is served from that copy.
+///
+/// ```
+/// use torvyn_guest::testing::ElementBuilder;
+/// let element = ElementBuilder::new().bytes(b"\x89PNG\r\n\x1a\n....".to_vec()).build();
+/// let payload = element.payload();
+/// assert_eq!(payload.size(), 12);              // metadata: no copy
+/// assert_eq!(payload.read(0, 4), b"\x89PNG");  // copies 4 bytes
+/// assert_eq!(payload.read(1, 3), b"PNG");      // inside the first read: cached
+/// assert_eq!((payload.read_stats().reads, payload.read_stats().bytes), (1, 4));
+/// ```
 pub struct Payload<'a> {
     source: PayloadSource<'a>,
     size: Cell<Option<u64>>,
@@ -293,6 +333,23 @@ pub(crate) enum ContextSource<'a> {
 }
 
 /// Tracing and deadline information of the flow an element belongs to.
+///
+/// ```
+/// use std::time::Duration;
+/// use torvyn_guest::ErrorKind;
+/// use torvyn_guest::testing::ElementBuilder;
+///
+/// let element = ElementBuilder::new()
+///     .trace("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+///     .deadline(Duration::from_millis(5))
+///     .build();
+/// let context = element.context();
+/// assert_eq!(context.trace_id(), "0af7651916cd43dd8448eb211c80319c");
+/// assert_eq!(context.flow_id(), "test");
+/// assert!(context.remaining().is_some());
+/// let err = context.ensure_remaining(Duration::from_secs(60)).unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::DeadlineExceeded);
+/// ```
 pub struct FlowContext<'a> {
     source: ContextSource<'a>,
     trace_id: OnceCell<String>,

@@ -3,6 +3,19 @@
 use std::fmt;
 
 /// A `Result` whose error is the SDK's [`Error`].
+///
+/// ```
+/// use torvyn_guest::{Element, Result};
+/// use torvyn_guest::testing::ElementBuilder;
+///
+/// fn amount(element: &Element) -> Result<f64> {
+///     let value: serde_json::Value = element.json()?; // a JSON error becomes invalid-input
+///     Ok(value["amount"].as_f64().unwrap_or(0.0))
+/// }
+/// assert_eq!(amount(&ElementBuilder::new().json(&serde_json::json!({"amount": 2.5})).build())?, 2.5);
+/// assert!(amount(&ElementBuilder::new().text("{").build()).is_err());
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
 /// Which `process-error` variant an [`Error`] becomes at the component boundary.
@@ -11,6 +24,14 @@ pub type Result<T, E = Error> = core::result::Result<T, E>;
 /// or retried, `Unavailable` trips a circuit breaker, `Internal` is retried or
 /// skipped, `DeadlineExceeded` is counted as a timeout and `Fatal` tears the
 /// component down.
+///
+/// ```
+/// use torvyn_guest::{Error, ErrorKind};
+/// let err: Error = std::str::from_utf8(&[0xff]).unwrap_err().into();
+/// assert_eq!(err.kind(), ErrorKind::InvalidInput);
+/// assert_eq!(Error::fatal("corrupt state").kind(), ErrorKind::Fatal);
+/// assert_eq!(Error::deadline_exceeded().kind(), ErrorKind::DeadlineExceeded);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     /// The element (or the configuration) is malformed.
@@ -137,6 +158,14 @@ impl From<std::convert::Infallible> for Error {
 }
 
 /// A failed buffer operation (the contract's `buffer-error`).
+///
+/// ```
+/// use torvyn_guest::{BufferError, Error, ErrorKind};
+/// let full: Error = BufferError::CapacityExceeded.into();
+/// assert_eq!(full.kind(), ErrorKind::Internal);
+/// let refused: Error = BufferError::AllocationFailed("16 MiB limit".into()).into();
+/// assert_eq!(refused.kind(), ErrorKind::Unavailable);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BufferError {
     /// A write would go past the buffer's capacity.

@@ -7,6 +7,15 @@
 use crate::{Backpressure, Error, Output, Result, Route};
 
 /// A filter's `evaluate` result: `bool` or `Result<bool, E>`.
+///
+/// ```
+/// use torvyn_guest::handler::FilterReturn;
+/// use torvyn_guest::Error;
+/// assert!(true.into_result()?);
+/// let failed: Result<bool, Error> = Err(Error::invalid_input("no id"));
+/// assert!(failed.into_result().is_err());
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`#[torvyn::filter]` handlers return `bool` or `Result<bool>`, not `{Self}`",
     label = "expected `bool` or `Result<bool>`"
@@ -28,6 +37,14 @@ impl<E: Into<Error>> FilterReturn for core::result::Result<bool, E> {
 
 /// An optional output: what `process`, `ingest` and `pull` return:
 /// `Output`, `Option<Output>`, or either in a `Result`.
+///
+/// ```
+/// use torvyn_guest::handler::MaybeOutput;
+/// use torvyn_guest::Output;
+/// assert!(Output::text("x")?.into_result()?.is_some()); // an `Output` is emitted
+/// assert!(None::<Output>.into_result()?.is_none());      // `None` drops the element
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`process`, `ingest` and `pull` handlers return `Output`, `Option<Output>` or a `Result` of either, not `{Self}`",
     label = "expected `Option<Output>`, `Output` or a `Result` of them"
@@ -58,6 +75,14 @@ impl<E: Into<Error>> MaybeOutput for core::result::Result<Option<Output>, E> {
 }
 
 /// An aggregator's `flush` result: `Vec<Output>`, `Option<Output>` or a `Result` of either.
+///
+/// ```
+/// use torvyn_guest::handler::FlushReturn;
+/// use torvyn_guest::Output;
+/// assert_eq!(vec![Output::text("a")?, Output::text("b")?].into_result()?.len(), 2);
+/// assert!(None::<Output>.into_result()?.is_empty());
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`flush` returns `Vec<Output>`, `Option<Output>` or a `Result` of either, not `{Self}`",
     label = "expected `Vec<Output>` or `Result<Vec<Output>>`"
@@ -89,6 +114,14 @@ impl<E: Into<Error>> FlushReturn for core::result::Result<Option<Output>, E> {
 
 /// A router's `route` result: anything that converts into a [`Route`] (a port
 /// name, an `Option`, `Vec` or array of port names), or a `Result` of one.
+///
+/// ```
+/// use torvyn_guest::handler::RouteReturn;
+/// assert_eq!("json".into_result()?.ports(), ["json"]);
+/// assert_eq!(vec!["a", "b"].into_result()?.ports(), ["a", "b"]);
+/// assert!(None::<&str>.into_result()?.ports().is_empty());
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`#[torvyn::router]` handlers return port names (`&str`, `String`, `Vec<_>`, `Option<_>`, `Route`) or a `Result` of them, not `{Self}`",
     label = "expected port names or a `Route`"
@@ -128,6 +161,14 @@ impl<E: Into<Error>, const N: usize> RouteReturn for core::result::Result<[&str;
 }
 
 /// A sink's `push` result: `()`, [`Backpressure`] or a `Result` of either.
+///
+/// ```
+/// use torvyn_guest::Backpressure;
+/// use torvyn_guest::handler::PushReturn;
+/// assert_eq!(().into_result()?, Backpressure::Ready);
+/// assert_eq!(Backpressure::Pause.into_result()?, Backpressure::Pause);
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 #[diagnostic::on_unimplemented(
     message = "`#[torvyn::sink]` handlers return `()`, `Backpressure` or a `Result` of either, not `{Self}`",
     label = "expected `Backpressure` or `Result<Backpressure>`"

@@ -137,36 +137,203 @@ pub use route::{Backpressure, Route};
 /// Stateless: `fn(&Element) -> bool` (or `Result<bool>`). Stateful: on an `impl`
 /// with `fn evaluate(&mut self, element: &Element) -> bool` and the optional
 /// `init`/`teardown` (see the crate docs). Argument: `crate = path`.
+///
+/// ```
+/// use torvyn_guest::prelude::*;
+///
+/// /// Passes JSON elements; reads no payload bytes.
+/// #[torvyn::filter]
+/// fn only_json(element: &Element) -> bool {
+///     element.content_type() == "application/json"
+/// }
+///
+/// # fn main() {
+/// use torvyn_guest::testing::ElementBuilder;
+/// let json = ElementBuilder::new().json(&[1, 2]).build();
+/// assert!(only_json(&json));
+/// assert!(!only_json(&ElementBuilder::new().text("x").build()));
+/// assert_eq!(json.payload().read_stats().reads, 0);
+/// # }
+/// ```
 pub use torvyn_macros::filter;
 
 /// Turns a function or an `impl` block into a `torvyn:streaming/processor` component.
 ///
 /// Handler: `process(&Element) -> Option<Output>` (or `Output`, or a `Result`
 /// of either; `None` drops the element). Argument: `crate = path`.
+///
+/// ```
+/// use serde::Deserialize;
+/// use torvyn_guest::prelude::*;
+///
+/// #[derive(Deserialize)]
+/// struct Config { prefix: String }
+///
+/// struct Prefix { prefix: String }
+///
+/// #[torvyn::processor]
+/// impl Prefix {
+///     fn init(config: Config) -> Result<Self> {
+///         Ok(Self { prefix: config.prefix })
+///     }
+///
+///     /// Empty elements are dropped; the rest get the prefix.
+///     fn process(&mut self, element: &Element) -> Result<Option<Output>> {
+///         let text = element.text()?;
+///         if text.is_empty() {
+///             return Ok(None);
+///         }
+///         Ok(Some(Output::text(format!("{}{text}", self.prefix))?.with_sequence(element.sequence())))
+///     }
+/// }
+///
+/// # fn main() {
+/// use torvyn_guest::testing::ElementBuilder;
+/// let mut p = Prefix::init(torvyn_guest::config::parse(r#"{"prefix": "> "}"#).unwrap()).unwrap();
+/// let out = p.process(&ElementBuilder::new().text("hi").build()).unwrap().unwrap();
+/// assert_eq!(out.to_text().unwrap(), "> hi");
+/// assert!(p.process(&ElementBuilder::new().text("").build()).unwrap().is_none());
+/// # }
+/// ```
 pub use torvyn_macros::processor;
 
 /// Turns a function or an `impl` block into a `torvyn:filtering/router` component.
 ///
 /// Handler: `route(&Element) -> R` where `R` is port names (see
 /// [`handler::RouteReturn`]): one port, several (fan-out) or none (drop).
+///
+/// ```
+/// use torvyn_guest::prelude::*;
+///
+/// #[torvyn::router]
+/// fn by_size(element: &Element) -> Vec<&'static str> {
+///     match element.payload().size() {
+///         0 => vec![],                      // dropped
+///         1..=1024 => vec!["small"],
+///         _ => vec!["large", "audit"],      // fan-out: both get the same buffer
+///     }
+/// }
+///
+/// # fn main() {
+/// use torvyn_guest::testing::ElementBuilder;
+/// assert_eq!(by_size(&ElementBuilder::new().text("abc").build()), ["small"]);
+/// assert_eq!(by_size(&ElementBuilder::new().bytes(vec![0; 2000]).build()), ["large", "audit"]);
+/// assert!(by_size(&ElementBuilder::new().build()).is_empty());
+/// # }
+/// ```
 pub use torvyn_macros::router;
 
 /// Turns an `impl` block into a `torvyn:aggregation/aggregator` component.
 ///
 /// Handlers: `ingest(&mut self, &Element) -> Option<Output>` (may emit at once)
 /// and `flush(&mut self) -> Vec<Output>` (emits the rest once upstream is done).
+///
+/// ```
+/// use torvyn_guest::prelude::*;
+///
+/// /// Joins every two text elements into one.
+/// #[derive(Default)]
+/// struct Pairs { pending: Option<String> }
+///
+/// #[torvyn::aggregator]
+/// impl Pairs {
+///     fn ingest(&mut self, element: &Element) -> Result<Option<Output>> {
+///         let text = element.text()?.to_owned();
+///         match self.pending.take() {
+///             Some(first) => Ok(Some(Output::text(format!("{first} {text}"))?)),
+///             None => {
+///                 self.pending = Some(text);
+///                 Ok(None)
+///             }
+///         }
+///     }
+///
+///     fn flush(&mut self) -> Result<Vec<Output>> {
+///         self.pending.take().map(Output::text).into_iter().collect()
+///     }
+/// }
+///
+/// # fn main() {
+/// use torvyn_guest::testing::ElementBuilder;
+/// let mut pairs = Pairs::default();
+/// let text = |t: &str| ElementBuilder::new().text(t).build();
+/// assert!(pairs.ingest(&text("a")).unwrap().is_none());
+/// assert_eq!(pairs.ingest(&text("b")).unwrap().unwrap().to_text().unwrap(), "a b");
+/// pairs.ingest(&text("c")).unwrap();
+/// assert_eq!(pairs.flush().unwrap()[0].to_text().unwrap(), "c");
+/// # }
+/// ```
 pub use torvyn_macros::aggregator;
 
 /// Turns an `impl` block into a `torvyn:streaming/source` component.
 ///
 /// Handlers: `pull(&mut self) -> Option<Output>` (`None` = exhausted) and the
 /// optional `notify_backpressure(&mut self, signal: Backpressure)`.
+///
+/// ```
+/// use torvyn_guest::prelude::*;
+///
+/// /// Emits "3", "2", "1", then is exhausted.
+/// struct Countdown { next: u32 }
+///
+/// impl Default for Countdown {
+///     fn default() -> Self { Self { next: 3 } }
+/// }
+///
+/// #[torvyn::source]
+/// impl Countdown {
+///     fn pull(&mut self) -> Result<Option<Output>> {
+///         if self.next == 0 {
+///             return Ok(None);
+///         }
+///         self.next -= 1;
+///         Ok(Some(Output::text((self.next + 1).to_string())?))
+///     }
+/// }
+///
+/// # fn main() {
+/// let mut c = Countdown::default();
+/// let texts: Vec<String> =
+///     std::iter::from_fn(|| c.pull().unwrap()).map(|o| o.to_text().unwrap()).collect();
+/// assert_eq!(texts, ["3", "2", "1"]);
+/// # }
+/// ```
 pub use torvyn_macros::source;
 
 /// Turns a function or an `impl` block into a `torvyn:streaming/sink` component.
 ///
 /// Handlers: `push(&Element) -> Backpressure` (or `()`, or a `Result`) and, on
 /// an `impl`, the optional `complete(&mut self) -> Result<()>`.
+///
+/// ```
+/// use torvyn_guest::prelude::*;
+///
+/// /// Counts bytes; asks the producer to pause every 100 elements.
+/// #[derive(Default)]
+/// struct Tally { elements: u64, bytes: u64 }
+///
+/// #[torvyn::sink]
+/// impl Tally {
+///     fn push(&mut self, element: &Element) -> Backpressure {
+///         self.elements += 1;
+///         self.bytes += element.payload().size();
+///         if self.elements % 100 == 0 { Backpressure::Pause } else { Backpressure::Ready }
+///     }
+///
+///     fn complete(&mut self) -> Result<()> {
+///         info!("{} elements, {} bytes", self.elements, self.bytes);
+///         Ok(())
+///     }
+/// }
+///
+/// # fn main() {
+/// use torvyn_guest::testing::{self, ElementBuilder};
+/// let mut t = Tally::default();
+/// assert_eq!(t.push(&ElementBuilder::new().text("abc").build()), Backpressure::Ready);
+/// t.complete().unwrap();
+/// assert_eq!(testing::take_logs(), ["[info] 1 elements, 3 bytes"]);
+/// # }
+/// ```
 pub use torvyn_macros::sink;
 
 /// Everything a component author needs: `use torvyn_guest::prelude::*;`.

@@ -12,6 +12,13 @@
 use std::fmt;
 
 /// Severity of a log line.
+///
+/// ```
+/// use torvyn_guest::log::{self, Level};
+/// log::write(Level::Warn, format_args!("retrying {}", 2));
+/// assert_eq!(torvyn_guest::testing::take_logs(), ["[warn] retrying 2"]);
+/// assert!(Level::Debug < Level::Error);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     /// Detail for debugging.
@@ -38,6 +45,12 @@ impl Level {
 
 /// Write one line `"[level] message"` to stderr. Newlines inside the message are
 /// escaped as `\n`, so one call is always one line.
+///
+/// ```
+/// use torvyn_guest::log::{self, Level};
+/// log::write(Level::Info, format_args!("two\nlines"));
+/// assert_eq!(torvyn_guest::testing::take_logs(), ["[info] two\\nlines"]);
+/// ```
 pub fn write(level: Level, args: fmt::Arguments<'_>) {
     let message = args.to_string().replace('\r', "\\r").replace('\n', "\\n");
     let line = format!("[{}] {message}", level.as_str());

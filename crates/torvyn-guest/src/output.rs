@@ -6,10 +6,28 @@ use crate::element::ElementMeta;
 use crate::{Error, Result};
 
 /// MIME type [`Output::text`] sets.
+///
+/// ```
+/// let out = torvyn_guest::Output::text("hi")?;
+/// assert_eq!(out.content_type(), torvyn_guest::TEXT_PLAIN);
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 pub const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 /// MIME type [`Output::json`] sets.
+///
+/// ```
+/// let out = torvyn_guest::Output::json(&[1, 2])?;
+/// assert_eq!(out.content_type(), torvyn_guest::APPLICATION_JSON);
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 pub const APPLICATION_JSON: &str = "application/json";
 /// MIME type [`Output::bytes`] sets when given an empty content type.
+///
+/// ```
+/// let out = torvyn_guest::Output::bytes([1, 2, 3], "")?;
+/// assert_eq!(out.content_type(), torvyn_guest::OCTET_STREAM);
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 pub const OCTET_STREAM: &str = "application/octet-stream";
 
 enum Frozen {
@@ -87,6 +105,22 @@ impl Output {
     /// into the component. Use it to pass an element on unchanged or to append
     /// to it with [`Output::builder_from`].
     ///
+    /// It counts as a clone, not an allocation, both natively
+    /// ([`testing::take_clones`](crate::testing::take_clones)) and on the
+    /// reference host (`clones` and `bytes_cloned` in its stats).
+    ///
+    /// ```
+    /// use torvyn_guest::Output;
+    /// use torvyn_guest::testing::{self, ElementBuilder};
+    ///
+    /// let element = ElementBuilder::new().text("abc").sequence(4).build();
+    /// let out = Output::copy_of(&element)?;
+    /// assert_eq!((out.to_text()?.as_str(), out.meta().sequence), ("abc", 4));
+    /// assert_eq!(testing::take_clones(), [3]);
+    /// assert!(testing::take_allocations().is_empty());
+    /// # Ok::<(), torvyn_guest::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// A buffer error from the host's allocator.
     pub fn copy_of(element: &crate::Element<'_>) -> Result<Self> {
@@ -103,7 +137,7 @@ impl Output {
             PayloadSource::Memory { bytes, .. } => {
                 #[cfg(not(target_arch = "wasm32"))]
                 {
-                    let capacity = crate::testing::allocate(bytes.len() as u64)?;
+                    let capacity = crate::testing::clone_into_mutable(bytes.len() as u64)?;
                     Mutable::Memory {
                         bytes: bytes.clone(),
                         capacity,
@@ -223,6 +257,18 @@ impl Mutable {
 }
 
 /// A buffer being filled; [`OutputBuilder::finish`] turns it into an [`Output`].
+///
+/// ```
+/// use torvyn_guest::Output;
+/// let mut builder = Output::builder(7)?.content_type("application/x-framed");
+/// builder.write(&3u32.to_be_bytes())?;
+/// builder.write(b"abc")?;
+/// assert_eq!(builder.capacity(), 7);
+/// assert!(builder.write(b"!").is_err(), "past the capacity");
+/// let out = builder.finish();
+/// assert_eq!(out.to_vec(), [0, 0, 0, 3, b'a', b'b', b'c']);
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 pub struct OutputBuilder {
     meta: ElementMeta,
     buffer: Mutable,
@@ -317,7 +363,26 @@ mod tests {
         assert_eq!(out.to_vec(), b"abc");
         assert_eq!((out.meta().sequence, out.content_type()), (4, TEXT_PLAIN));
         assert_eq!(element.payload().read_stats().reads, 0);
-        assert_eq!(testing::take_allocations(), [3]);
+        // A clone, as the reference host counts it (`clones`, `bytes_cloned`).
+        assert_eq!(testing::take_allocations(), [] as [u64; 0]);
+        assert_eq!(testing::take_clones(), [3]);
+    }
+
+    #[test]
+    fn builder_from_is_a_clone_and_fails_like_an_allocation() {
+        let element = testing::ElementBuilder::new().text("ab").build();
+        testing::fail_next_allocation("no memory");
+        let err = Output::builder_from(&element).err().expect("refused");
+        assert_eq!(err.kind(), crate::ErrorKind::Unavailable);
+        assert!(testing::take_clones().is_empty());
+        let mut builder = Output::builder_from(&element).unwrap();
+        assert_eq!(builder.capacity(), 2);
+        assert!(
+            builder.write(b"c").is_err(),
+            "a clone's capacity is its size"
+        );
+        assert_eq!(testing::take_clones(), [2]);
+        assert!(testing::take_allocations().is_empty());
     }
 
     #[test]

@@ -69,6 +69,15 @@ impl<P: Into<String>, const N: usize> From<[P; N]> for Route {
 
 /// Flow control between a consumer and its producer (the contract's
 /// `backpressure-signal`).
+///
+/// ```
+/// use torvyn_guest::Backpressure;
+/// // What a sink's `push` answers: keep going, or ask the producer to pause.
+/// let answer = |queued: usize| if queued > 100 { Backpressure::Pause } else { Backpressure::Ready };
+/// assert_eq!(answer(3), Backpressure::Ready);
+/// assert_eq!(answer(500), Backpressure::Pause);
+/// assert_eq!(Backpressure::default(), Backpressure::Ready);
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Backpressure {
     /// Send more.

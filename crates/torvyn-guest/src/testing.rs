@@ -36,6 +36,21 @@ use crate::{BufferError, Result};
 /// Defaults: sequence 0, timestamp 0, empty payload, content type empty (set by
 /// [`text`](Self::text) and [`json`](Self::json) unless given), no trace ids,
 /// no deadline, flow id `"test"`.
+///
+/// ```
+/// use std::time::Duration;
+/// use torvyn_guest::testing::ElementBuilder;
+/// let element = ElementBuilder::new()
+///     .json(&serde_json::json!({"id": 1}))
+///     .sequence(9)
+///     .timestamp_ns(42)
+///     .deadline(Duration::from_secs(1))
+///     .flow_id("orders")
+///     .build();
+/// assert_eq!(element.content_type(), "application/json");
+/// assert_eq!((element.sequence(), element.timestamp_ns()), (9, 42));
+/// assert_eq!(element.context().flow_id(), "orders");
+/// ```
 #[derive(Debug, Clone)]
 pub struct ElementBuilder {
     meta: ElementMeta,
@@ -163,6 +178,7 @@ impl ElementBuilder {
 #[derive(Default)]
 struct Fakes {
     allocations: Vec<u64>,
+    clones: Vec<u64>,
     fail_next_allocation: Option<String>,
     logs: Vec<String>,
     capabilities: BTreeSet<String>,
@@ -188,19 +204,99 @@ pub(crate) fn allocate(capacity_hint: u64) -> Result<u64> {
     })
 }
 
+/// The in-memory `clone-into-mutable`: records the size of the copy. Counted
+/// apart from [`allocate`], as the reference host counts `clones` apart from
+/// `allocations`; a failure injected with [`fail_next_allocation`] applies to
+/// both, as on the host.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn clone_into_mutable(size: u64) -> Result<u64> {
+    with_fakes(|fakes| {
+        if let Some(why) = fakes.fail_next_allocation.take() {
+            return Err(BufferError::AllocationFailed(why).into());
+        }
+        fakes.clones.push(size);
+        Ok(size)
+    })
+}
+
 /// Capacity hints of the in-memory allocations made on this thread since the
 /// last call, in order (native targets only; always empty on wasm).
+///
+/// [`Output::text`](crate::Output::text), [`Output::bytes`](crate::Output::bytes),
+/// [`Output::json`](crate::Output::json) and [`Output::builder`](crate::Output::builder)
+/// allocate; [`Output::copy_of`](crate::Output::copy_of) and
+/// [`Output::builder_from`](crate::Output::builder_from) are clones
+/// ([`take_clones`]), as on the reference host, whose `Stats` count them the
+/// same way:
+///
+/// | natively | on the reference host (`Instance::stats()`) |
+/// | --- | --- |
+/// | `take_allocations()` (one entry per buffer, its capacity hint) | `allocations`, `bytes_allocated` |
+/// | `take_clones()` (one entry per copy, its size) | `clones`, `bytes_cloned` |
+/// | `element.payload().read_stats()` | `reads`, `payload_bytes_read` |
+///
+/// ```
+/// use torvyn_guest::Output;
+/// use torvyn_guest::testing::{self, ElementBuilder};
+///
+/// let element = ElementBuilder::new().text("abc").build();
+/// testing::take_allocations();
+/// let upper = Output::text(element.text()?.to_uppercase())?;
+/// let copy = Output::copy_of(&element)?;
+/// assert_eq!(testing::take_allocations(), [3], "one allocation: `upper`");
+/// assert_eq!(testing::take_clones(), [3], "one host-side copy: `copy`");
+/// # let _ = (upper, copy);
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 pub fn take_allocations() -> Vec<u64> {
     with_fakes(|fakes| std::mem::take(&mut fakes.allocations))
 }
 
+/// Sizes of the in-memory copies made by [`Output::copy_of`](crate::Output::copy_of)
+/// and [`Output::builder_from`](crate::Output::builder_from) on this thread since
+/// the last call, in order (native targets only; always empty on wasm). The
+/// reference host counts these as `clones` and `bytes_cloned`, not as
+/// allocations; see [`take_allocations`] for the whole table.
+///
+/// ```
+/// use torvyn_guest::Output;
+/// use torvyn_guest::testing::{self, ElementBuilder};
+///
+/// let element = ElementBuilder::new().text("pass me on").build();
+/// let out = Output::copy_of(&element)?;
+/// assert_eq!(testing::take_clones(), [10]);
+/// assert!(testing::take_allocations().is_empty());
+/// assert_eq!(element.payload().read_stats().reads, 0, "a copy reads nothing");
+/// # let _ = out;
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
+pub fn take_clones() -> Vec<u64> {
+    with_fakes(|fakes| std::mem::take(&mut fakes.clones))
+}
+
 /// Alias of [`take_allocations`] that reads like an assertion subject.
+///
+/// ```
+/// use torvyn_guest::{Output, testing};
+/// let _out = Output::text("abc")?;
+/// assert_eq!(testing::allocations(), [3]);
+/// assert!(testing::allocations().is_empty(), "taken by the first call");
+/// # Ok::<(), torvyn_guest::Error>(())
+/// ```
 pub fn allocations() -> Vec<u64> {
     take_allocations()
 }
 
 /// Make the next in-memory allocation on this thread fail with
 /// `allocation-failed(why)`.
+///
+/// ```
+/// use torvyn_guest::{ErrorKind, Output, testing};
+/// testing::fail_next_allocation("host out of memory");
+/// let err = Output::text("x").unwrap_err();
+/// assert_eq!(err.kind(), ErrorKind::Unavailable);
+/// assert!(Output::text("x").is_ok(), "only the next one fails");
+/// ```
 pub fn fail_next_allocation(why: impl Into<String>) {
     with_fakes(|fakes| fakes.fail_next_allocation = Some(why.into()));
 }
@@ -211,11 +307,26 @@ pub(crate) fn record_log(line: &str) {
 }
 
 /// Log lines written on this thread since the last call (native targets only).
+///
+/// ```
+/// use torvyn_guest::prelude::*;
+/// use torvyn_guest::testing;
+/// info!("{} elements", 3);
+/// warn!("slow");
+/// assert_eq!(testing::take_logs(), ["[info] 3 elements", "[warn] slow"]);
+/// ```
 pub fn take_logs() -> Vec<String> {
     with_fakes(|fakes| std::mem::take(&mut fakes.logs))
 }
 
 /// Grant `name` to [`crate::capabilities::has`] on this thread (native targets only).
+///
+/// ```
+/// use torvyn_guest::{capabilities, testing};
+/// testing::grant_capability("wasi-clocks");
+/// assert!(capabilities::has("wasi-clocks"));
+/// assert!(!capabilities::has("wasi-random"));
+/// ```
 pub fn grant_capability(name: impl Into<String>) {
     with_fakes(|fakes| {
         fakes.capabilities.insert(name.into());

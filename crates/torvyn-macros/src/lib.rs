@@ -14,6 +14,7 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod checks;
 mod crate_path;
 mod expand;
 mod model;
@@ -27,6 +28,10 @@ fn run(role: Role, attr: TokenStream, item: TokenStream) -> TokenStream {
     let item2: proc_macro2::TokenStream = item.into();
     match model::Component::parse(role, attr.into(), item2.clone()) {
         Ok(component) => {
+            if let Some(error) = checks::second_component(role, &component.name()) {
+                let error = error.to_compile_error();
+                return quote::quote!(#item2 #error).into();
+            }
             let expanded = expand::expand(&component);
             debug_dump(role, &component, &expanded);
             expanded.into()

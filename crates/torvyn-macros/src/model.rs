@@ -56,7 +56,11 @@ impl Component {
         let mut errors = Vec::new();
         let args = crate::args::parse(role, attr, &mut errors);
         let span = Span::call_site();
-        let kind = match syn::parse2::<syn::Item>(item.clone()) {
+        let parsed = syn::parse2::<syn::Item>(item.clone());
+        if let Ok(item @ (syn::Item::Fn(_) | syn::Item::Impl(_))) = &parsed {
+            crate::checks::static_mut_state(role, item, &mut errors);
+        }
+        let kind = match parsed {
             Ok(syn::Item::Fn(f)) => function(role, &f, &mut errors),
             Ok(syn::Item::Impl(i)) => {
                 stateful(role, &i, &mut errors).map(|s| Kind::Stateful(Box::new(s)))
@@ -164,7 +168,21 @@ fn common_signature_checks(role: Role, sig: &syn::Signature, errors: &mut Vec<sy
             format!("{attr} handlers cannot declare an ABI; the glue exports them"),
         ));
     }
-    if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+    // `fn process<'a>(&mut self, element: &'a Element) -> Option<&'a Element>`:
+    // the lifetime is there for the returned element, which gets its own error.
+    let lifetimes_for_returned_element = sig.generics.where_clause.is_none()
+        && sig
+            .generics
+            .params
+            .iter()
+            .all(|p| matches!(p, syn::GenericParam::Lifetime(_)))
+        && role
+            .handlers()
+            .iter()
+            .any(|h| crate::checks::returned_element(h, sig).is_some());
+    if (!sig.generics.params.is_empty() || sig.generics.where_clause.is_some())
+        && !lifetimes_for_returned_element
+    {
         errors.push(syn::Error::new_spanned(
             &sig.generics,
             format!(
@@ -237,6 +255,11 @@ fn function(role: Role, f: &syn::ItemFn, errors: &mut Vec<syn::Error>) -> Option
         ));
     }
     let handler = &role.handlers()[0];
+    if let Some(ty) = crate::checks::returned_element(handler, sig) {
+        errors.push(crate::checks::returned_element_error(
+            role, handler, shape, ty,
+        ));
+    }
     let ret = ret_span(sig);
     if ret.is_none() && !handler.unit_ok {
         errors.push(syn::Error::new(
@@ -277,6 +300,12 @@ fn stateful(role: Role, i: &syn::ItemImpl, errors: &mut Vec<syn::Error>) -> Opti
     let mut found = Vec::new();
     let mut init = None;
     let mut teardown = false;
+    // Methods whose names are near a hook's: `(method, the hook's name)`.
+    let mut near_misses = Vec::new();
+    let hooks: Vec<&'static str> = ["init", "teardown"]
+        .into_iter()
+        .chain(role.handlers().iter().map(|h| h.name))
+        .collect();
     for item in &i.items {
         let syn::ImplItem::Fn(method) = item else {
             continue;
@@ -372,6 +401,12 @@ fn stateful(role: Role, i: &syn::ItemImpl, errors: &mut Vec<syn::Error>) -> Opti
                     ),
                 ));
             }
+            if let Some(ty) = crate::checks::returned_element(handler, sig) {
+                let shape = format!("`{}`", handler.shape);
+                errors.push(crate::checks::returned_element_error(
+                    role, handler, &shape, ty,
+                ));
+            }
             let ret = ret_span(sig);
             if ret.is_none() && !handler.unit_ok {
                 errors.push(syn::Error::new(
@@ -383,10 +418,38 @@ fn stateful(role: Role, i: &syn::ItemImpl, errors: &mut Vec<syn::Error>) -> Opti
                 ));
             }
             found.push((handler, ret.unwrap_or_else(|| sig.ident.span())));
+        } else if let Some(hook) = crate::checks::did_you_mean(&name, &hooks) {
+            near_misses.push((&sig.ident, hook));
         }
     }
+    // A near miss of a hook that is not there: the author meant that hook.
+    let present = |hook: &str| match hook {
+        "init" => init.is_some(),
+        "teardown" => teardown,
+        _ => found.iter().any(|(h, _)| h.name == hook),
+    };
+    let mut misspelt = Vec::new();
+    for (ident, hook) in near_misses {
+        if present(hook) || misspelt.contains(&hook) {
+            continue;
+        }
+        let shape = match hook {
+            "init" => "fn init(config: Config) -> Result<Self>",
+            "teardown" => "fn teardown(&mut self)",
+            _ => role
+                .handlers()
+                .iter()
+                .find(|h| h.name == hook)
+                .map_or("", |h| h.shape),
+        };
+        errors.push(syn::Error::new(
+            ident.span(),
+            format!("`{ident}` is not a method {attr} calls; did you mean `{hook}`? (`{shape}`)"),
+        ));
+        misspelt.push(hook);
+    }
     for handler in role.handlers().iter().filter(|h| h.required) {
-        if !found.iter().any(|(h, _)| h.name == handler.name) {
+        if !found.iter().any(|(h, _)| h.name == handler.name) && !misspelt.contains(&handler.name) {
             errors.push(syn::Error::new_spanned(
                 &i.self_ty,
                 format!(

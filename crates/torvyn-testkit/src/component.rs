@@ -43,6 +43,20 @@ use crate::role::Role;
 /// Cheap to clone. Loading the same unchanged file twice in one process reuses
 /// the compiled code, and compiled code is also cached on disk next to the
 /// built components.
+///
+/// ```no_run
+/// use torvyn_testkit::{Component, Role};
+///
+/// // Builds the crate for wasm32-wasip2 (needs the target), or loads a file.
+/// let component = Component::build(env!("CARGO_MANIFEST_DIR"))?;
+/// let same = Component::from_file("target/wasm32-wasip2/release/my_filter.wasm")?;
+/// assert_eq!(component.role(), Role::Filter);
+/// println!("{} exports {:?}", component.name(), component.inspection().exports);
+/// let mut first = component.instantiate("")?; // any number of instances
+/// let mut second = same.instantiate(r#"{"min_len": 3}"#)?;
+/// # let _ = (&mut first, &mut second);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone)]
 pub struct Component {
     inner: Arc<Inner>,
@@ -608,6 +622,22 @@ struct Exports {
 /// naming the component and the call: a `process-error` it returned, a trap
 /// (with its panic message), a time-limit or memory-limit hit. After a trap or
 /// `fatal` the instance refuses further calls. `teardown` runs on drop.
+///
+/// ```no_run
+/// use torvyn_testkit::{Component, TestElement};
+///
+/// let mut processor = Component::build(env!("CARGO_MANIFEST_DIR"))?.instantiate("")?;
+/// let output = processor.process(TestElement::text("hi"))?.output();
+/// assert_eq!(output.as_ref().and_then(|o| o.text()), Some("HI"));
+/// let stats = processor.stats();
+/// assert_eq!((stats.reads, stats.allocations), (1, 1));
+/// processor.fail_next_allocation(); // the next allocation is refused
+/// assert!(processor.process(TestElement::text("again")).is_err());
+/// for line in processor.logs() {
+///     println!("{line:?}");
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Instance {
     component: Component,
     name: String,

@@ -4,6 +4,36 @@
 //! wasmtime with the component model, builds an author's crate into a
 //! `wasm32-wasip2` component from inside a test ([`build`]), and runs it element by
 //! element or as part of a pipeline.
+//!
+//! A component crate's `tests/wasm.rs` (this needs the `wasm32-wasip2`
+//! target, hence `no_run` here):
+//!
+//! ```no_run
+//! use torvyn_testkit::{Component, TestElement};
+//!
+//! let filter = Component::build(env!("CARGO_MANIFEST_DIR"))?; // a real wasm32-wasip2 component
+//! let mut filter = filter.instantiate(r#"{"min_len": 3}"#)?;  // `init` with this config
+//! assert!(filter.evaluate(TestElement::text("hello"))?);
+//! assert_eq!(filter.stats().payload_bytes_read, 0);           // what it copied from the host
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Pipelines mix built components with host-side sources and collectors; this
+//! one has only host-side nodes, so it runs anywhere:
+//!
+//! ```
+//! use torvyn_testkit::TestElement;
+//! use torvyn_testkit::pipeline::Pipeline;
+//!
+//! let run = Pipeline::new("demo")
+//!     .source("lines", [TestElement::text("a"), TestElement::text("b")])
+//!     .collector("out")
+//!     .edge("lines", "out")
+//!     .run()?;
+//! assert_eq!(run.received_text("out"), ["a", "b"]);
+//! assert!(run.unaccounted().is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod backtrace;
 pub mod build;

@@ -329,6 +329,36 @@ pub(crate) struct EdgeSpec {
 
 /// A pipeline under construction: nodes, edges, clock and queue settings.
 /// [`run`](Pipeline::run) executes it.
+///
+/// Host-side sources and collectors need no wasm build, so this runs as is;
+/// add built components with [`component`](Pipeline::component), or load a
+/// project's flow with [`from_manifest`](Pipeline::from_manifest):
+///
+/// ```
+/// use torvyn_testkit::TestElement;
+/// use torvyn_testkit::pipeline::Pipeline;
+///
+/// let run = Pipeline::new("fan-out")
+///     .source("numbers", (0..3).map(|n| TestElement::text(n.to_string())))
+///     .collector("left")
+///     .collector("right")
+///     .edge("numbers", "left")
+///     .edge("numbers", "right")
+///     .queue_depth(2)
+///     .run()?;
+/// assert_eq!(run.received_text("left"), ["0", "1", "2"]);
+/// assert_eq!(run.received_text("right"), ["0", "1", "2"]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// ```no_run
+/// use torvyn_testkit::pipeline::Pipeline;
+///
+/// // Builds every component of the flow `main` (needs the wasm32-wasip2 target).
+/// let run = Pipeline::from_manifest("Torvyn.toml", Some("main"))?.run()?;
+/// println!("{}", run.trace);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Pipeline {
     pub(crate) flow: String,
@@ -854,6 +884,24 @@ impl fmt::Display for Trace {
 
 /// The result of a run: per-node reports, what every sink received, dead
 /// letters and the per-element trace.
+///
+/// ```
+/// use torvyn_testkit::TestElement;
+/// use torvyn_testkit::pipeline::Pipeline;
+///
+/// let run = Pipeline::new("demo")
+///     .source("in", [TestElement::text("a"), TestElement::json(serde_json::json!(1))])
+///     .collector("out")
+///     .edge("in", "out")
+///     .run()?;
+/// assert_eq!(run.received("out").len(), 2);
+/// assert_eq!(run.received_text("out"), ["a", "1"]);
+/// assert_eq!((run.node("in").emitted, run.node("out").received), (2, 2));
+/// assert!(run.dead_letters.is_empty());
+/// assert_eq!(run.trace.of(0).last().map(|entry| entry.node.as_str()), Some("out"));
+/// assert!(run.unaccounted().is_empty());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, Default)]
 pub struct RunResult {
     /// The flow's name.
