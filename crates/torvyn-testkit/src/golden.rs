@@ -112,6 +112,25 @@ impl Golden {
     /// Compare the run with the file (or rewrite the file when blessing).
     pub fn check(&self, run: &RunResult) -> Result<GoldenOutcome, GoldenError> {
         let path = self.path.display();
+        // A run keeps only the first `Pipeline::retain` elements of each sink:
+        // comparing (or blessing) a cut-off list would be silently wrong.
+        for (sink, outputs) in &run.sinks {
+            let delivered = run
+                .nodes
+                .iter()
+                .find(|(name, _)| name == sink)
+                .map_or(0, |(_, report)| report.delivered);
+            if delivered > outputs.len() as u64 {
+                return Err(GoldenError {
+                    message: format!(
+                        "sink `{sink}` received {delivered} elements but the run kept only the \
+                         first {}; a golden file needs them all: run the pipeline with \
+                         `.retain(usize::MAX)` (the CLI's --expect does)",
+                        outputs.len()
+                    ),
+                });
+            }
+        }
         let actual = self.lines(run);
         if self.bless {
             let mut text = String::new();

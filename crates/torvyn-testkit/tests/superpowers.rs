@@ -216,6 +216,33 @@ fn a_run_matches_its_golden_file() {
 }
 
 #[test]
+fn a_run_that_kept_only_some_elements_is_not_compared() {
+    let passthrough = fixture("raw-passthrough");
+    let run = Pipeline::new("main")
+        .source(
+            "input",
+            vec![TestElement::text("a"), TestElement::text("b")],
+        )
+        .component("copy", &passthrough, "")
+        .collector("out")
+        .edge("input", "copy")
+        .edge("copy", "out")
+        .retain(1)
+        .run()
+        .unwrap();
+    let err = Golden::new(temp("kept-one.jsonl"))
+        .bless(true)
+        .check(&run)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("sink `out` received 2 elements but the run kept only the first 1"),
+        "{err}"
+    );
+    assert!(!temp("kept-one.jsonl").exists());
+}
+
+#[test]
 fn a_differing_run_fails_with_the_first_difference_and_bless_rewrites_the_file() {
     let run = passthrough_run();
     let file = temp("golden.jsonl");
