@@ -80,8 +80,8 @@ fn bad_configs_fail_init_with_invalid_input() {
     assert_eq!(
         err.process_error(),
         Some(&ProcessError::InvalidInput(
-            "invalid config for `Config`: unknown field `prefx`, expected `prefix` or \
-             `uppercase` at line 1 column 8"
+            "invalid config for `Config` (field `prefx`): unknown field `prefx`, expected \
+             `prefix` or `uppercase` at line 1 column 8"
                 .into()
         ))
     );
