@@ -28,12 +28,20 @@ fn cargo_generate(dir: &Path, template: &str, args: &[&str]) -> std::process::Ou
 /// Tests that passed in the test binary of package `package` (cargo's
 /// `Running <target> (.../deps/<crate>-<hash>)` line, then `test result:`).
 fn passed_in_package(output: &str, package: &str, target: &str) -> u64 {
+    // cargo runs a package's test binaries one after another, its library's
+    // unit tests first; an integration test's binary is named after its file
+    // (`deps/wasm-<hash>`), so the package is the one of the last
+    // `unittests` binary seen.
     let binary = format!("deps/{}-", package.replace('-', "_"));
+    let mut in_package = false;
     let mut current = false;
     let mut passed = 0;
     for line in output.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix("Running ") {
-            current = rest.starts_with(target) && rest.contains(&binary);
+            if rest.starts_with("unittests ") {
+                in_package = rest.contains(&binary);
+            }
+            current = in_package && rest.starts_with(target);
         } else if let Some(rest) = line.strip_prefix("test result: ")
             && current
         {
