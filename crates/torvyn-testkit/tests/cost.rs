@@ -419,7 +419,9 @@ fn a_build_error_names_the_manifest_node_and_the_crate_path() {
     let message = err.to_string();
     assert!(
         message.starts_with(&format!(
-            "node `numbers` did not build: the crate of [[component]] `numbers` at {}: ",
+            "node `numbers` (`flow.main.nodes.numbers` in {}) did not build: the crate of \
+             [[component]] `numbers` at {}: ",
+            manifest.display(),
             empty.display()
         )),
         "{message}"
