@@ -128,21 +128,8 @@ impl Component {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Component, Error> {
         let path = path.as_ref();
         let name = node_name(path);
-        let load_error = |message: String| {
-            Error::new(
-                name.clone(),
-                ErrorKind::Load {
-                    path: path.to_path_buf(),
-                    message,
-                },
-            )
-        };
-        let metadata = std::fs::metadata(path).map_err(|err| {
-            load_error(format!(
-                "{err}; build the component first (`Component::build`, or \
-                 `cargo build --release --target wasm32-wasip2`)"
-            ))
-        })?;
+        let load_error = |message: String| load_error(&name, path, message);
+        let metadata = std::fs::metadata(path).map_err(|err| load_error(not_readable(&err)))?;
         let key = (path.to_path_buf(), metadata.modified().ok(), metadata.len());
         let mut cache = cache()
             .lock()
@@ -255,13 +242,7 @@ impl Component {
             return self
                 .inner
                 .quick
-                .get_or_init(|| {
-                    let runtime = host::quick_runtime()?;
-                    let bytes = std::fs::read(&self.inner.path).map_err(|err| err.to_string())?;
-                    let compiled = wasmtime::component::Component::new(&runtime.engine, &bytes)
-                        .map_err(|err| err.root_cause().to_string())?;
-                    load(runtime, &compiled).map_err(String::from)
-                })
+                .get_or_init(|| self.load_on(host::quick_runtime()?))
                 .as_ref()
                 .map_err(Clone::clone);
         }
@@ -270,16 +251,38 @@ impl Component {
         }
         self.inner
             .fueled
-            .get_or_init(|| {
-                let runtime = host::runtime(true)?;
-                let bytes = std::fs::read(&self.inner.path).map_err(|err| err.to_string())?;
-                let compiled = wasmtime::component::Component::new(&runtime.engine, &bytes)
-                    .map_err(|err| err.root_cause().to_string())?;
-                load(runtime, &compiled).map_err(String::from)
-            })
+            .get_or_init(|| self.load_on(host::runtime(true)?))
             .as_ref()
             .map_err(Clone::clone)
     }
+
+    /// Compile and link the component again on another runtime (fuel
+    /// metering, or no backtrace details); it loaded on the plain one.
+    fn load_on(&self, runtime: &'static host::Runtime) -> Result<Loaded, String> {
+        let bytes = std::fs::read(&self.inner.path).map_err(|err| err.to_string())?;
+        let compiled = wasmtime::component::Component::new(&runtime.engine, &bytes)
+            .map_err(|err| err.root_cause().to_string())?;
+        load(runtime, &compiled).map_err(String::from)
+    }
+}
+
+/// The error of a component file at `path` that does not load.
+fn load_error(name: &str, path: &Path, message: String) -> Error {
+    Error::new(
+        name,
+        ErrorKind::Load {
+            path: path.to_path_buf(),
+            message,
+        },
+    )
+}
+
+/// What to do about a component file that cannot be read.
+fn not_readable(err: &std::io::Error) -> String {
+    format!(
+        "{err}; build the component first (`Component::build`, or \
+         `cargo build --release --target wasm32-wasip2`)"
+    )
 }
 
 /// Read and compile the component at `path`: its node name, bytes and code.
@@ -287,21 +290,8 @@ pub(crate) fn compile(
     path: &Path,
 ) -> Result<(String, Vec<u8>, wasmtime::component::Component), Error> {
     let name = node_name(path);
-    let load_error = |message: String| {
-        Error::new(
-            name.clone(),
-            ErrorKind::Load {
-                path: path.to_path_buf(),
-                message,
-            },
-        )
-    };
-    let bytes = std::fs::read(path).map_err(|err| {
-        load_error(format!(
-            "{err}; build the component first (`Component::build`, or \
-             `cargo build --release --target wasm32-wasip2`)"
-        ))
-    })?;
+    let load_error = |message: String| load_error(&name, path, message);
+    let bytes = std::fs::read(path).map_err(|err| load_error(not_readable(&err)))?;
     let runtime = host::runtime(false).map_err(&load_error)?;
     let compiled = wasmtime::component::Component::new(&runtime.engine, &bytes).map_err(|err| {
         load_error(format!(
