@@ -185,6 +185,37 @@ pub struct TestRun {
 }
 
 impl TestRun {
+    /// What a failure message should show first: every failed test's captured
+    /// output (the `---- <test> stdout ----` blocks of the harness, with its
+    /// panic message), cargo's `error` lines when the build failed, and at most
+    /// `MAX_LINES` lines of it, so the cause comes before the long log.
+    pub fn failures(&self) -> String {
+        const MAX_LINES: usize = 80;
+        let mut summary = Vec::new();
+        let mut in_block = false;
+        for line in self.output.lines() {
+            if line.starts_with("---- ") && line.ends_with(" ----") {
+                in_block = true;
+            } else if line == "failures:" || line.starts_with("test result:") {
+                in_block = false;
+            }
+            let build_error = line.starts_with("error") && !line.starts_with("error: test failed");
+            if in_block || build_error {
+                summary.push(line);
+            }
+        }
+        let total = summary.len();
+        summary.truncate(MAX_LINES);
+        let mut text = summary.join("\n");
+        if total > MAX_LINES {
+            text.push_str(&format!("\n... ({} more lines)", total - MAX_LINES));
+        }
+        if text.is_empty() {
+            text.push_str("(no failed test's output found; the whole log follows)");
+        }
+        text
+    }
+
     /// cargo's ``warning: `<package>` (...) generated N warnings`` lines for the
     /// packages whose name starts with `package_prefix` (a generated project's
     /// own crates), so that warnings of the generated code fail the test while
@@ -304,6 +335,8 @@ fn run_cargo(project: &Path, args: &[&str]) -> Result<(std::process::ExitStatus,
         .env("CARGO_TARGET_DIR", work_dir().join("target"))
         .env("TORVYN_WASM_TARGET_DIR", root.join("target/torvyn-wasm"))
         .env("CARGO_TERM_COLOR", "never")
+        // The guest builds' cargo chatter would bury a failed test's message.
+        .env("TORVYN_BUILD_QUIET", "1")
         // The outer test run's settings must not leak into the project's build.
         .env_remove("RUSTFLAGS")
         .env_remove("CARGO_ENCODED_RUSTFLAGS")
@@ -388,6 +421,46 @@ test result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; fini
         assert_eq!(
             run.warnings_in("my-x"),
             ["warning: `my-x` (lib) generated 1 warning"]
+        );
+    }
+
+    #[test]
+    fn failures_show_the_failed_tests_output_first() {
+        let run = parse_test_output(
+            "\
+running 2 tests
+test ok_one ... ok
+test bad_one ... FAILED
+
+failures:
+
+---- bad_one stdout ----
+
+thread 'bad_one' panicked at tests/wasm.rs:9:5:
+node `evens` failed: boom
+
+failures:
+    bad_one
+
+test result: FAILED. 1 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.10s
+error: test failed, to rerun pass `--test wasm`
+",
+        );
+        let failures = run.failures();
+        assert!(
+            failures.starts_with("---- bad_one stdout ----"),
+            "{failures}"
+        );
+        assert!(failures.contains("node `evens` failed: boom"), "{failures}");
+        assert!(!failures.contains("test ok_one"), "{failures}");
+        assert!(!failures.contains("to rerun"), "{failures}");
+
+        let build = parse_test_output("   Compiling x\nerror[E0425]: cannot find value `y`\n");
+        assert_eq!(build.failures(), "error[E0425]: cannot find value `y`");
+        assert!(
+            parse_test_output("")
+                .failures()
+                .starts_with("(no failed test")
         );
     }
 }

@@ -114,7 +114,8 @@ fn a_processor_generated_into_components_joins_the_pipeline_workspace() {
     );
     assert!(
         run.failed == 0,
-        "`cargo test` of the pipeline with `upper` added failed:\n{}",
+        "`cargo test` of the pipeline with `upper` added failed:\n{}\n\nthe whole log:\n{}",
+        run.failures(),
         run.output
     );
     for problem in [

@@ -34,7 +34,8 @@ fn check(template: &str, name: &str, min_unit: u64, wasm_tests: &[&str]) -> Test
     );
     assert!(
         run.failed == 0,
-        "`cargo test` of the project generated from `{template}` failed:\n{}",
+        "`cargo test` of the project generated from `{template}` failed:\n{}\n\nthe whole log:\n{}",
+        run.failures(),
         run.output
     );
     let warnings = run.warnings_in(name);
