@@ -48,6 +48,8 @@ fn child(count: u64) {
         .edge("source", "upper")
         .edge("upper", "sink")
         .measure_latency(true)
+        // 10^7 elements outlast the default wall-time budget on a slow machine.
+        .timeout(std::time::Duration::from_secs(3600))
         .run()
         .unwrap_or_else(|err| panic!("the flow failed: {err}"));
     assert_eq!(run.node("sink").delivered, count);
