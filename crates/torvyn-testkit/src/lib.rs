@@ -51,6 +51,7 @@ pub mod pipeline;
 #[cfg(feature = "prop")]
 pub mod prop;
 pub mod role;
+mod unversioned;
 
 pub use component::{Component, Instance, InstanceOptions, LogLine};
 pub use element::{Meta, Output, Payload, ProcessError, Processed, Signal, TestElement};
