@@ -37,6 +37,7 @@
 
 pub mod backtrace;
 pub mod build;
+mod cargo_component;
 pub mod component;
 mod contract;
 mod diagnose;
