@@ -6,10 +6,12 @@
 //! `src/bindings.rs` from the crate's WIT before compiling. The builder
 //! ([`crate::build`]) does the same before it runs cargo: [`prepare`] generates
 //! `src/bindings.rs` with the `wit-bindgen-rust` generator (the one behind
-//! `wit_bindgen::generate!` and cargo-component), with the runtime path the
-//! crate depends on (`wit_bindgen_rt`, as cargo-component sets it), from the
-//! WIT that `[package.metadata.component.target]` names (`path`, default
-//! `wit/`, with its `deps/`; `world`; local `dependencies`).
+//! `wit_bindgen::generate!` and cargo-component), with the runtime the crate
+//! depends on (`wit_bindgen_rt`, as cargo-component sets it; reached through a
+//! small module appended to the file, which adds the one helper that
+//! wit-bindgen-rt releases before 0.44 lack), from the WIT that
+//! `[package.metadata.component.target]` names (`path`, default `wit/`, with
+//! its `deps/`; `world`; local `dependencies`).
 //!
 //! What it writes and what it leaves alone:
 //! - It writes only `src/bindings.rs` (the module file `mod bindings;` names),
@@ -147,7 +149,7 @@ pub(crate) fn prepare(manifest: &Path) -> Result<Prepared, BuildError> {
             );
         }
     };
-    let generated = match generate(&mut resolve, world, &runtime, component) {
+    let generated = match generate(&mut resolve, world, SHIM_PATH, component) {
         Ok(code) => code,
         Err(message) => {
             return fail(
@@ -161,8 +163,9 @@ pub(crate) fn prepare(manifest: &Path) -> Result<Prepared, BuildError> {
         "{MARKER} from {} (world `{world_name}`), the way `cargo component build` generates \
          it:\n// wit-bindgen-rust {GENERATOR_VERSION}, runtime `{runtime}`. Do not edit or \
          commit it; it is rewritten when the WIT changes. Delete it to use cargo-component's \
-         own.\n{generated}",
-        relative(&target.path, crate_dir)
+         own.\n{generated}\n{}",
+        relative(&target.path, crate_dir),
+        shim(&runtime)
     );
     if existing.as_deref() == Some(text.as_str()) {
         return Ok(Prepared::UpToDate(out));
@@ -213,6 +216,64 @@ fn runtime_path(table: &toml::Table) -> Option<String> {
         })
     };
     find("wit-bindgen-rt").or_else(|| find("wit-bindgen").map(|name| format!("{name}::rt")))
+}
+
+/// The path the generated code calls its runtime by: the module [`shim`]
+/// appends to the bindings.
+const SHIM_PATH: &str = "crate::bindings::__torvyn_rt";
+
+/// The runtime module of the generated bindings: everything of the crate's
+/// runtime (`wit_bindgen_rt`), and a `Cleanup` of its own, which the code of
+/// this generator calls and wit-bindgen-rt releases before 0.44 lack (a local
+/// item shadows the glob import, so newer releases work too).
+fn shim(runtime: &str) -> String {
+    format!(
+        "/// The runtime the bindings above call: `{runtime}`, and a `Cleanup` of their own
+/// (wit-bindgen-rt releases before 0.44 have none). Written by torvyn-testkit.
+#[doc(hidden)]
+#[allow(dead_code, unused_imports, unused_unsafe, clippy::all)]
+pub(crate) mod __torvyn_rt {{
+    extern crate alloc as torvyn_alloc;
+
+    pub use {runtime}::*;
+
+    use torvyn_alloc::alloc::Layout;
+
+    /// An allocation for lowered list elements, freed on drop unless forgotten.
+    pub struct Cleanup {{
+        ptr: *mut u8,
+        layout: Layout,
+    }}
+
+    impl Cleanup {{
+        /// Allocate `layout` (nothing for a zero size).
+        pub fn new(layout: Layout) -> (*mut u8, Option<Cleanup>) {{
+            if layout.size() == 0 {{
+                return (::core::ptr::null_mut(), None);
+            }}
+            // SAFETY: the layout's size is not zero.
+            let ptr = unsafe {{ torvyn_alloc::alloc::alloc(layout) }};
+            if ptr.is_null() {{
+                torvyn_alloc::alloc::handle_alloc_error(layout);
+            }}
+            (ptr, Some(Cleanup {{ ptr, layout }}))
+        }}
+
+        /// Keep the allocation: its new owner frees it.
+        pub fn forget(self) {{
+            ::core::mem::forget(self);
+        }}
+    }}
+
+    impl Drop for Cleanup {{
+        fn drop(&mut self) {{
+            // SAFETY: allocated in `new` with this layout, and freed only here.
+            unsafe {{ torvyn_alloc::alloc::dealloc(self.ptr, self.layout) }}
+        }}
+    }}
+}}
+"
+    )
 }
 
 /// `[package.metadata.component.target]`, with paths made absolute.
@@ -544,7 +605,11 @@ mod tests {
         assert_eq!(prepare(&manifest).unwrap(), Prepared::Written(out.clone()));
         let text = std::fs::read_to_string(&out).unwrap();
         assert!(text.starts_with(MARKER), "{text}");
-        assert!(text.contains("wit_bindgen_rt::"), "{text}");
+        assert!(
+            text.contains("crate::bindings::__torvyn_rt::run_ctors_once"),
+            "{text}"
+        );
+        assert!(text.contains("pub use wit_bindgen_rt::*;"), "{text}");
         assert!(text.contains("fn g()"), "{text}");
         assert_eq!(prepare(&manifest).unwrap(), Prepared::UpToDate(out.clone()));
 

@@ -45,7 +45,7 @@ fn a_cargo_component_crate_builds_and_runs() {
         "{}",
         bindings.lines().next().unwrap_or_default()
     );
-    assert!(bindings.contains("wit_bindgen_rt::run_ctors_once"));
+    assert!(bindings.contains("pub use wit_bindgen_rt::*;"));
     let ignored = std::process::Command::new("git")
         .args(["check-ignore", "-q", "src/bindings.rs"])
         .current_dir(&dir)
@@ -56,4 +56,23 @@ fn a_cargo_component_crate_builds_and_runs() {
             "src/bindings.rs must be git-ignored in the fixture"
         );
     }
+}
+
+#[test]
+fn a_cargo_component_router_with_target_dependencies_and_an_older_runtime_runs() {
+    let component =
+        Component::build(fixture("cargo-component-router")).unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(component.role(), Role::Router);
+    // The `list<string>` result is lowered with the bindings runtime's
+    // `Cleanup`, which wit-bindgen-rt 0.41 lacks: the generated file brings it.
+    let bindings =
+        std::fs::read_to_string(fixture("cargo-component-router/src/bindings.rs")).unwrap();
+    assert!(bindings.contains("crate::bindings::__torvyn_rt::Cleanup::new"));
+    let mut router = component
+        .instantiate("")
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(
+        router.route(TestElement::text("hello")).unwrap(),
+        ["all", "text/plain; charset=utf-8"]
+    );
 }
