@@ -391,14 +391,65 @@ impl Target {
 }
 
 /// One WIT package: a directory of `.wit` files or one `.wit` file.
+///
+/// Torvyn's own WIT files start with `//` header comments above their
+/// `package` line, which the current wit-parser takes for package docs and
+/// rejects when several files of one package have them ("found doc comments
+/// on multiple 'package' items"). Such a package is parsed again with those
+/// header lines blanked, in memory only (line numbers are kept).
 fn parse_package(path: &Path) -> Result<UnresolvedPackageGroup, String> {
-    if path.is_dir() {
+    let parsed = if path.is_dir() {
         UnresolvedPackageGroup::parse_dir(path).map_err(|err| format!("{err:#}"))
     } else {
         let text = std::fs::read_to_string(path)
             .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
         UnresolvedPackageGroup::parse(path, &text).map_err(|(map, err)| err.render(&map))
+    };
+    match parsed {
+        Err(err) if err.contains("doc comments on multiple 'package' items") => {
+            parse_without_headers(path).map_err(|_| err)
+        }
+        other => other,
     }
+}
+
+/// [`parse_package`] with the comment lines above each file's `package`
+/// line blanked.
+fn parse_without_headers(path: &Path) -> Result<UnresolvedPackageGroup, String> {
+    let mut files: Vec<PathBuf> = if path.is_dir() {
+        std::fs::read_dir(path)
+            .map_err(|err| format!("{}: {err}", path.display()))?
+            .flatten()
+            .map(|entry| entry.path())
+            .filter(|file| file.is_file() && file.extension().is_some_and(|e| e == "wit"))
+            .collect()
+    } else {
+        vec![path.to_path_buf()]
+    };
+    files.sort();
+    let mut map = wit_bindgen_core::wit_parser::SourceMap::default();
+    for file in files {
+        let text = std::fs::read_to_string(&file)
+            .map_err(|err| format!("cannot read {}: {err}", file.display()))?;
+        map.push(&file, blank_header_comments(&text));
+    }
+    map.parse().map_err(|(map, err)| err.render(&map))
+}
+
+/// `text` with the `//` comment lines before its `package` line made empty.
+fn blank_header_comments(text: &str) -> String {
+    let mut before_package = true;
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        before_package &= !trimmed.starts_with("package ");
+        if before_package && trimmed.starts_with("//") {
+            out.extend(line.chars().filter(|&c| c == '\n'));
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
 }
 
 /// The generated Rust source, with cargo-component's options: formatted,
@@ -544,6 +595,33 @@ mod tests {
     const MANIFEST: &str = "[package]\nname = \"t\"\nversion = \"0.1.0\"\n\n\
         [dependencies]\nwit-bindgen-rt = \"0.44\"\n\n[package.metadata.component]\n\
         package = \"t:t\"\n";
+
+    #[test]
+    fn header_comments_of_upstream_wit_files_are_ignored() {
+        let dir = std::env::temp_dir().join(format!(
+            "torvyn-cargo-component-headers-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (file, item) in [("a.wit", "interface a {}"), ("b.wit", "interface b {}")] {
+            std::fs::write(
+                dir.join(file),
+                format!("// Header of {file}.\n//\n// Package: t:p\n\npackage t:p;\n\n{item}\n"),
+            )
+            .unwrap();
+        }
+        // Rejected as they are by the current wit-parser ...
+        assert!(UnresolvedPackageGroup::parse_dir(&dir).is_err());
+        // ... and parsed with the header lines blanked.
+        let group = parse_package(&dir).unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(group.main.name.to_string(), "t:p");
+        assert_eq!(
+            blank_header_comments("// x\n\npackage t:p;\n// kept\n"),
+            "\n\npackage t:p;\n// kept\n"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn a_crate_without_the_section_or_the_module_is_left_alone() {
