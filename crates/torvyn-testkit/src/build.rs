@@ -32,6 +32,14 @@
 //! - **A clean environment.** The outer build's `RUSTFLAGS`,
 //!   `CARGO_ENCODED_RUSTFLAGS`, `CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET` (and
 //!   similar) are removed, so a test run's flags never leak into the guest build.
+//! - **cargo-component crates.** A crate with `[package.metadata.component]`
+//!   whose `src/lib.rs` says `mod bindings;` gets the `src/bindings.rs` that
+//!   `cargo component build` would write, generated from the WIT its
+//!   `[package.metadata.component.target]` names (default `wit/`) with the
+//!   `wit-bindgen-rust` generator and the runtime the crate depends on
+//!   (`wit_bindgen_rt`). A line on standard error says where it was written;
+//!   it is a generated file, not to be committed. A `bindings.rs` the testkit
+//!   did not write is never touched.
 //! - **The artifact** is found from cargo's `--message-format=json` messages.
 //! - **Serialised.** Concurrent builds are serialised by a process-wide mutex and a
 //!   file lock in the target directory (several test binaries run at once), and
@@ -367,6 +375,12 @@ impl ComponentBuild {
             }
         };
 
+        // A cargo-component crate (`mod bindings;`) gets its `src/bindings.rs`
+        // first, as `cargo component build` would write it.
+        if let Err(err) = crate::cargo_component::prepare(manifest) {
+            drop(lock);
+            return Err(err);
+        }
         let mut command = self.command(&toolchain, manifest, &target_dir)?;
         let rendered = render_command(&command, &toolchain);
         progress::started(manifest, self.profile, &toolchain, &target_dir);
@@ -779,7 +793,7 @@ mod progress {
         std::env::var_os("TORVYN_BUILD_QUIET").is_some_and(|v| !v.is_empty() && v != "0")
     }
 
-    fn show(line: &str) {
+    pub(super) fn show(line: &str) {
         if !quiet() {
             let _ = writeln!(std::io::stderr().lock(), "{line}");
         }
@@ -824,6 +838,12 @@ mod progress {
     }
 }
 
+/// Write one line of build progress to standard error, as the build's own
+/// lines are (hidden by `TORVYN_BUILD_QUIET=1`).
+pub(crate) fn progress_line(line: &str) {
+    progress::show(line);
+}
+
 fn io_error(path: &Path, err: std::io::Error) -> BuildError {
     BuildError::new(
         BuildErrorKind::Io,
@@ -848,6 +868,10 @@ pub enum BuildErrorKind {
     Timeout,
     /// A file or process could not be used.
     Io,
+    /// The `src/bindings.rs` of a cargo-component crate could not be
+    /// generated (its WIT is missing or does not parse, its world is not
+    /// there, or it depends on no bindings runtime).
+    Bindings,
 }
 
 /// A failed component build: what failed, the command, the compiler's
@@ -869,7 +893,7 @@ pub struct BuildError {
 }
 
 impl BuildError {
-    fn new(kind: BuildErrorKind, summary: String, hint: String) -> Self {
+    pub(crate) fn new(kind: BuildErrorKind, summary: String, hint: String) -> Self {
         Self {
             kind,
             summary,

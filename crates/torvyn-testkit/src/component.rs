@@ -260,8 +260,8 @@ impl Component {
     /// metering, or no backtrace details); it loaded on the plain one.
     fn load_on(&self, runtime: &'static host::Runtime) -> Result<Loaded, String> {
         let bytes = std::fs::read(&self.inner.path).map_err(|err| err.to_string())?;
-        let compiled = wasmtime::component::Component::new(&runtime.engine, &bytes)
-            .map_err(|err| err.root_cause().to_string())?;
+        let compiled =
+            compile_bytes(runtime, &bytes).map_err(|err| err.root_cause().to_string())?;
         load(runtime, &compiled).map_err(String::from)
     }
 }
@@ -285,7 +285,9 @@ fn not_readable(err: &std::io::Error) -> String {
     )
 }
 
-/// Read and compile the component at `path`: its node name, bytes and code.
+/// Read and compile the component at `path`: its node name, bytes (as in the
+/// file) and code (compiled with unversioned `torvyn:` names given the
+/// contract's version; see [`crate::unversioned`]).
 pub(crate) fn compile(
     path: &Path,
 ) -> Result<(String, Vec<u8>, wasmtime::component::Component), Error> {
@@ -293,7 +295,7 @@ pub(crate) fn compile(
     let load_error = |message: String| load_error(&name, path, message);
     let bytes = std::fs::read(path).map_err(|err| load_error(not_readable(&err)))?;
     let runtime = host::runtime(false).map_err(&load_error)?;
-    let compiled = wasmtime::component::Component::new(&runtime.engine, &bytes).map_err(|err| {
+    let compiled = compile_bytes(runtime, &bytes).map_err(|err| {
         load_error(format!(
             "it is not a valid WebAssembly component: {}; components are built for \
                  `wasm32-wasip2` (a core module for another target will not load)",
@@ -302,6 +304,18 @@ pub(crate) fn compile(
         .with_source(err)
     })?;
     Ok((name, bytes, compiled))
+}
+
+/// Compile a component's bytes on `runtime`, its unversioned `torvyn:` import
+/// and export names read as the 0.1.0 contract's. Bytes the renaming cannot
+/// parse are compiled as they are, so wasmtime reports what is wrong with them.
+fn compile_bytes(
+    runtime: &host::Runtime,
+    bytes: &[u8],
+) -> wasmtime::Result<wasmtime::component::Component> {
+    let bytes = crate::unversioned::version_torvyn_names(bytes)
+        .unwrap_or(std::borrow::Cow::Borrowed(bytes));
+    wasmtime::component::Component::new(&runtime.engine, &bytes)
 }
 
 /// The error for a component whose imports or exports do not match the

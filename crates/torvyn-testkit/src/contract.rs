@@ -108,6 +108,9 @@ pub(crate) fn contract() -> Result<&'static Resolve, String> {
 pub(crate) struct Checked {
     pub(crate) mismatches: Vec<Mismatch>,
     pub(crate) notes: Vec<String>,
+    /// The unversioned `torvyn:` interfaces the component imports or exports,
+    /// treated as the 0.1.0 contract.
+    unversioned: Vec<(Direction, String)>,
 }
 
 /// Type-check a component (its binary) against the contract.
@@ -155,6 +158,34 @@ pub(crate) fn check_world(
                 WorldItem::Function(_) | WorldItem::Type { .. } => {}
             }
         }
+    }
+    if !checked.unversioned.is_empty() {
+        let list = |wanted: Direction| {
+            checked
+                .unversioned
+                .iter()
+                .filter(|(direction, _)| *direction == wanted)
+                .map(|(_, name)| format!("`{name}`"))
+                .collect::<Vec<_>>()
+        };
+        let mut what = Vec::new();
+        for (direction, verb) in [
+            (Direction::Import, "imports"),
+            (Direction::Export, "exports"),
+        ] {
+            let names = list(direction);
+            if !names.is_empty() {
+                what.push(format!("{verb} {}", names.join(", ")));
+            }
+        }
+        checked.notes.push(format!(
+            "{}: the component {} without a version (its WIT copy declares the Torvyn \
+             packages without `@{CONTRACT_VERSION}`); the host links them as the \
+             {CONTRACT_VERSION} contract (`torvyn:<package>/<interface>@{CONTRACT_VERSION}`) \
+             and lists them under that name",
+            crate::unversioned::NOTE_PREFIX,
+            what.join(" and ")
+        ));
     }
     Ok(checked)
 }
@@ -221,24 +252,10 @@ fn check_interface(
             ));
             return;
         }
-        None => {
-            checked.mismatches.push(Mismatch::new(
-                direction,
-                name,
-                None,
-                None,
-                None,
-                format!(
-                    "the component {} `{name}` without a version, and the host links the \
-                     versioned `{versioned}`: declare `package {}:{}@{CONTRACT_VERSION};` in \
-                     the component's WIT copy",
-                    direction.verb(),
-                    package.namespace,
-                    package.name
-                ),
-            ));
-            return;
-        }
+        // A WIT copy that declares `package torvyn:streaming;`: the host
+        // links the name as the 0.1.0 contract (see `crate::unversioned`),
+        // so its types are checked against 0.1.0 and the rename is noted.
+        None => checked.unversioned.push((direction, name.to_string())),
     }
     let Some(expected) = find_interface(contract, &package.name, interface.name.as_deref()) else {
         checked.mismatches.push(Mismatch::new(
@@ -805,13 +822,57 @@ mod tests {
             .unwrap();
         let world = resolve.select_world(&[package], Some("w")).unwrap();
         let checked = check_world(&resolve, world).unwrap();
+        // Checked as the 0.1.0 contract: `types` has no function `f`.
         assert_eq!(checked.mismatches.len(), 1, "{:?}", checked.mismatches);
         assert!(
             checked.mismatches[0]
                 .message
-                .contains("`torvyn:streaming/types` without a version"),
+                .contains("imports function `f` of `torvyn:streaming/types`"),
             "{}",
             checked.mismatches[0].message
+        );
+        assert_eq!(checked.notes.len(), 1, "{:?}", checked.notes);
+        assert!(
+            checked.notes[0].starts_with(
+                "unversioned torvyn names treated as 0.1.0: the component imports \
+                 `torvyn:streaming/types` without a version"
+            ),
+            "{}",
+            checked.notes[0]
+        );
+    }
+
+    #[test]
+    fn an_unversioned_wit_copy_of_the_contract_matches_it_with_a_note() {
+        let unversioned = |text: &str| text.replace("@0.1.0", "");
+        let mut resolve = Resolve::new();
+        let mut map = wit_parser::SourceMap::new();
+        for (path, text) in CONTRACT[0] {
+            map.push_str(path, unversioned(text));
+        }
+        resolve
+            .push_group(map.parse().map_err(|(_, e)| e).unwrap())
+            .unwrap();
+        let package = resolve
+            .push_str(
+                "filtering.wit",
+                &unversioned(&FILTERING.replace("RESULT", "bool")),
+            )
+            .unwrap();
+        let world = resolve
+            .select_world(&[package], Some("content-filter"))
+            .unwrap();
+        let checked = check_world(&resolve, world).unwrap();
+        assert!(checked.mismatches.is_empty(), "{:?}", checked.mismatches);
+        assert_eq!(
+            checked.notes,
+            [
+                "unversioned torvyn names treated as 0.1.0: the component imports \
+                 `torvyn:streaming/types` and exports `torvyn:filtering/filter`, \
+                 `torvyn:streaming/lifecycle` without a version (its WIT copy declares the \
+                 Torvyn packages without `@0.1.0`); the host links them as the 0.1.0 contract \
+                 (`torvyn:<package>/<interface>@0.1.0`) and lists them under that name"
+            ]
         );
     }
 

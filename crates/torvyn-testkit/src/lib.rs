@@ -37,6 +37,7 @@
 
 pub mod backtrace;
 pub mod build;
+mod cargo_component;
 pub mod component;
 mod contract;
 mod diagnose;
@@ -51,6 +52,7 @@ pub mod pipeline;
 #[cfg(feature = "prop")]
 pub mod prop;
 pub mod role;
+mod unversioned;
 
 pub use component::{Component, Instance, InstanceOptions, LogLine};
 pub use element::{Meta, Output, Payload, ProcessError, Processed, Signal, TestElement};
