@@ -19,7 +19,12 @@
 //! with 1 when there is one.
 //!
 //! `run`, `trace` and `bench` also take `--max-elements N`, `--timeout DURATION`
-//! (default 60 s), `--clock virtual|real` and `--random-seed N`.
+//! (default 60 s), `--clock virtual|real`, `--random-seed N` and `--on-error
+//! fail-flow|skip|dead-letter|retry=N` (what a node does when a call on an
+//! element fails; it replaces the flow's `on_error` in `Torvyn.toml`, and a
+//! node's own `on_error` still wins). When a call stops the flow, the error
+//! names the element's sequence number and, with `--input`, its line:
+//! `at element #1 (line 2 of in.jsonl)`.
 //!
 //! `run --format json` prints one object, stable across versions (keys are
 //! only ever added): `{"flow", "elements", "aggregated", "nodes": {name:
@@ -42,8 +47,10 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use torvyn_testkit::golden::{self, Golden, GoldenOutcome};
 use torvyn_testkit::host::ClockMode;
-use torvyn_testkit::pipeline::{FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
+use torvyn_testkit::pipeline::{ErrorPolicy, FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
 use torvyn_testkit::{ErrorKind, Output};
+
+mod policy;
 
 #[derive(Parser)]
 #[command(
@@ -145,6 +152,11 @@ struct FlowArgs {
     /// random_seed`).
     #[arg(long, value_name = "N")]
     random_seed: Option<u64>,
+    /// What a node does when a call on an element fails: `fail-flow`, `skip`,
+    /// `dead-letter` or `retry=N`. Replaces the flow's `on_error` for the
+    /// nodes that set none of their own.
+    #[arg(long, value_name = "POLICY")]
+    on_error: Option<ErrorPolicy>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -234,7 +246,10 @@ fn execute(command: Command) -> Result<(), String> {
             }
             match flow.format {
                 Format::Json => println!("{}", result.summary_json()),
-                Format::Text => print_counts(&result),
+                Format::Text => {
+                    print_counts(&result);
+                    policy::print_dead_letters(&result);
+                }
             }
             warn_teardown(&result);
             if let Some(error) = error {
@@ -460,6 +475,10 @@ fn load(args: &FlowArgs) -> Result<Pipeline, String> {
     }
     if let Some(seed) = args.random_seed {
         pipeline = pipeline.random_seed(seed);
+    }
+    if let Some(policy) = args.on_error {
+        pipeline =
+            policy::override_flow_default(pipeline, &args.manifest, args.flow.as_deref(), policy)?;
     }
     Ok(pipeline)
 }

@@ -332,11 +332,15 @@ fn a_flow_stopped_on_an_element_names_its_sequence_and_input_line() {
     assert_eq!(err.error.input_line(), Some((input.as_path(), 3)));
     let message = err.to_string();
     assert!(
-        message.starts_with("flow `lines` failed: node `enrich` (processor) returned invalid-input"),
+        message
+            .starts_with("flow `lines` failed: node `enrich` (processor) returned invalid-input"),
         "{message}"
     );
     assert!(
-        message.ends_with(&format!("\n  at element #1 (line 3 of {})", input.display())),
+        message.ends_with(&format!(
+            "\n  at element #1 (line 3 of {})",
+            input.display()
+        )),
         "{message}"
     );
     assert_eq!(err.report.node("enrich").failed, 1);
