@@ -8,7 +8,27 @@
 //! torvyn-testkit bench --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--duration 5s] [--format json]
 //! torvyn-testkit inspect component.wasm [--format json]
 //! torvyn-testkit check --manifest Torvyn.toml [--flow F]
+//! torvyn-testkit test <crate-dir|component.wasm> (--text TEXT ... | --json JSON ... | --file in.jsonl)
+//!                     [--config JSON] [--role ROLE] [--max-elements N] [--format json]
 //! ```
+//!
+//! `test` runs one component without a manifest (like Fluvio's `smdk test`):
+//! it builds the crate (or loads the `.wasm`), calls `init` with `--config`,
+//! gives it each element in turn (sequence numbers from 0, timestamps 1 ms
+//! apart, as a flow's source would), and prints per element what it did:
+//! `passed`/`dropped` (filter), `emitted <payload>`/`dropped` (processor),
+//! `routed to <ports>`/`dropped` (router), `absorbed` and what it emitted, then
+//! its `flush` output (aggregator), `delivered (ready|pause)`, then `complete`
+//! (sink), or the error (`failed: ...`); after a trap or `fatal` the rest are
+//! `not-called`. A source takes no input: `test` pulls it until it ends or
+//! `--max-elements` elements (default 100). The role comes from the
+//! component's exports (`--role` checks it). `--file` reads the JSON-lines
+//! format of `run --input`, and each result names its line. `--format json`
+//! prints one object: `{"component", "wasm", "name", "role", "results": [{"sequence",
+//! "line"?, "input"?, "outcome", "output"?, "ports"?, "signal"?, "error"?}],
+//! "counts", "logs", "stdout", "teardown_error", "exhausted"?}`. A failed call
+//! exits with 1 after the report; a missing or wrong input is a usage error
+//! (exit 2).
 //!
 //! `check` validates the manifest and type-checks every node's component
 //! (building crates) against the contract and its declared interface, without
@@ -51,6 +71,7 @@ use torvyn_testkit::pipeline::{ErrorPolicy, FlowError, NodeSpec, Pipeline, RunLi
 use torvyn_testkit::{ErrorKind, Output};
 
 mod policy;
+mod test_verb;
 
 #[derive(Parser)]
 #[command(
@@ -101,6 +122,12 @@ enum Command {
     Check {
         #[command(flatten)]
         check: CheckArgs,
+    },
+    /// Run one component (a crate directory or a `.wasm`) on elements given on
+    /// the command line, without a manifest, and print what it did with each.
+    Test {
+        #[command(flatten)]
+        test: test_verb::TestArgs,
     },
     /// Print a component's role, imports and exports, and type-check them
     /// against the Torvyn 0.1 contract (exit code 1 on any mismatch).
@@ -284,6 +311,7 @@ fn execute(command: Command) -> Result<(), String> {
         }
         Command::Bench { flow, duration } => bench(&flow, duration),
         Command::Check { check: args } => check(&args),
+        Command::Test { test } => test_verb::run(&test),
         Command::Inspect { component, format } => {
             let inspection =
                 torvyn_testkit::inspect::inspect(&component).map_err(|err| describe(&err))?;

@@ -215,6 +215,74 @@ fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
+/// The elements of a JSON-lines file, each with its 1-based line number:
+/// each non-empty line is one `application/json` element. A UTF-8 byte-order
+/// mark at the start is skipped (as in `Torvyn.toml`), and `\r\n` line ends
+/// are accepted. A line that is not UTF-8 or not JSON, or longer than the
+/// contract's 16 MiB buffer limit (checked before it is parsed), is an error
+/// naming the file and the line. [`NodeSpec::source_jsonl`] and the CLI's
+/// `--input` and `test --file` read this format.
+///
+/// ```
+/// # let dir = std::env::temp_dir().join(format!("torvyn-doc-jsonl-{}", std::process::id()));
+/// # std::fs::create_dir_all(&dir).unwrap();
+/// let path = dir.join("in.jsonl");
+/// std::fs::write(&path, "{\"n\": 1}\n\n[2]\n")?;
+/// let elements = torvyn_testkit::pipeline::read_jsonl(&path)?;
+/// assert_eq!(elements.len(), 2);
+/// assert_eq!(elements[1].0, 3, "the second element is on line 3");
+/// assert_eq!(elements[1].1.payload().as_bytes(), b"[2]");
+///
+/// std::fs::write(&path, "{\"n\": 1}\nnot json\n")?;
+/// let err = torvyn_testkit::pipeline::read_jsonl(&path).unwrap_err();
+/// assert!(err.to_string().contains("in.jsonl:2: not a JSON value"), "{err}");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_jsonl(path: impl AsRef<Path>) -> Result<Vec<(u64, TestElement)>, Error> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|err| {
+        Error::pipeline(format!(
+            "cannot read the input file {}: {err}",
+            path.display()
+        ))
+    })?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let at = |index: usize| format!("{}:{}", path.display(), index + 1);
+    let mut elements = Vec::new();
+    for (index, line) in bytes.split(|&byte| byte == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.len() as u64 > MAX_BUFFER_BYTES {
+            return Err(Error::pipeline(format!(
+                "{}: the line is {} bytes, above the contract's {} per-buffer limit, so \
+                 it cannot be one element; split it into smaller elements",
+                at(index),
+                line.len(),
+                crate::error::human_bytes(MAX_BUFFER_BYTES)
+            )));
+        }
+        let line = std::str::from_utf8(line).map_err(|err| {
+            Error::pipeline(format!(
+                "{}: the line is not UTF-8 (invalid byte at column {}); a JSON-lines \
+                 input must be UTF-8 text",
+                at(index),
+                err.valid_up_to() + 1
+            ))
+        })?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(line).map_err(|err| {
+            Error::pipeline(format!(
+                "{}: not a JSON value ({err}); every non-empty line of a JSON-lines \
+                 input is one element",
+                at(index)
+            ))
+        })?;
+        elements.push((index as u64 + 1, TestElement::json(value)));
+    }
+    Ok(elements)
+}
+
 /// One node of a pipeline, with its policy and faults.
 #[derive(Clone, Debug)]
 pub struct NodeSpec {
@@ -252,58 +320,13 @@ impl NodeSpec {
         NodeSpec::new(NodeKind::Source(elements.into_iter().collect(), None))
     }
 
-    /// A host-side source reading a JSON-lines file: each non-empty line is
-    /// one `application/json` element. A UTF-8 byte-order mark at the start is
-    /// skipped (as in `Torvyn.toml`), and `\r\n` line ends are accepted. A
-    /// line that is not UTF-8 or not JSON, or longer than the contract's 16 MiB
-    /// buffer limit (checked before it is parsed), is an error naming the file
-    /// and the line. Each element remembers its line: when a call on it (or on
-    /// what a processor made of it) stops the flow, the error names the line
-    /// ([`Error::input_line`]).
+    /// A host-side source reading a JSON-lines file, in the format of
+    /// [`read_jsonl`] (the CLI's `--input`). Each element remembers its line:
+    /// when a call on it (or on what a processor made of it) stops the flow,
+    /// the error names the line ([`Error::input_line`]).
     pub fn source_jsonl(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|err| {
-            Error::pipeline(format!(
-                "cannot read the input file {}: {err}",
-                path.display()
-            ))
-        })?;
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-        let at = |index: usize| format!("{}:{}", path.display(), index + 1);
-        let mut elements = Vec::new();
-        let mut lines = std::collections::VecDeque::new();
-        for (index, line) in bytes.split(|&byte| byte == b'\n').enumerate() {
-            let line = line.strip_suffix(b"\r").unwrap_or(line);
-            if line.len() as u64 > MAX_BUFFER_BYTES {
-                return Err(Error::pipeline(format!(
-                    "{}: the line is {} bytes, above the contract's {} per-buffer limit, so \
-                     it cannot be one element; split it into smaller elements",
-                    at(index),
-                    line.len(),
-                    crate::error::human_bytes(MAX_BUFFER_BYTES)
-                )));
-            }
-            let line = std::str::from_utf8(line).map_err(|err| {
-                Error::pipeline(format!(
-                    "{}: the line is not UTF-8 (invalid byte at column {}); a JSON-lines \
-                     input must be UTF-8 text",
-                    at(index),
-                    err.valid_up_to() + 1
-                ))
-            })?;
-            if line.trim().is_empty() {
-                continue;
-            }
-            let value: serde_json::Value = serde_json::from_str(line).map_err(|err| {
-                Error::pipeline(format!(
-                    "{}: not a JSON value ({err}); every non-empty line of a JSON-lines \
-                     input is one element",
-                    at(index)
-                ))
-            })?;
-            elements.push(TestElement::json(value));
-            lines.push_back(index as u64 + 1);
-        }
+        let (lines, elements) = read_jsonl(path)?.into_iter().unzip();
         let lines = InputLines {
             file: Arc::from(path),
             lines,
