@@ -50,8 +50,11 @@ struct Inner {
     backtrace: Option<Vec<Frame>>,
     /// The element whose call stopped a flow: its sequence number, and the
     /// input file and line it was read from.
-    element: Option<(u64, Option<(Arc<Path>, u64)>)>,
+    element: Option<(u64, Option<InputLine>)>,
 }
+
+/// A JSON-lines input file and a 1-based line of it.
+pub(crate) type InputLine = (Arc<Path>, u64);
 
 /// What went wrong.
 #[derive(Debug)]
@@ -250,7 +253,7 @@ impl Error {
     /// The error stopped a flow on the element with sequence number
     /// `sequence`, read from `input` (file, 1-based line) when it came from a
     /// JSON-lines file.
-    pub(crate) fn on_element(mut self, sequence: u64, input: Option<(Arc<Path>, u64)>) -> Self {
+    pub(crate) fn on_element(mut self, sequence: u64, input: Option<InputLine>) -> Self {
         self.inner.element = Some((sequence, input));
         self
     }

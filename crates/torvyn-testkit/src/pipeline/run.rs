@@ -1,7 +1,6 @@
 //! The executor: validation, instantiation, scheduling, error policies, accounting.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -12,7 +11,7 @@ use super::{
 };
 use crate::component::Instance;
 use crate::element::{Output, Processed, Signal, TestElement};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, InputLine};
 use crate::host::FlowBuffers;
 use crate::role::Role;
 
@@ -47,7 +46,7 @@ struct Item {
     born: Option<Instant>,
     /// The input file and line it was read from (a `source_jsonl` element,
     /// and what processors made of it).
-    input: Option<(Arc<Path>, u64)>,
+    input: Option<InputLine>,
 }
 
 struct Edge {
