@@ -44,9 +44,9 @@ pub(crate) struct TestArgs {
     /// error.
     #[arg(long, value_name = "ROLE", value_parser = parse_role)]
     role: Option<Role>,
-    /// For a source: pull at most N elements.
-    #[arg(long, value_name = "N", default_value_t = DEFAULT_SOURCE_ELEMENTS)]
-    max_elements: u64,
+    /// For a source: pull at most N elements (default 100).
+    #[arg(long, value_name = "N")]
+    max_elements: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -145,13 +145,21 @@ pub(crate) fn run(args: &TestArgs) -> Result<(), String> {
         )),
         (_, false) => {}
     }
+    if role != Role::Source && args.max_elements.is_some() {
+        usage_error(format!(
+            "{} is a {role}: --max-elements bounds the pulls from a source; a {role} gets \
+             exactly the elements given",
+            args.component.display()
+        ));
+    }
     let mut instance = component
         .instantiate(&args.config)
         .map_err(|err| crate::describe(&err))?;
     let mut outcomes = Vec::new();
     let mut exhausted = None;
     if role == Role::Source {
-        exhausted = Some(pull(&mut instance, args.max_elements, &mut outcomes));
+        let max = args.max_elements.unwrap_or(DEFAULT_SOURCE_ELEMENTS);
+        exhausted = Some(pull(&mut instance, max, &mut outcomes));
     } else {
         feed(&mut instance, inputs, &mut outcomes);
         end(&mut instance, &mut outcomes);

@@ -409,6 +409,14 @@ fn usage_errors_exit_2_and_other_errors_exit_1() {
         "{}",
         text(&out.stderr)
     );
+    // --max-elements is for sources.
+    let out = cli(&["test", &limiter, "--text", "a", "--max-elements", "3"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--max-elements bounds the pulls from a source"),
+        "{}",
+        text(&out.stderr)
+    );
     // Not JSON.
     let out = cli(&["test", &limiter, "--json", "{x"]);
     assert_eq!(out.status.code(), Some(2));
