@@ -8,7 +8,27 @@
 //! torvyn-testkit bench --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--duration 5s] [--format json]
 //! torvyn-testkit inspect component.wasm [--format json]
 //! torvyn-testkit check --manifest Torvyn.toml [--flow F]
+//! torvyn-testkit test <crate-dir|component.wasm> (--text TEXT ... | --json JSON ... | --file in.jsonl)
+//!                     [--config JSON] [--role ROLE] [--max-elements N] [--format json]
 //! ```
+//!
+//! `test` runs one component without a manifest (like Fluvio's `smdk test`):
+//! it builds the crate (or loads the `.wasm`), calls `init` with `--config`,
+//! gives it each element in turn (sequence numbers from 0, timestamps 1 ms
+//! apart, as a flow's source would), and prints per element what it did:
+//! `passed`/`dropped` (filter), `emitted <payload>`/`dropped` (processor),
+//! `routed to <ports>`/`dropped` (router), `absorbed` and what it emitted, then
+//! its `flush` output (aggregator), `delivered (ready|pause)`, then `complete`
+//! (sink), or the error (`failed: ...`); after a trap or `fatal` the rest are
+//! `not-called`. A source takes no input: `test` pulls it until it ends or
+//! `--max-elements` elements (default 100). The role comes from the
+//! component's exports (`--role` checks it). `--file` reads the JSON-lines
+//! format of `run --input`, and each result names its line. `--format json`
+//! prints one object: `{"component", "wasm", "name", "role", "results": [{"sequence",
+//! "line"?, "input"?, "outcome", "output"?, "ports"?, "signal"?, "error"?}],
+//! "counts", "logs", "stdout", "teardown_error", "exhausted"?}`. A failed call
+//! exits with 1 after the report; a missing or wrong input is a usage error
+//! (exit 2).
 //!
 //! `check` validates the manifest and type-checks every node's component
 //! (building crates) against the contract and its declared interface, without
@@ -19,7 +39,12 @@
 //! with 1 when there is one.
 //!
 //! `run`, `trace` and `bench` also take `--max-elements N`, `--timeout DURATION`
-//! (default 60 s), `--clock virtual|real` and `--random-seed N`.
+//! (default 60 s), `--clock virtual|real`, `--random-seed N` and `--on-error
+//! fail-flow|skip|dead-letter|retry=N` (what a node does when a call on an
+//! element fails; it replaces the flow's `on_error` in `Torvyn.toml`, and a
+//! node's own `on_error` still wins). When a call stops the flow, the error
+//! names the element's sequence number and, with `--input`, its line:
+//! `at element #1 (line 2 of in.jsonl)`.
 //!
 //! `run --format json` prints one object, stable across versions (keys are
 //! only ever added): `{"flow", "elements", "aggregated", "nodes": {name:
@@ -42,8 +67,11 @@ use std::time::{Duration, Instant};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use torvyn_testkit::golden::{self, Golden, GoldenOutcome};
 use torvyn_testkit::host::ClockMode;
-use torvyn_testkit::pipeline::{FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
+use torvyn_testkit::pipeline::{ErrorPolicy, FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
 use torvyn_testkit::{ErrorKind, Output};
+
+mod policy;
+mod test_verb;
 
 #[derive(Parser)]
 #[command(
@@ -95,6 +123,12 @@ enum Command {
         #[command(flatten)]
         check: CheckArgs,
     },
+    /// Run one component (a crate directory or a `.wasm`) on elements given on
+    /// the command line, without a manifest, and print what it did with each.
+    Test {
+        #[command(flatten)]
+        test: test_verb::TestArgs,
+    },
     /// Print a component's role, imports and exports, and type-check them
     /// against the Torvyn 0.1 contract (exit code 1 on any mismatch).
     Inspect {
@@ -145,6 +179,11 @@ struct FlowArgs {
     /// random_seed`).
     #[arg(long, value_name = "N")]
     random_seed: Option<u64>,
+    /// What a node does when a call on an element fails: `fail-flow`, `skip`,
+    /// `dead-letter` or `retry=N`. Replaces the flow's `on_error` for the
+    /// nodes that set none of their own.
+    #[arg(long, value_name = "POLICY")]
+    on_error: Option<ErrorPolicy>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -234,7 +273,10 @@ fn execute(command: Command) -> Result<(), String> {
             }
             match flow.format {
                 Format::Json => println!("{}", result.summary_json()),
-                Format::Text => print_counts(&result),
+                Format::Text => {
+                    print_counts(&result);
+                    policy::print_dead_letters(&result);
+                }
             }
             warn_teardown(&result);
             if let Some(error) = error {
@@ -269,6 +311,7 @@ fn execute(command: Command) -> Result<(), String> {
         }
         Command::Bench { flow, duration } => bench(&flow, duration),
         Command::Check { check: args } => check(&args),
+        Command::Test { test } => test_verb::run(&test),
         Command::Inspect { component, format } => {
             let inspection =
                 torvyn_testkit::inspect::inspect(&component).map_err(|err| describe(&err))?;
@@ -460,6 +503,10 @@ fn load(args: &FlowArgs) -> Result<Pipeline, String> {
     }
     if let Some(seed) = args.random_seed {
         pipeline = pipeline.random_seed(seed);
+    }
+    if let Some(policy) = args.on_error {
+        pipeline =
+            policy::override_flow_default(pipeline, &args.manifest, args.flow.as_deref(), policy)?;
     }
     Ok(pipeline)
 }

@@ -1015,7 +1015,10 @@ impl Instance {
         result
     }
 
-    pub(crate) fn is_terminated(&self) -> bool {
+    /// Whether the instance can no longer be called: it trapped, hit a
+    /// limit, returned `fatal`, or was torn down (every call then fails with
+    /// [`ErrorKind::Terminated`]).
+    pub fn is_terminated(&self) -> bool {
         self.terminated.is_some()
     }
 

@@ -1,7 +1,8 @@
 //! The testkit's error: which node, which call, what went wrong, what to do.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::backtrace::Frame;
@@ -23,6 +24,11 @@ use crate::role::Role;
 /// boom: element 2 is cursed (at src/lib.rs:14:9)
 /// ```
 ///
+/// When the error stopped a flow on an element, a line names the element
+/// ([`sequence`](Error::sequence)) and, when it was read from a JSON-lines
+/// file, its line ([`input_line`](Error::input_line)):
+/// `  at element #1 (line 2 of in.jsonl)`.
+///
 /// The lower-level error behind it, when there is one (wasmtime's link error
 /// with its whole chain, a trap with its wasm backtrace, the build failure),
 /// is its [`source`](std::error::Error::source), so `anyhow` and `{:#}` show
@@ -42,7 +48,13 @@ struct Inner {
     origin: Option<(String, String)>,
     source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     backtrace: Option<Vec<Frame>>,
+    /// The element whose call stopped a flow: its sequence number, and the
+    /// input file and line it was read from.
+    element: Option<(u64, Option<InputLine>)>,
 }
+
+/// A JSON-lines input file and a 1-based line of it.
+pub(crate) type InputLine = (Arc<Path>, u64);
 
 /// What went wrong.
 #[derive(Debug)]
@@ -202,6 +214,7 @@ impl Error {
                 origin: None,
                 source: None,
                 backtrace: None,
+                element: None,
             }),
         }
     }
@@ -235,6 +248,31 @@ impl Error {
         self.inner.role = role;
         self.inner.call = Some(call);
         self
+    }
+
+    /// The error stopped a flow on the element with sequence number
+    /// `sequence`, read from `input` (file, 1-based line) when it came from a
+    /// JSON-lines file.
+    pub(crate) fn on_element(mut self, sequence: u64, input: Option<InputLine>) -> Self {
+        self.inner.element = Some((sequence, input));
+        self
+    }
+
+    /// The flow sequence number of the element whose call stopped the flow
+    /// (under the `fail-flow` policy, or when `retry` ran out), when a flow
+    /// stopped on an element; `None` for other errors.
+    pub fn sequence(&self) -> Option<u64> {
+        self.inner.element.as_ref().map(|(sequence, _)| *sequence)
+    }
+
+    /// The JSON-lines file and 1-based line that element was read from, when
+    /// its source was a [`NodeSpec::source_jsonl`](crate::pipeline::NodeSpec::source_jsonl)
+    /// (the CLI's `--input`); also for what a processor made of it.
+    pub fn input_line(&self) -> Option<(&Path, u64)> {
+        match &self.inner.element {
+            Some((_, Some((file, line)))) => Some((file, *line)),
+            _ => None,
+        }
     }
 
     pub(crate) fn with_backtrace(mut self, frames: Option<Vec<Frame>>) -> Self {
@@ -314,6 +352,12 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.fmt_message(f)?;
+        if let Some((sequence, input)) = &self.inner.element {
+            write!(f, "\n  at element #{sequence}")?;
+            if let Some((file, line)) = input {
+                write!(f, " (line {line} of {})", file.display())?;
+            }
+        }
         match &self.inner.backtrace {
             Some(frames) => crate::backtrace::write(f, frames),
             None => Ok(()),

@@ -73,7 +73,9 @@
 //! node's `interface` is one of the six contract interfaces (with or without
 //! `@0.1.0`) and its `component` is `"file://..."` or a declared
 //! `[[component]]` name; sizes parse ([`parse_size`]) and are not 0; queue
-//! depths and fuel budgets are at least 1; every flow has nodes and a source;
+//! depths and fuel budgets are at least 1; `on_error` (of a flow or a node) is
+//! `"fail-flow"`, `"skip"`, `"dead-letter"` or `{ retry = N }`; every flow has
+//! nodes and a source;
 //! edges name existing nodes, never lead into a source or out of a sink, and
 //! form no cycle; every node but a source has an incoming edge. The checks are
 //! linear in the number of nodes and edges, and a cycle over many nodes is
@@ -86,6 +88,7 @@ use std::path::{Path, PathBuf};
 use serde::de::{self, Deserializer, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
 
+use crate::pipeline::ErrorPolicy;
 use crate::role::Role;
 
 /// A parsed and validated `Torvyn.toml`.
@@ -212,6 +215,9 @@ pub struct Flow {
     pub description: Option<String>,
     /// `default_queue_depth` (at least 1): overrides `[runtime.backpressure]`'s.
     pub default_queue_depth: Option<usize>,
+    /// `on_error`: the error policy of the flow's nodes that set none
+    /// (default [`ErrorPolicy::FailFlow`]); see [`Node::on_error`].
+    pub on_error: Option<ErrorPolicy>,
     /// The nodes, by name.
     pub nodes: BTreeMap<String, Node>,
     /// The edges, in file order.
@@ -233,6 +239,10 @@ pub struct Node {
     pub fuel_budget: Option<u64>,
     /// `max_memory`: the node's memory limit, in bytes.
     pub max_memory: Option<u64>,
+    /// `on_error`: what the node does when a call on an element fails:
+    /// `"fail-flow"`, `"skip"`, `"dead-letter"` or `{ retry = N }` (N at
+    /// least 1); when unset, the flow's `on_error`.
+    pub on_error: Option<ErrorPolicy>,
 }
 
 /// What a node's `component` names.
@@ -472,6 +482,8 @@ struct RawFlow {
     #[serde(default)]
     default_queue_depth: Option<usize>,
     #[serde(default)]
+    on_error: Option<toml::Value>,
+    #[serde(default)]
     nodes: BTreeMap<String, RawNode>,
     #[serde(default)]
     edges: Vec<RawEdge>,
@@ -490,6 +502,8 @@ struct RawNode {
     fuel_budget: Option<u64>,
     #[serde(default)]
     max_memory: Option<Size>,
+    #[serde(default)]
+    on_error: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -627,6 +641,77 @@ fn queue_depth(key: String, depth: Option<usize>) -> Result<Option<usize>, Probl
         ));
     }
     Ok(depth)
+}
+
+/// The forms `on_error` takes, for error messages.
+const ON_ERROR_FORMS: &str =
+    "\"fail-flow\", \"skip\", \"dead-letter\" or { retry = N } with N at least 1";
+
+/// `on_error`: `"fail-flow"`, `"skip"`, `"dead-letter"` or `{ retry = N }`.
+fn on_error(key: String, raw: Option<toml::Value>) -> Result<Option<ErrorPolicy>, Problem> {
+    let Some(value) = raw else {
+        return Ok(None);
+    };
+    let bad = |what: String| {
+        Problem::invalid(
+            key.clone(),
+            format!("{what}; on_error is one of {ON_ERROR_FORMS}"),
+        )
+    };
+    match &value {
+        toml::Value::String(text) => match text.as_str() {
+            "fail-flow" => Ok(Some(ErrorPolicy::FailFlow)),
+            "skip" => Ok(Some(ErrorPolicy::Skip)),
+            "dead-letter" => Ok(Some(ErrorPolicy::DeadLetter)),
+            "retry" => Err(bad(
+                "\"retry\" needs a count: write on_error = { retry = 3 }".into(),
+            )),
+            other => {
+                let hint = match other.replace('_', "-").to_ascii_lowercase().as_str() {
+                    "fail-flow" | "skip" | "dead-letter" => {
+                        format!(
+                            " (did you mean \"{}\"?)",
+                            other.replace('_', "-").to_ascii_lowercase()
+                        )
+                    }
+                    _ => String::new(),
+                };
+                Err(bad(format!("{other:?} is not an error policy{hint}")))
+            }
+        },
+        toml::Value::Table(table) => match (table.get("retry"), table.len()) {
+            (Some(toml::Value::Integer(count)), 1) => u32::try_from(*count)
+                .ok()
+                .filter(|&count| count >= 1)
+                .map(|count| Some(ErrorPolicy::Retry(count)))
+                .ok_or_else(|| {
+                    bad(format!(
+                        "retry = {count} is not a number of retries from 1 to {}",
+                        u32::MAX
+                    ))
+                }),
+            (Some(other), 1) => Err(bad(format!(
+                "retry = {other} is {}, not a number of retries",
+                a_type(other)
+            ))),
+            _ => Err(bad(format!("the table {value} is not {{ retry = N }}",))),
+        },
+        other => Err(bad(format!(
+            "{other} is {}, not an error policy",
+            a_type(other)
+        ))),
+    }
+}
+
+/// A TOML value's type with its article: "an integer", "a string".
+fn a_type(value: &toml::Value) -> String {
+    let name = value.type_str();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
 }
 
 impl Manifest {
@@ -831,6 +916,7 @@ fn validate_flow(
         format!("{key}.default_queue_depth"),
         raw.default_queue_depth,
     )?;
+    let flow_on_error = on_error(format!("{key}.on_error"), raw.on_error)?;
     if raw.nodes.is_empty() {
         return Err(Problem::graph(
             key.clone(),
@@ -907,6 +993,7 @@ fn validate_flow(
                 config: node.config,
                 fuel_budget: fuel(&format!("{node_key}.fuel_budget"), node.fuel_budget)?,
                 max_memory,
+                on_error: on_error(format!("{node_key}.on_error"), node.on_error)?,
             },
         );
     }
@@ -993,6 +1080,7 @@ fn validate_flow(
         name: flow_name.to_string(),
         description: raw.description,
         default_queue_depth,
+        on_error: flow_on_error,
         nodes,
         edges,
     })

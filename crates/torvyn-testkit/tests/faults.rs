@@ -225,8 +225,9 @@ fn pipeline_faults_name_the_node() {
         .unwrap_err();
     assert_eq!(
         err.error.to_string(),
-        "node `route` (router) routed an element to port `nowhere` in `route`, but it has no edge from that port (its ports: a); add an edge from port `nowhere` or fix the router"
+        "node `route` (router) routed an element to port `nowhere` in `route`, but it has no edge from that port (its ports: a); add an edge from port `nowhere` or fix the router\n  at element #0"
     );
+    assert_eq!(err.error.sequence(), Some(0));
     assert!(err.report.unaccounted().is_empty());
 
     // A trap in a skip node fails that element and every later one for it, and

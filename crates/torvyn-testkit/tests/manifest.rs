@@ -7,6 +7,7 @@ use torvyn_testkit::Role;
 use torvyn_testkit::manifest::{
     BackpressurePolicy, ComponentRef, Endpoint, Manifest, ManifestErrorKind, parse_size,
 };
+use torvyn_testkit::pipeline::ErrorPolicy;
 
 const HEADER: &str = "[torvyn]\nname = \"p\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n";
 
@@ -597,6 +598,129 @@ fn policies_parse_in_kebab_case() {
         assert_eq!(manifest.runtime.backpressure.backpressure_policy, policy);
         assert_eq!(policy.to_string(), text);
     }
+}
+
+#[test]
+fn on_error_is_set_per_flow_and_per_node() {
+    let with = |flow: &str, node: &str| {
+        let mut text = format!("{HEADER}{FLOW}");
+        if !flow.is_empty() {
+            text = format!("{HEADER}[flow.main]\non_error = {flow}\n{FLOW}");
+        }
+        if !node.is_empty() {
+            text = text.replace(
+                "interface = \"torvyn:filtering/filter@0.1.0\"\n",
+                &format!("interface = \"torvyn:filtering/filter@0.1.0\"\non_error = {node}\n"),
+            );
+        }
+        text
+    };
+    // Unset: no policy in the model (the pipeline then fails the flow).
+    let manifest = parse(&with("", "")).unwrap();
+    let flow = manifest.flow(None).unwrap();
+    assert_eq!(flow.on_error, None);
+    assert_eq!(flow.nodes["keep"].on_error, None);
+
+    for (text, policy) in [
+        ("\"fail-flow\"", ErrorPolicy::FailFlow),
+        ("\"skip\"", ErrorPolicy::Skip),
+        ("\"dead-letter\"", ErrorPolicy::DeadLetter),
+        ("{ retry = 3 }", ErrorPolicy::Retry(3)),
+        ("{ retry = 1 }", ErrorPolicy::Retry(1)),
+    ] {
+        let manifest = parse(&with("", text)).unwrap();
+        let flow = manifest.flow(None).unwrap();
+        assert_eq!(flow.nodes["keep"].on_error, Some(policy), "{text}");
+        assert_eq!(flow.nodes["out"].on_error, None);
+        assert_eq!(flow.on_error, None);
+
+        let manifest = parse(&with(text, "")).unwrap();
+        let flow = manifest.flow(None).unwrap();
+        assert_eq!(flow.on_error, Some(policy), "{text}");
+        assert_eq!(flow.nodes["keep"].on_error, None);
+    }
+    // Both: the node keeps its own, the flow has its default.
+    let manifest = parse(&with("\"dead-letter\"", "{ retry = 2 }")).unwrap();
+    let flow = manifest.flow(None).unwrap();
+    assert_eq!(flow.on_error, Some(ErrorPolicy::DeadLetter));
+    assert_eq!(flow.nodes["keep"].on_error, Some(ErrorPolicy::Retry(2)));
+    // The CLI's `--on-error` spelling of the same policies.
+    for policy in [
+        ErrorPolicy::FailFlow,
+        ErrorPolicy::Skip,
+        ErrorPolicy::DeadLetter,
+        ErrorPolicy::Retry(5),
+    ] {
+        assert_eq!(policy.to_string().parse::<ErrorPolicy>(), Ok(policy));
+    }
+}
+
+#[test]
+fn a_bad_on_error_names_the_key_and_the_allowed_values() {
+    const FORMS: &str = "on_error is one of \"fail-flow\", \"skip\", \"dead-letter\" or { retry = N } with N at least 1";
+    let node_key = "Torvyn.toml: flow.main.nodes.keep.on_error: ";
+    for (value, what) in [
+        ("\"skp\"", "\"skp\" is not an error policy"),
+        (
+            "\"dead_letter\"",
+            "\"dead_letter\" is not an error policy (did you mean \"dead-letter\"?)",
+        ),
+        (
+            "\"retry\"",
+            "\"retry\" needs a count: write on_error = { retry = 3 }",
+        ),
+        (
+            "{ retry = 0 }",
+            "retry = 0 is not a number of retries from 1 to 4294967295",
+        ),
+        (
+            "{ retry = -2 }",
+            "retry = -2 is not a number of retries from 1 to 4294967295",
+        ),
+        (
+            "{ retry = \"3\" }",
+            "retry = \"3\" is a string, not a number of retries",
+        ),
+        (
+            "{ tries = 3 }",
+            "the table { tries = 3 } is not { retry = N }",
+        ),
+        ("{ retry = 3, skip = true }", "is not { retry = N }"),
+        ("3", "3 is an integer, not an error policy"),
+    ] {
+        let text = format!("{HEADER}{FLOW}").replace(
+            "interface = \"torvyn:filtering/filter@0.1.0\"\n",
+            &format!("interface = \"torvyn:filtering/filter@0.1.0\"\non_error = {value}\n"),
+        );
+        let err = Manifest::parse(&text, Path::new("/p")).unwrap_err();
+        assert_eq!(err.kind(), ManifestErrorKind::Invalid, "{err}");
+        assert_eq!(err.key(), Some("flow.main.nodes.keep.on_error"));
+        let message = error(&text);
+        assert_contains(&message, &[node_key, what, FORMS]);
+    }
+    // The flow's key is named as the flow's.
+    let message = error(&format!(
+        "{HEADER}[flow.main]\non_error = \"never\"\n{FLOW}"
+    ));
+    assert_eq!(
+        message,
+        format!("Torvyn.toml: flow.main.on_error: \"never\" is not an error policy; {FORMS}")
+    );
+    // The CLI's spelling is checked too.
+    let err = "retry=0".parse::<ErrorPolicy>().unwrap_err();
+    assert_contains(
+        &err,
+        &[
+            "`retry=0`",
+            "from 1 to",
+            "`fail-flow`, `skip`, `dead-letter` or `retry=N`",
+        ],
+    );
+    let err = "ignore".parse::<ErrorPolicy>().unwrap_err();
+    assert_eq!(
+        err,
+        "`ignore` is not an error policy; use `fail-flow`, `skip`, `dead-letter` or `retry=N` (N at least 1)"
+    );
 }
 
 #[test]

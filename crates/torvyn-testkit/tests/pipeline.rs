@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use serde_json::json;
-use torvyn_testkit::pipeline::{ErrorPolicy, Event, NodeSpec, Pipeline};
+use torvyn_testkit::pipeline::{ErrorPolicy, Event, NodeSpec, Pipeline, Scripted};
 use torvyn_testkit::{Component, ProcessError, Role, TestElement};
 
 fn example(name: &str) -> Component {
@@ -306,6 +306,67 @@ fn error_policies_skip_retry_dead_letter_and_fail() {
     assert!(
         matches!(&run.trace.of(1)[1].event, Event::Retried { error } if error.contains("flaky"))
     );
+}
+
+#[test]
+fn a_flow_stopped_on_an_element_names_its_sequence_and_input_line() {
+    let dir = std::env::temp_dir().join(format!("torvyn-pipeline-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("in.jsonl");
+    // Element #1 (an array, which the enricher rejects) is on line 3.
+    std::fs::write(&input, "{\"n\": 0}\n\n[1]\n{\"n\": 2}\n").unwrap();
+    let enricher = example("json-enricher");
+    let build = |policy: ErrorPolicy| {
+        Pipeline::new("lines")
+            .node("input", NodeSpec::source_jsonl(&input).unwrap())
+            // A pass-through before the enricher: the line travels with the element.
+            .node("pass", NodeSpec::scripted(Scripted::processor(1)))
+            .node("enrich", NodeSpec::component(&enricher, "").policy(policy))
+            .collector("out")
+            .edge("input", "pass")
+            .edge("pass", "enrich")
+            .edge("enrich", "out")
+    };
+    let err = build(ErrorPolicy::FailFlow).run().unwrap_err();
+    assert_eq!(err.error.sequence(), Some(1));
+    assert_eq!(err.error.input_line(), Some((input.as_path(), 3)));
+    let message = err.to_string();
+    assert!(
+        message
+            .starts_with("flow `lines` failed: node `enrich` (processor) returned invalid-input"),
+        "{message}"
+    );
+    assert!(
+        message.ends_with(&format!(
+            "\n  at element #1 (line 3 of {})",
+            input.display()
+        )),
+        "{message}"
+    );
+    assert_eq!(err.report.node("enrich").failed, 1);
+
+    // Retries that run out name the element too.
+    let err = build(ErrorPolicy::Retry(2)).run().unwrap_err();
+    assert_eq!(err.error.sequence(), Some(1));
+    assert_eq!(err.error.input_line(), Some((input.as_path(), 3)));
+
+    // Skip goes on; the failure is in the trace, not an error.
+    let run = build(ErrorPolicy::Skip).run().unwrap();
+    assert_eq!(run.received("out").len(), 2);
+    assert_eq!(run.node("enrich").failed, 1);
+
+    // An element from a list (no file) names only its sequence number.
+    let err = Pipeline::new("list")
+        .source("input", [TestElement::json(json!([0]))])
+        .component("enrich", &enricher, "")
+        .collector("out")
+        .edge("input", "enrich")
+        .edge("enrich", "out")
+        .run()
+        .unwrap_err();
+    assert_eq!(err.error.sequence(), Some(0));
+    assert_eq!(err.error.input_line(), None);
+    assert!(err.to_string().ends_with("\n  at element #0"), "{err}");
 }
 
 #[test]

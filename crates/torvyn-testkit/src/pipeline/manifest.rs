@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{ErrorPolicy, NodeSpec, Pipeline};
+use super::{NodeSpec, Pipeline};
 use crate::component::Component;
 use crate::error::{Error, ErrorKind};
 use crate::host::Limits;
@@ -101,7 +101,7 @@ pub(super) fn load(
         let config = node.config.clone().or(declared_config).unwrap_or_default();
         let spec = NodeSpec::component(&component, config)
             .limits(limits)
-            .policy(ErrorPolicy::FailFlow);
+            .policy(node.on_error.or(flow.on_error).unwrap_or_default());
         pipeline = pipeline.node(name.clone(), spec);
     }
     for edge in &flow.edges {

@@ -6,12 +6,12 @@ use std::time::Instant;
 
 use super::scripted::{Action, ScriptState};
 use super::{
-    BackpressurePolicy, DeadLetter, ErrorPolicy, Event, FlowError, NodeKind, NodeReport, NodeSpec,
-    Observer, Pipeline, RunResult, Trace, TraceEntry,
+    BackpressurePolicy, DeadLetter, ErrorPolicy, Event, FlowError, InputLines, NodeKind,
+    NodeReport, NodeSpec, Observer, Pipeline, RunResult, Trace, TraceEntry,
 };
 use crate::component::Instance;
 use crate::element::{Output, Processed, Signal, TestElement};
-use crate::error::{Error, ErrorKind};
+use crate::error::{Error, ErrorKind, InputLine};
 use crate::host::FlowBuffers;
 use crate::role::Role;
 
@@ -30,7 +30,8 @@ struct Node {
 
 enum Imp {
     Component(Box<Instance>),
-    Source(VecDeque<TestElement>),
+    /// The elements, and the lines they were read from (`source_jsonl`).
+    Source(VecDeque<TestElement>, Option<InputLines>),
     Collector,
     Scripted(Box<ScriptState>),
     /// A component not instantiated (yet, or because an earlier init failed).
@@ -43,6 +44,9 @@ struct Item {
     element: TestElement,
     /// When the element entered the flow (only when measuring latency).
     born: Option<Instant>,
+    /// The input file and line it was read from (a `source_jsonl` element,
+    /// and what processors made of it).
+    input: Option<InputLine>,
 }
 
 struct Edge {
@@ -159,7 +163,7 @@ impl Run {
                 imp: match &spec.kind {
                     NodeKind::Component { .. } => Imp::Pending,
                     // Taken below, so the run holds one copy of the list.
-                    NodeKind::Source(_) => Imp::Source(VecDeque::new()),
+                    NodeKind::Source(..) => Imp::Source(VecDeque::new(), None),
                     NodeKind::Collector => Imp::Collector,
                     NodeKind::Scripted(script) => {
                         Imp::Scripted(Box::new(ScriptState::new(script.clone())))
@@ -265,8 +269,8 @@ impl Run {
             ));
         }
         for (node, (_, spec)) in nodes.iter_mut().zip(&mut pipeline.nodes) {
-            if let NodeKind::Source(elements) = &mut spec.kind {
-                node.imp = Imp::Source(std::mem::take(elements).into());
+            if let NodeKind::Source(elements, lines) = &mut spec.kind {
+                node.imp = Imp::Source(std::mem::take(elements).into(), lines.take());
             }
         }
         let mut labels: Vec<String> = nodes.iter().map(|node| node.name.clone()).collect();
@@ -457,8 +461,17 @@ impl Run {
                 self.nodes[n].done = true;
                 return Ok(true);
             }
+            let mut input = None;
             let pulled = match &mut self.nodes[n].imp {
-                Imp::Source(elements) => Ok(elements.pop_front()),
+                Imp::Source(elements, lines) => {
+                    if let Some(lines) = lines {
+                        input = lines
+                            .lines
+                            .pop_front()
+                            .map(|line| (Arc::clone(&lines.file), line));
+                    }
+                    Ok(elements.pop_front())
+                }
                 Imp::Component(instance) => instance.pull().map(|o| o.map(TestElement::from)),
                 Imp::Collector | Imp::Scripted(_) | Imp::Pending => Ok(None),
             };
@@ -466,7 +479,8 @@ impl Run {
             match pulled {
                 Ok(Some(element)) => {
                     self.guard.produced();
-                    let item = self.new_item(element, None);
+                    let mut item = self.new_item(element, None);
+                    item.input = input;
                     self.record(item.seq, n, Event::Pulled);
                     self.nodes[n].report.emitted += 1;
                     self.send(n, item, None)?;
@@ -521,7 +535,12 @@ impl Run {
             Some(item) => item.born,
             None => self.measure_latency.then(Instant::now),
         };
-        Item { seq, element, born }
+        Item {
+            seq,
+            element,
+            born,
+            input: like.and_then(|item| item.input.clone()),
+        }
     }
 
     /// An output derived from `item`: its sequence, timestamp and context carry over.
@@ -540,6 +559,7 @@ impl Run {
             seq: item.seq,
             element,
             born: item.born,
+            input: item.input.clone(),
         }
     }
 
@@ -577,7 +597,7 @@ impl Run {
                 Err(error) => {
                     if matches!(error.kind(), ErrorKind::UnknownPort { .. }) {
                         self.failed(n, item.seq, error.to_string());
-                        return Err(error);
+                        return Err(error.on_element(item.seq, item.input));
                     }
                     let retryable = error.process_error().is_some_and(|e| !e.is_fatal())
                         && !self.is_terminated(n);
@@ -617,7 +637,7 @@ impl Run {
                         }
                         ErrorPolicy::FailFlow | ErrorPolicy::Retry(_) => {
                             self.failed(n, item.seq, error.to_string());
-                            return Err(error);
+                            return Err(error.on_element(item.seq, item.input));
                         }
                     }
                 }
@@ -635,7 +655,7 @@ impl Run {
             Imp::Component(instance) => instance,
             Imp::Collector => return Ok(Outcome::Delivered(Signal::Ready)),
             Imp::Scripted(_) => return Err(Error::pipeline("internal: scripted node")),
-            Imp::Source(_) | Imp::Pending => {
+            Imp::Source(..) | Imp::Pending => {
                 return Err(Error::pipeline("internal: element sent to a source"));
             }
         };
@@ -685,6 +705,7 @@ impl Run {
                         seq: 0,
                         element,
                         born: item.born,
+                        input: None,
                     }))
                 }
                 None => Outcome::Absorbed(None),
@@ -716,6 +737,7 @@ impl Run {
                     seq: 0,
                     element,
                     born: item.born,
+                    input: None,
                 }
             })),
             Action::Delivered(signal) => Outcome::Delivered(signal),

@@ -1,0 +1,472 @@
+//! `torvyn-testkit test`: one component on ad-hoc input, without a manifest,
+//! for every input form (`--text`, `--json`, `--file`) and every role.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::json;
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
+        .args(args)
+        .env("TORVYN_BUILD_QUIET", "1")
+        .output()
+        .expect("the CLI runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn example(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../torvyn-testkit/tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("torvyn-cli-test-verb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[track_caller]
+fn stdout_of(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+fn json_of(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|err| panic!("{err}: {}\n{}", text(&out.stdout), text(&out.stderr)))
+}
+
+#[test]
+fn a_filter_on_text_elements_prints_passed_and_dropped() {
+    let limiter = example("rate-limiter");
+    let out = cli(&[
+        "test",
+        &limiter,
+        "--text",
+        "a",
+        "--text",
+        "b",
+        "--text",
+        "c",
+        "--config",
+        r#"{"max_per_second": 2}"#,
+    ]);
+    let stdout = stdout_of(&out);
+    assert_eq!(
+        stdout.lines().take(4).collect::<Vec<_>>(),
+        [
+            format!("rate-limiter (filter) from {limiter}").as_str(),
+            "#0 \"a\" -> passed",
+            "#1 \"b\" -> passed",
+            "#2 \"c\" -> dropped",
+        ],
+        "{stdout}"
+    );
+    // The component's log lines (its teardown's summary) follow.
+    assert!(
+        stdout.contains("log:\n  [info] rate limiter: 2 passed, 1 dropped\n"),
+        "{stdout}"
+    );
+
+    // `--role` checks the role it reads from the exports.
+    let out = cli(&["test", &limiter, "--role", "filter", "--text", "a"]);
+    stdout_of(&out);
+    let out = cli(&["test", &limiter, "--role", "processor", "--text", "a"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!(
+            "{limiter} is a filter (it exports `torvyn:filtering/filter@0.1.0`), not a processor"
+        )),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_processor_on_json_elements_prints_outputs_and_the_failed_element() {
+    let enricher = example("json-enricher");
+    let args = [
+        "test",
+        &enricher,
+        "--json",
+        r#"{"n": 1}"#,
+        "--json",
+        "[2]",
+        "--json",
+        r#"{"n": 3}"#,
+        "--config",
+        r#"{"fields": {"stage": "tested"}, "add_sequence": true}"#,
+    ];
+    let out = cli(&args);
+    // One element failed: the report is printed, and the exit code is 1.
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines[1],
+        r#"#0 {"n":1} -> emitted {"n":1,"sequence":0,"stage":"tested"} (application/json)"#
+    );
+    assert!(
+        lines[2].starts_with(
+            "#1 [2] -> failed: node `json-enricher` (processor) returned invalid-input"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(
+        lines[3],
+        r#"#2 {"n":3} -> emitted {"n":3,"sequence":2,"stage":"tested"} (application/json)"#,
+        "an error does not stop the next element"
+    );
+    assert!(
+        text(&out.stderr).contains("1 of 3 calls of `json-enricher` failed"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let out = cli(&json_args);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_of(&out);
+    assert_eq!(report["role"], "processor");
+    assert_eq!(report["name"], "json-enricher");
+    assert_eq!(report["component"], enricher.as_str());
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0]["outcome"], "emitted");
+    assert_eq!(results[0]["input"], json!({"n": 1}));
+    assert_eq!(
+        results[0]["output"],
+        json!({"content_type": "application/json", "json": {"n": 1, "sequence": 0, "stage": "tested"}})
+    );
+    assert_eq!(results[1]["outcome"], "failed");
+    assert!(
+        results[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("expected a JSON object, got an array"),
+        "{report}"
+    );
+    assert_eq!(report["counts"]["emitted"], 2);
+    assert_eq!(report["counts"]["failed"], 1);
+}
+
+#[test]
+fn a_file_of_json_lines_names_each_elements_line() {
+    let input = temp("in.jsonl");
+    std::fs::write(&input, "{\"n\": 1}\n\n[2]\n").unwrap();
+    let out = cli(&[
+        "test",
+        &example("json-enricher"),
+        "--file",
+        input.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_of(&out);
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(
+        (results[0]["sequence"].as_u64(), results[0]["line"].as_u64()),
+        (Some(0), Some(1))
+    );
+    assert_eq!(
+        (results[1]["sequence"].as_u64(), results[1]["line"].as_u64()),
+        (Some(1), Some(3))
+    );
+    assert_eq!(results[1]["outcome"], "failed");
+
+    let out = cli(&[
+        "test",
+        &example("json-enricher"),
+        "--file",
+        input.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&out.stdout).contains("#1 (line 3) [2] -> failed: "),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // The file's format errors are `run --input`'s.
+    std::fs::write(&input, "{\"n\": 1}\nnot json\n").unwrap();
+    let out = cli(&[
+        "test",
+        &example("json-enricher"),
+        "--file",
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("in.jsonl:2: not a JSON value"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn a_source_is_pulled_up_to_max_elements() {
+    let source = example("line-source");
+    let config = r#"{"text": "a\nb\nc"}"#;
+    let out = cli(&["test", &source, "--config", config]);
+    let stdout = stdout_of(&out);
+    assert!(
+        stdout.contains("#0 -> pulled \"a\" (text/plain; charset=utf-8)\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("#2 -> pulled \"c\""), "{stdout}");
+    assert!(
+        stdout.contains("the source ended after 3 elements\n"),
+        "{stdout}"
+    );
+
+    let out = cli(&[
+        "test",
+        &source,
+        "--config",
+        config,
+        "--max-elements",
+        "2",
+        "--format",
+        "json",
+    ]);
+    let report = json_of(&out);
+    assert!(out.status.success());
+    assert_eq!(report["role"], "source");
+    assert_eq!(report["exhausted"], false);
+    assert_eq!(report["counts"]["pulled"], 2);
+    assert_eq!(report["results"][1]["output"]["text"], "b");
+
+    // A source takes no input: a usage error.
+    let out = cli(&["test", &source, "--text", "a"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("is a source, and a source takes no input"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn an_aggregator_shows_what_it_absorbed_and_its_flush() {
+    let out = cli(&[
+        "test",
+        &example("window-counter"),
+        "--text",
+        "a",
+        "--text",
+        "b",
+        "--text",
+        "c",
+        "--config",
+        r#"{"window": 2}"#,
+    ]);
+    let stdout = stdout_of(&out);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[1], "#0 \"a\" -> absorbed", "{stdout}");
+    assert!(
+        lines[2].starts_with("#1 \"b\" -> absorbed, emitted {\"by_content_type\":"),
+        "{stdout}"
+    );
+    assert_eq!(lines[3], "#2 \"c\" -> absorbed", "{stdout}");
+    assert!(
+        lines[4].starts_with("flush -> emitted {") && lines[4].contains("\"count\":1"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_sink_shows_what_it_accepted_and_a_router_its_ports() {
+    let out = cli(&[
+        "test",
+        &example("counting-sink"),
+        "--json",
+        "1",
+        "--json",
+        "2",
+        "--config",
+        r#"{"pause_every": 2}"#,
+        "--format",
+        "json",
+    ]);
+    let report = json_of(&out);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(report["role"], "sink");
+    let results = report["results"].as_array().unwrap();
+    assert_eq!(
+        (&results[0]["outcome"], &results[0]["signal"]),
+        (&json!("delivered"), &json!("ready"))
+    );
+    assert_eq!(results[1]["signal"], "pause");
+    assert_eq!(
+        report["logs"][0]["message"],
+        "counting sink: 2 elements, 2 bytes"
+    );
+
+    // A sink that prints: its stdout is shown.
+    let out = cli(&["test", &fixture("raw-stdout-sink"), "--text", "hello"]);
+    let stdout = stdout_of(&out);
+    assert!(
+        stdout.contains("#0 \"hello\" -> delivered (ready)\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("stdout:\n  got 0\n  done\n"), "{stdout}");
+
+    let router = example("content-router");
+    let out = cli(&[
+        "test",
+        &router,
+        "--json",
+        "{}",
+        "--text",
+        "x",
+        "--config",
+        r#"{"audit": ["application/json"]}"#,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "--json and --text do not mix");
+    let out = cli(&[
+        "test",
+        &router,
+        "--json",
+        "{}",
+        "--config",
+        r#"{"audit": ["application/json"]}"#,
+    ]);
+    let stdout = stdout_of(&out);
+    assert!(
+        stdout.contains("#0 {} -> routed to json, audit\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_wasm_file_runs_and_a_trap_stops_the_component() {
+    let wasm = torvyn_testkit::build::build_component(fixture("raw-panic-filter"))
+        .unwrap_or_else(|err| panic!("{err}"));
+    let out = cli(&[
+        "test",
+        wasm.to_str().unwrap(),
+        "--text",
+        "a",
+        "--text",
+        "b",
+        "--text",
+        "c",
+        "--text",
+        "d",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report = json_of(&out);
+    let outcomes: Vec<&str> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| result["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["passed", "passed", "failed", "not-called"]);
+    assert!(
+        report["results"][2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("the component panicked: boom: element 2 is cursed"),
+        "{report}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_and_other_errors_exit_1() {
+    let limiter = example("rate-limiter");
+    // No input for a component that needs some.
+    let out = cli(&["test", &limiter]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains(
+            "is a filter: give it elements with --text TEXT, --json JSON (both repeatable) or --file in.jsonl"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    // --max-elements is for sources.
+    let out = cli(&["test", &limiter, "--text", "a", "--max-elements", "3"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--max-elements bounds the pulls from a source"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Not JSON.
+    let out = cli(&["test", &limiter, "--json", "{x"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("for plain text use `--text` instead of `--json`"),
+        "{}",
+        text(&out.stderr)
+    );
+    // Not a role.
+    let out = cli(&["test", &limiter, "--role", "mapper", "--text", "a"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("`mapper` is not a role; use one of source, processor"),
+        "{}",
+        text(&out.stderr)
+    );
+    // No such component.
+    let out = cli(&["test", "/nonexistent/component", "--text", "a"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with(
+            "torvyn-testkit: /nonexistent/component: no such file or directory; give a \
+             component crate's directory or a .wasm file"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    // A directory that is no crate.
+    let dir = temp("not-a-crate");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = cli(&["test", dir.to_str().unwrap(), "--text", "a"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("is a directory without a Cargo.toml"),
+        "{}",
+        text(&out.stderr)
+    );
+    // A config the component rejects: its `init` error.
+    let out = cli(&[
+        "test",
+        &limiter,
+        "--config",
+        r#"{"max_per_second": 0}"#,
+        "--text",
+        "a",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("`max_per_second` must be greater than 0"),
+        "{}",
+        text(&out.stderr)
+    );
+}
