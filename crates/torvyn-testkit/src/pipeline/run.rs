@@ -50,6 +50,8 @@ struct Edge {
     port: String,
     to: usize,
     depth: usize,
+    /// What this edge does when full.
+    policy: BackpressurePolicy,
     queue: VecDeque<Item>,
 }
 
@@ -57,7 +59,6 @@ struct Run {
     flow: String,
     clock: super::Clock,
     deadline_ns: u64,
-    backpressure: BackpressurePolicy,
     retain: usize,
     trace_capacity: usize,
     on_delivered: Option<Observer>,
@@ -213,6 +214,7 @@ impl Run {
                 port: edge.port.clone(),
                 to,
                 depth,
+                policy: edge.policy.unwrap_or(pipeline.backpressure),
                 queue: VecDeque::new(),
             });
         }
@@ -282,7 +284,6 @@ impl Run {
                 .deadline
                 .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1))
                 .unwrap_or(0),
-            backpressure: pipeline.backpressure,
             retain: pipeline.retain,
             trace_capacity: pipeline.trace_capacity,
             on_delivered: pipeline.on_delivered,
@@ -393,11 +394,10 @@ impl Run {
 
     /// Whether every outgoing queue of `n` can take an element.
     fn room(&self, n: usize) -> bool {
-        self.backpressure != BackpressurePolicy::BlockProducer
-            || self.nodes[n]
-                .outputs
-                .iter()
-                .all(|&e| self.edges[e].queue.len() < self.edges[e].depth)
+        self.nodes[n].outputs.iter().all(|&e| {
+            let edge = &self.edges[e];
+            edge.policy != BackpressurePolicy::BlockProducer || edge.queue.len() < edge.depth
+        })
     }
 
     fn step(&mut self, n: usize) -> Result<bool, Error> {
@@ -815,7 +815,7 @@ impl Run {
             let label = self.nodes.len() + e;
             let edge = &mut self.edges[e];
             if edge.queue.len() >= edge.depth {
-                match self.backpressure {
+                match edge.policy {
                     // Flush output may exceed a queue's depth: it is one call.
                     BackpressurePolicy::BlockProducer => {}
                     BackpressurePolicy::DropOldest => {
@@ -941,6 +941,7 @@ impl Run {
             queue_drops: self.queue_drops,
             latencies_ns: self.latencies.samples,
             latency_count: self.latencies.count,
+            accepted_unused_keys: Vec::new(),
         };
         match outcome {
             Ok(()) => Ok(result),
