@@ -851,7 +851,8 @@ impl<'de> Deserialize<'de> for Size {
 }
 
 const SIZE_FORMS: &str = "write a number of bytes (1000) or a string with a unit: B, KiB, MiB, \
-                          GiB, KB, MB or GB (\"512KiB\", \"16MiB\", \"1GiB\", \"64MB\")";
+                          GiB (also K, M, G), KB, MB or GB (\"512KiB\", \"16MiB\", \"1GiB\", \
+                          \"64MB\")";
 
 impl Size {
     fn bytes(&self, key: &str) -> Result<u64, Problem> {
@@ -872,8 +873,9 @@ impl Size {
 }
 
 /// Parse a memory size: a number of bytes (`"1000"`), or a number followed,
-/// optionally after spaces, by `B`, `KiB`, `MiB`, `GiB` (powers of 1024) or
-/// `KB`, `MB`, `GB` (powers of 1000). `None` if it is not one, or overflows.
+/// optionally after spaces, by `B`, `KiB`, `MiB`, `GiB` (powers of 1024; in
+/// any case, or as `K`, `M`, `G`, as upstream Torvyn reads them) or `KB`,
+/// `MB`, `GB` (powers of 1000). `None` if it is not one, or overflows.
 ///
 /// ```
 /// use torvyn_testkit::manifest::parse_size;
@@ -882,6 +884,8 @@ impl Size {
 /// assert_eq!(parse_size("512 KiB"), Some(512 * 1024));
 /// assert_eq!(parse_size("1GiB"), Some(1 << 30));
 /// assert_eq!(parse_size("64MB"), Some(64_000_000));
+/// assert_eq!(parse_size("16mib"), Some(16 * 1024 * 1024));
+/// assert_eq!(parse_size("1M"), Some(1024 * 1024));
 /// assert_eq!(parse_size("1000"), Some(1000));
 /// assert_eq!(parse_size("16 megs"), None);
 /// assert_eq!(parse_size("1.5GiB"), None);
@@ -897,14 +901,17 @@ pub fn parse_size(text: &str) -> Option<u64> {
     }
     let number: u64 = number.parse().ok()?;
     let multiplier: u64 = match unit.trim_start() {
-        "" | "B" => 1,
-        "KiB" => 1 << 10,
-        "MiB" => 1 << 20,
-        "GiB" => 1 << 30,
         "KB" => 1_000,
         "MB" => 1_000_000,
         "GB" => 1_000_000_000,
-        _ => return None,
+        // Upstream's forms: binary units in any case, and their initials.
+        unit => match unit.to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kib" | "k" => 1 << 10,
+            "mib" | "m" => 1 << 20,
+            "gib" | "g" => 1 << 30,
+            _ => return None,
+        },
     };
     number.checked_mul(multiplier)
 }
@@ -936,7 +943,8 @@ fn ok<T>(result: Result<T, Problem>, problems: &mut Vec<Problem>) -> Option<T> {
     result.map_err(|problem| problems.push(problem)).ok()
 }
 
-/// A required key's value, or an empty string with the problem added.
+/// A required key's value, or an empty string with the problem added (an
+/// empty value is missing too, as upstream reads it).
 fn required(
     value: Option<String>,
     key: &str,
@@ -944,7 +952,7 @@ fn required(
     example: &str,
     problems: &mut Vec<Problem>,
 ) -> String {
-    value.unwrap_or_else(|| {
+    value.filter(|value| !value.is_empty()).unwrap_or_else(|| {
         problems.push(Problem::missing(key, table, example));
         String::new()
     })

@@ -313,37 +313,54 @@ pub(crate) struct Found {
 }
 
 /// What [`check`] found in a document.
-#[derive(Default)]
 pub(crate) struct Checked {
     /// Every unknown key and bad value.
     pub(crate) problems: Vec<Found>,
     /// The keys present that the reference host does not use, as patterns
-    /// (`flow.*.nodes.*.priority`), each once, in the order first met.
+    /// (`flow.*.nodes.*.priority`), each once, in file order.
     pub(crate) unused: Vec<String>,
 }
+
+/// The unused key patterns met, each with where it is first.
+type Unused = Vec<(String, usize)>;
 
 /// Check `root` against the schema: every unknown key (with the keys the
 /// table takes, and the nearest one when a key looks misspelt), every value
 /// of the wrong type, and the keys accepted but not used.
 pub(crate) fn check(root: &DeTable<'_>) -> Checked {
-    let mut checked = Checked::default();
+    let mut problems = Vec::new();
+    let mut unused = Unused::new();
     let mut path = Vec::new();
-    table(root, TOP, true, &mut path, &mut checked);
-    checked
+    table(
+        root,
+        TOP,
+        true,
+        &mut path,
+        &mut (&mut problems, &mut unused),
+    );
+    // Tables are walked in key order, not file order.
+    unused.sort_by_key(|(_, at)| *at);
+    Checked {
+        problems,
+        unused: unused.into_iter().map(|(pattern, _)| pattern).collect(),
+    }
 }
+
+/// Where [`check`]'s walk puts what it finds.
+type Out<'o> = (&'o mut Vec<Found>, &'o mut Unused);
 
 fn table<'a>(
     entries: &'a DeTable<'_>,
     keys: &'static [Key],
     used: bool,
     path: &mut Vec<Step<'a>>,
-    out: &mut Checked,
+    out: &mut Out<'_>,
 ) {
     for (name, value) in entries.iter() {
         let name_text: &str = name.get_ref();
         let Some(key) = keys.iter().find(|key| key.name == name_text) else {
             path.push(Step::Key(name_text, false));
-            out.problems.push(Found {
+            out.0.push(Found {
                 key: render(path, false),
                 span: Some(name.span()),
                 message: unknown_key(name_text, keys),
@@ -355,8 +372,10 @@ fn table<'a>(
         let key_used = used && key.used;
         if used && !key.used {
             let pattern = render(path, true);
-            if !out.unused.contains(&pattern) {
-                out.unused.push(pattern);
+            let at = name.span().start;
+            match out.1.iter_mut().find(|(seen, _)| *seen == pattern) {
+                Some((_, first)) => *first = (*first).min(at),
+                None => out.1.push((pattern, at)),
             }
         }
         shape(value, &key.shape, key_used, path, out);
@@ -369,12 +388,12 @@ fn shape<'a>(
     shape_: &'static Shape,
     used: bool,
     path: &mut Vec<Step<'a>>,
-    out: &mut Checked,
+    out: &mut Out<'_>,
 ) {
     match (shape_, value.get_ref()) {
         (Shape::Leaf(check), _) => {
             if let Err(err) = check(value) {
-                out.problems.push(Found {
+                out.0.push(Found {
                     key: render(path, false),
                     span: err.span().or_else(|| Some(value.span())),
                     message: err.message().to_string(),
@@ -394,19 +413,19 @@ fn shape<'a>(
                 path.push(Step::Index(index));
                 match entry.get_ref() {
                     DeValue::Table(entries) => table(entries, keys, used, path, out),
-                    other => out.problems.push(wrong_type(path, entry, other, "a table")),
+                    other => out.0.push(wrong_type(path, entry, other, "a table")),
                 }
                 path.pop();
             }
         }
-        (Shape::Tables(_), other) => out.problems.push(wrong_type(
+        (Shape::Tables(_), other) => out.0.push(wrong_type(
             path,
             value,
             other,
             "an array of tables ([[...]])",
         )),
         (Shape::Table(_) | Shape::Map(_), other) => {
-            out.problems.push(wrong_type(path, value, other, "a table"))
+            out.0.push(wrong_type(path, value, other, "a table"))
         }
     }
 }
