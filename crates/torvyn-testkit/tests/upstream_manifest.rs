@@ -15,10 +15,13 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use torvyn_testkit::Role;
+use std::time::Duration;
+
 use torvyn_testkit::manifest::{
     BackpressurePolicy, CapabilityPolicy, ComponentRef, Manifest, ManifestErrorKind, schema_keys,
 };
+use torvyn_testkit::pipeline::{NodeSpec, Pipeline, RunLimit, Scripted};
+use torvyn_testkit::{ErrorKind, Role, TestElement};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/manifests")
@@ -412,4 +415,232 @@ fn every_problem_is_reported_in_file_order_with_its_line_and_column() {
         "{file}: flow.main.edges[0].to.node: no node named \"oot\""
     )));
     assert!(text.contains(&format!("--> {file}:19:15")), "{text}");
+}
+
+fn numbers(count: u64) -> Vec<TestElement> {
+    (0..count)
+        .map(|n| TestElement::text(n.to_string()))
+        .collect()
+}
+
+/// A node with a slow sink and a fast collector behind it; the edge to the
+/// slow sink has its own policy (`edge`), the others the pipeline's (`flow`).
+fn fan_out(flow: BackpressurePolicy, edge: BackpressurePolicy) -> Pipeline {
+    Pipeline::new("fan")
+        .source("input", numbers(20))
+        .node("pass", NodeSpec::scripted(Scripted::filter(3)))
+        .node("slow", NodeSpec::scripted(Scripted::sink(3).pauses(0.5)))
+        .collector("fast")
+        .edge("input", "pass")
+        .edge_depth(64)
+        .edge("pass", "slow")
+        .edge_backpressure(edge)
+        .edge("pass", "fast")
+        .queue_depth(2)
+        .backpressure_policy(flow)
+}
+
+#[test]
+fn an_edge_backpressure_policy_overrides_the_flows_for_that_edge_only() {
+    // The slow sink's queue drops its newest elements; the collector's blocks
+    // the producer, so it loses none.
+    let run = fan_out(
+        BackpressurePolicy::BlockProducer,
+        BackpressurePolicy::DropNewest,
+    )
+    .run()
+    .unwrap();
+    assert_eq!(run.node("fast").delivered, 20);
+    assert!(run.queue_drops > 0, "{:?}", run.counts());
+    assert_eq!(run.node("slow").delivered + run.queue_drops, 20);
+    run.check_accounting().unwrap();
+
+    // The other way round: the slow sink's queue blocks, so it gets all 20.
+    let run = fan_out(
+        BackpressurePolicy::DropNewest,
+        BackpressurePolicy::BlockProducer,
+    )
+    .run()
+    .unwrap();
+    assert_eq!(run.node("slow").delivered, 20);
+    run.check_accounting().unwrap();
+
+    let err = Pipeline::new("early")
+        .edge_backpressure(BackpressurePolicy::Error)
+        .source("input", numbers(1))
+        .collector("out")
+        .edge("input", "out")
+        .run()
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("edge_backpressure() was called before any edge was added"),
+        "{err}"
+    );
+}
+
+fn fixture_crate(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+/// A project directory holding `text` as its `Torvyn.toml`.
+fn project(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "torvyn-upstream-manifest-{name}-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("Torvyn.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// input -> keep (passes an element when granted `wasi-random`) -> out.
+fn capability_flow(security: &str) -> String {
+    format!(
+        r#"[torvyn]
+name = "grants"
+version = "0.1.0"
+contract_version = "0.1.0"
+
+[[component]]
+name = "cap"
+path = '{cap}'
+
+[[component]]
+name = "sink"
+path = '{sink}'
+
+{security}
+
+[flow.main.nodes.input]
+component = "file://replaced-by-the-input.wasm"
+interface = "torvyn:streaming/source"
+
+[flow.main.nodes.keep]
+component = "cap"
+interface = "torvyn:filtering/filter"
+
+[flow.main.nodes.out]
+component = "sink"
+interface = "torvyn:streaming/sink"
+
+[[flow.main.edges]]
+from = {{ node = "input", port = "output" }}
+to = {{ node = "keep", port = "input" }}
+
+[[flow.main.edges]]
+from = {{ node = "keep", port = "output" }}
+to = {{ node = "out", port = "input" }}
+"#,
+        cap = fixture_crate("raw-capability-filter"),
+        sink = fixture_crate("raw-stdout-sink"),
+    )
+}
+
+#[test]
+fn security_grants_reach_the_nodes_they_name() {
+    let cases = [
+        ("none", "", 0),
+        (
+            "node",
+            "[security.grants.keep]\ncapabilities = [\"wasi-random\"]",
+            3,
+        ),
+        (
+            "component",
+            "[security.grants.cap]\ncapabilities = [\"wasi-random\"]",
+            3,
+        ),
+        (
+            "other-node",
+            "[security.grants.out]\ncapabilities = [\"wasi-random\"]",
+            0,
+        ),
+        (
+            "allow-all",
+            "[security]\ndefault_capability_policy = \"allow-all\"",
+            3,
+        ),
+    ];
+    for (name, security, delivered) in cases {
+        let path = project(name, &capability_flow(security));
+        let run = Pipeline::from_manifest_with_source(&path, None, NodeSpec::source(numbers(3)))
+            .unwrap()
+            .run()
+            .unwrap();
+        assert_eq!(run.node("out").delivered, delivered, "{name}");
+        std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
+    }
+}
+
+#[test]
+fn test_timeout_seconds_limits_a_run_and_unused_keys_reach_the_report() {
+    let text = format!(
+        r#"[torvyn]
+name = "endless"
+version = "0.1.0"
+contract_version = "0.1.0"
+
+[[component]]
+name = "numbers"
+path = '{source}'
+
+[[component]]
+name = "sink"
+path = '{sink}'
+
+[test]
+timeout_seconds = 1
+
+[runtime]
+worker_threads = 4
+
+[observability]
+tracing_exporter = "none"
+
+[flow.main.nodes.numbers]
+component = "numbers"
+interface = "torvyn:streaming/source"
+
+[flow.main.nodes.out]
+component = "sink"
+interface = "torvyn:streaming/sink"
+
+[[flow.main.edges]]
+from = {{ node = "numbers", port = "output" }}
+to = {{ node = "out", port = "input" }}
+"#,
+        source = fixture_crate("raw-endless-source"),
+        sink = fixture_crate("raw-stdout-sink"),
+    );
+    let path = project("timeout", &text);
+    let pipeline = Pipeline::from_manifest(&path, None).unwrap();
+    assert_eq!(
+        pipeline.accepted_unused_keys(),
+        ["runtime.worker_threads", "observability"]
+    );
+    let err = pipeline.run().unwrap_err();
+    assert!(
+        matches!(
+            err.error.kind(),
+            ErrorKind::Stopped {
+                limit: RunLimit::WallTime(limit)
+            } if *limit == Duration::from_secs(1)
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.report.accepted_unused_keys,
+        ["runtime.worker_threads", "observability"]
+    );
+    assert_eq!(
+        err.report.summary_json()["accepted_not_used"],
+        serde_json::json!(["runtime.worker_threads", "observability"])
+    );
+    std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
 }
