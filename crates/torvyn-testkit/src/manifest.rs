@@ -1044,7 +1044,7 @@ impl Manifest {
         let mut index = 0;
         problems.retain(|problem| {
             index += 1;
-            index <= before || !removed.iter().any(|key| *key == problem.key)
+            index <= before || !removed.contains(&problem.key)
         });
         if problems.is_empty() {
             Ok(manifest)

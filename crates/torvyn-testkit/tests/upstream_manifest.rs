@@ -362,12 +362,13 @@ fn the_every_key_fixture_is_honoured_where_the_host_implements_the_key() {
 #[test]
 fn every_problem_is_reported_in_file_order_with_its_line_and_column() {
     let err = Manifest::from_path(fixtures().join("three-errors.toml")).unwrap_err();
-    let found: Vec<(
-        Option<&str>,
+    type Place<'a> = (
+        Option<&'a str>,
         Option<usize>,
         Option<usize>,
         ManifestErrorKind,
-    )> = err
+    );
+    let found: Vec<Place<'_>> = err
         .problems()
         .iter()
         .map(|p| (p.key(), p.line(), p.column(), p.kind()))
