@@ -1,11 +1,18 @@
 //! `Torvyn.toml`: the upstream Torvyn 0.1 project manifest, parsed strictly.
 //!
-//! The schema is upstream's (`[torvyn]`, `[[component]]`, `[runtime]`,
-//! `[runtime.backpressure]`, `[flow.<F>]`, `[flow.<F>.nodes.<N>]`,
-//! `[[flow.<F>.edges]]`), plus a `[testkit]` table of this testkit's own
-//! settings ([`TestkitSettings`]). Upstream silently ignores unknown keys; this parser
-//! rejects them with the key's name, and checks every flow's graph, so a typo
-//! fails loudly. Every [`ManifestError`] starts with the manifest's path (or
+//! The schema is upstream's, all of it (that of `torvyn-config` 0.1.1:
+//! `[torvyn]`, `[[component]]`, `[build]`, `[test]`, `[runtime]` with
+//! `[runtime.scheduling]` and `[runtime.backpressure]`, `[observability]`,
+//! `[security]`, `[registry]`, `[flow.<F>]`, `[flow.<F>.nodes.<N>]`,
+//! `[[flow.<F>.edges]]`; [`schema_keys`] lists every key), plus a `[testkit]`
+//! table of this testkit's own settings ([`TestkitSettings`]). Keys the
+//! reference host implements are honoured; keys only a production deployment
+//! uses (exporters, worker threads, priorities) are checked and listed by
+//! [`Manifest::accepted_unused_keys`]. Upstream silently ignores unknown keys;
+//! this parser rejects them with the key's name, and checks every flow's
+//! graph, so a typo fails loudly. A [`ManifestError`] lists every problem of
+//! the file in file order, each with its line and column
+//! ([`ManifestError::problems`]); each starts with the manifest's path (or
 //! `Torvyn.toml` for [`Manifest::parse`]) and names the key at fault:
 //!
 //! ```
@@ -73,7 +80,8 @@
 //! node's `interface` is one of the six contract interfaces (with or without
 //! `@0.1.0`) and its `component` is `"file://..."` or a declared
 //! `[[component]]` name; sizes parse ([`parse_size`]) and are not 0; queue
-//! depths and fuel budgets are at least 1; every flow has nodes and a source;
+//! depths, fuel budgets and `[test] timeout_seconds` are at least 1; every
+//! flow has nodes and a source;
 //! edges name existing nodes, never lead into a source or out of a sink, and
 //! form no cycle; every node but a source has an incoming edge. The checks are
 //! linear in the number of nodes and edges, and a cycle over many nodes is

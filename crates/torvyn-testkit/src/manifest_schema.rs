@@ -736,9 +736,10 @@ mod tests {
         assert_eq!(checked.problems.len(), 1);
         assert_eq!(checked.problems[0].key, "observability.tracing_exporter");
         assert!(checked.problems[0].message.contains("`otlp-grpc`"));
+        // In file order (the walk goes in key order).
         assert_eq!(
             checked.unused,
-            ["flow.*.scheduling_policy", "observability"]
+            ["observability", "flow.*.scheduling_policy"]
         );
     }
 
