@@ -57,6 +57,12 @@
 //! still print the report (or trace) of everything until then on stdout
 //! (usage errors exit with 2). The JSON also has `"teardown_errors": {name:
 //! message}`; a failed teardown is a warning on stderr.
+//!
+//! Keys of upstream Torvyn's `Torvyn.toml` that the reference host accepts
+//! but does not use (`observability`, `registry`, `runtime.worker_threads`,
+//! node `priority`, ...) are listed once on stderr (`note: accepted, not used
+//! by the reference host: ...`) and, by `run --format json`, as
+//! `"accepted_not_used": [key]`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -389,6 +395,7 @@ fn warn_teardown(result: &RunResult) {
 fn check(args: &CheckArgs) -> Result<(), String> {
     use torvyn_testkit::manifest::{ComponentRef, Manifest};
     let manifest = Manifest::from_path(&args.manifest).map_err(|err| err.to_string())?;
+    note_unused_keys(manifest.accepted_unused_keys());
     let flows: Vec<String> = match &args.flow {
         Some(flow) => vec![flow.clone()],
         None => manifest.flows.keys().cloned().collect(),
@@ -492,6 +499,7 @@ fn load(args: &FlowArgs) -> Result<Pipeline, String> {
         None => Pipeline::from_manifest(&args.manifest, args.flow.as_deref()),
     }
     .map_err(|err| describe(&err))?;
+    note_unused_keys(pipeline.accepted_unused_keys());
     if let Some(max) = args.max_elements {
         pipeline = pipeline.max_elements(max);
     }
@@ -509,6 +517,13 @@ fn load(args: &FlowArgs) -> Result<Pipeline, String> {
             policy::override_flow_default(pipeline, &args.manifest, args.flow.as_deref(), policy)?;
     }
     Ok(pipeline)
+}
+
+/// The manifest's keys the reference host accepts but does not use, once, on stderr.
+fn note_unused_keys(keys: &[String]) {
+    if let Some(note) = torvyn_testkit::manifest::unused_keys_note(keys) {
+        eprintln!("torvyn-testkit: note: {note}");
+    }
 }
 
 fn print_counts(result: &RunResult) {

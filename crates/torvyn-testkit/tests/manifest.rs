@@ -320,18 +320,38 @@ fn bad_references_name_the_key_and_the_choices() {
         "{HEADER}{}",
         FLOW.replace("to = { node = \"keep\"", "to = { node = \"kep\"")
     ));
+    // The message, then where: the line and column, and the line itself.
     assert_eq!(
         typo,
-        "Torvyn.toml: flow.main.edges[0].to.node: no node named \"kep\" in flow \"main\" (nodes: keep, out, src)"
+        "Torvyn.toml: flow.main.edges[0].to.node: no node named \"kep\" in flow \"main\" (nodes: keep, out, src)\n  \
+         --> Torvyn.toml:20:15\n   \
+         |\n\
+         20 | to = { node = \"kep\", port = \"input\" }\n   \
+         |               ^^^^^"
     );
-    let from = error(&format!(
+    let text = format!(
         "{HEADER}{}",
         FLOW.replace("from = { node = \"keep\"", "from = { node = \"kep\"")
-    ));
-    assert_eq!(
-        from,
-        "Torvyn.toml: flow.main.edges[1].from.node: no node named \"kep\" in flow \"main\" (nodes: keep, out, src)"
     );
+    let from = error(&text);
+    assert_eq!(
+        from.lines().next(),
+        Some(
+            "Torvyn.toml: flow.main.edges[1].from.node: no node named \"kep\" in flow \"main\" (nodes: keep, out, src)"
+        )
+    );
+    let err = Manifest::parse(&text, Path::new("/p")).unwrap_err();
+    let [problem] = err.problems() else {
+        panic!("one problem: {err}")
+    };
+    assert_eq!(
+        (problem.line(), problem.column()),
+        (Some(23), Some(17)),
+        "{err}"
+    );
+    assert_eq!(problem.key(), Some("flow.main.edges[1].from.node"));
+    assert_eq!(problem.kind(), ManifestErrorKind::Graph);
+    assert!(problem.message().starts_with("no node named \"kep\""));
 
     let interface = error(&format!(
         "{HEADER}{}",

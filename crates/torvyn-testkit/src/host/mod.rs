@@ -26,6 +26,11 @@ pub mod clock;
 
 pub use clock::{ClockMode, DEFAULT_RANDOM_SEED};
 
+/// The grant of every capability: `has-capability` answers true for any
+/// name, and the network is open. What `Torvyn.toml`'s
+/// `[security] default_capability_policy = "allow-all"` grants each node.
+pub const ALL_CAPABILITIES: &str = "*";
+
 mod capture;
 mod deadline;
 
@@ -427,7 +432,7 @@ impl HostState {
         let stderr = CapturePipe::new("stderr", limits.capture);
         let mut wasi = WasiCtx::builder();
         wasi.stdout(stdout.clone()).stderr(stderr.clone());
-        if grants.contains("wasi-network-egress") {
+        if grants.contains("wasi-network-egress") || grants.contains(ALL_CAPABILITIES) {
             wasi.inherit_network().allow_ip_name_lookup(true);
         }
         HostState {
@@ -683,7 +688,7 @@ impl bindings::torvyn::streaming::buffer_allocator::Host for HostState {
 
 impl bindings::torvyn::capabilities::capability_query::Host for HostState {
     fn has_capability(&mut self, name: String) -> wasmtime::Result<bool> {
-        Ok(self.grants.contains(&name))
+        Ok(self.grants.contains(&name) || self.grants.contains(ALL_CAPABILITIES))
     }
 }
 

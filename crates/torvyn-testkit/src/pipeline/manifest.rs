@@ -1,12 +1,13 @@
 //! Turning a `Torvyn.toml` flow into a [`Pipeline`].
 
 use std::path::Path;
+use std::time::Duration;
 
 use super::{NodeSpec, Pipeline};
 use crate::component::Component;
 use crate::error::{Error, ErrorKind};
 use crate::host::Limits;
-use crate::manifest::{ComponentRef, Manifest};
+use crate::manifest::{ComponentRef, Manifest, Node, Runtime};
 use crate::role::Role;
 
 /// Load `flow` of the manifest at `path`; with `input`, the flow's only
@@ -42,7 +43,13 @@ pub(super) fn load(
         .default_queue_depth
         .or(runtime.backpressure.default_queue_depth)
         .unwrap_or(super::DEFAULT_QUEUE_DEPTH);
-    pipeline.backpressure = runtime.backpressure.backpressure_policy;
+    pipeline.backpressure = flow
+        .backpressure_policy
+        .unwrap_or(runtime.backpressure.backpressure_policy);
+    pipeline.unused_keys = manifest.accepted_unused_keys().to_vec();
+    if let Some(seconds) = manifest.test.timeout_seconds {
+        pipeline = pipeline.timeout(Duration::from_secs(seconds));
+    }
     if let Some(mode) = manifest.testkit.clock {
         pipeline = pipeline.clock_mode(mode);
     }
@@ -58,8 +65,10 @@ pub(super) fn load(
         }
         let key = format!("flow.{}.nodes.{name}", flow.name);
         let in_manifest = |err: Error| err.in_manifest(name, path.display().to_string(), &key);
-        let (component, declared_config) = match &node.component {
-            ComponentRef::File(file) => (Component::from_file(file).map_err(in_manifest)?, None),
+        let (component, declared_config, declared_name) = match &node.component {
+            ComponentRef::File(file) => {
+                (Component::from_file(file).map_err(in_manifest)?, None, None)
+            }
             ComponentRef::Crate {
                 name: declared,
                 path,
@@ -74,7 +83,7 @@ pub(super) fn load(
                     in_manifest(Error::new(name.clone(), ErrorKind::Build(err)))
                 })?;
                 let component = Component::from_file(wasm).map_err(in_manifest)?;
-                (component, config.clone())
+                (component, config.clone(), Some(declared.as_str()))
             }
         };
         if component.role() != node.interface {
@@ -91,17 +100,13 @@ pub(super) fn load(
                 )),
             ));
         }
-        let mut limits = Limits::default();
-        if let Some(memory) = node.max_memory.or(runtime.max_memory_per_component) {
-            limits = limits.memory(memory);
-        }
-        if let Some(fuel) = node.fuel_budget.or(runtime.default_fuel_per_invocation) {
-            limits = limits.fuel(Some(fuel));
-        }
         let config = node.config.clone().or(declared_config).unwrap_or_default();
-        let spec = NodeSpec::component(&component, config)
-            .limits(limits)
+        let mut spec = NodeSpec::component(&component, config)
+            .limits(limits(node, runtime))
             .policy(node.on_error.or(flow.on_error).unwrap_or_default());
+        for capability in manifest.security.capabilities(name, declared_name) {
+            spec = spec.grant(capability);
+        }
         pipeline = pipeline.node(name.clone(), spec);
     }
     for edge in &flow.edges {
@@ -113,6 +118,22 @@ pub(super) fn load(
         if let Some(depth) = edge.queue_depth {
             pipeline = pipeline.edge_depth(depth);
         }
+        if let Some(policy) = edge.backpressure_policy {
+            pipeline = pipeline.edge_backpressure(policy);
+        }
     }
     Ok(pipeline)
+}
+
+/// A node's limits: its `max_memory` and `fuel_budget`, or else `[runtime]`'s
+/// `max_memory_per_component` and `default_fuel_per_invocation`.
+fn limits(node: &Node, runtime: &Runtime) -> Limits {
+    let mut limits = Limits::default();
+    if let Some(memory) = node.max_memory.or(runtime.max_memory_per_component) {
+        limits = limits.memory(memory);
+    }
+    if let Some(fuel) = node.fuel_budget.or(runtime.default_fuel_per_invocation) {
+        limits = limits.fuel(Some(fuel));
+    }
+    limits
 }

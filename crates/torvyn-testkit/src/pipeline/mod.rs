@@ -412,6 +412,7 @@ pub(crate) struct EdgeSpec {
     pub(crate) port: String,
     pub(crate) to: String,
     pub(crate) depth: Option<usize>,
+    pub(crate) policy: Option<BackpressurePolicy>,
 }
 
 /// A pipeline under construction: nodes, edges, clock and queue settings.
@@ -463,6 +464,8 @@ pub struct Pipeline {
     pub(crate) measure_latency: bool,
     pub(crate) problems: Vec<String>,
     pub(crate) run_options: limits::RunOptions,
+    /// The manifest's keys accepted but not used ([`Pipeline::accepted_unused_keys`]).
+    pub(crate) unused_keys: Vec<String>,
 }
 
 /// A callback that sees every element a sink receives.
@@ -497,6 +500,7 @@ impl Pipeline {
             measure_latency: false,
             problems: Vec::new(),
             run_options: limits::RunOptions::default(),
+            unused_keys: Vec::new(),
         }
     }
 
@@ -573,6 +577,7 @@ impl Pipeline {
             port: port.into(),
             to: to.into(),
             depth: None,
+            policy: None,
         });
         self
     }
@@ -586,6 +591,30 @@ impl Pipeline {
                 .push("edge_depth() was called before any edge was added".into()),
         }
         self
+    }
+
+    /// What the most recently added edge does when its queue is full,
+    /// instead of the pipeline's [`backpressure_policy`](Self::backpressure_policy)
+    /// (a `Torvyn.toml` edge's `backpressure.backpressure_policy`). Under
+    /// `block-producer` a producer waits while any of its `block-producer`
+    /// edges is full; its other edges drop or fail as their policies say.
+    pub fn edge_backpressure(mut self, policy: BackpressurePolicy) -> Self {
+        match self.edges.last_mut() {
+            Some(edge) => edge.policy = Some(policy),
+            None => self
+                .problems
+                .push("edge_backpressure() was called before any edge was added".into()),
+        }
+        self
+    }
+
+    /// The keys of the `Torvyn.toml` this pipeline was loaded from that are
+    /// accepted but not used by the reference host
+    /// ([`Manifest::accepted_unused_keys`](crate::manifest::Manifest::accepted_unused_keys));
+    /// empty for a pipeline built in code. A run's report carries them too
+    /// ([`RunResult::accepted_unused_keys`]).
+    pub fn accepted_unused_keys(&self) -> &[String] {
+        &self.unused_keys
     }
 
     /// The default queue depth of every edge (default 64).
@@ -795,7 +824,13 @@ impl Pipeline {
     /// Run the flow to completion. `Err` holds the error that stopped the flow
     /// and the report of everything that happened until then.
     pub fn run(self) -> Result<RunResult, FlowError> {
-        run::run(self)
+        let unused = self.unused_keys.clone();
+        let mut outcome = run::run(self);
+        match &mut outcome {
+            Ok(result) => result.accepted_unused_keys = unused,
+            Err(err) => err.report.accepted_unused_keys = unused,
+        }
+        outcome
     }
 }
 
@@ -1022,6 +1057,10 @@ pub struct RunResult {
     pub latencies_ns: Vec<u64>,
     /// How many latencies were measured (all delivered elements).
     pub latency_count: u64,
+    /// The keys of the flow's `Torvyn.toml` accepted but not used by the
+    /// reference host ([`Pipeline::accepted_unused_keys`]); in
+    /// [`summary_json`](Self::summary_json) as `"accepted_not_used"` when not empty.
+    pub accepted_unused_keys: Vec<String>,
 }
 
 /// The flow-level counts of a run ([`RunResult::counts`]). They balance:
@@ -1208,7 +1247,8 @@ impl RunResult {
     /// "out", "dropped", "absorbed", "delivered", "failed", "dead_lettered",
     /// "discarded", "failed_calls", "retries", "pauses"}}, "sinks": {name:
     /// delivered}, "dead_letters": count, "counts": {FlowCounts},
-    /// "teardown_errors": {name: message}}`.
+    /// "teardown_errors": {name: message}}`, and `"accepted_not_used": [key]`
+    /// when the flow's manifest has keys the reference host does not use.
     pub fn summary_json(&self) -> serde_json::Value {
         let nodes: serde_json::Map<String, serde_json::Value> = self
             .nodes
@@ -1239,7 +1279,7 @@ impl RunResult {
             .filter(|(_, report)| report.role == Some(Role::Sink))
             .map(|(name, report)| (name.clone(), report.delivered.into()))
             .collect();
-        serde_json::json!({
+        let mut summary = serde_json::json!({
             "flow": self.flow,
             "elements": self.elements,
             "aggregated": self.aggregated,
@@ -1248,7 +1288,11 @@ impl RunResult {
             "dead_letters": self.dead_letters.len(),
             "counts": self.counts(),
             "teardown_errors": self.teardown_errors().into_iter().collect::<BTreeMap<_, _>>(),
-        })
+        });
+        if !self.accepted_unused_keys.is_empty() {
+            summary["accepted_not_used"] = self.accepted_unused_keys.clone().into();
+        }
+        summary
     }
 }
 

@@ -54,6 +54,8 @@ struct Edge {
     port: String,
     to: usize,
     depth: usize,
+    /// What this edge does when full.
+    policy: BackpressurePolicy,
     queue: VecDeque<Item>,
 }
 
@@ -61,7 +63,6 @@ struct Run {
     flow: String,
     clock: super::Clock,
     deadline_ns: u64,
-    backpressure: BackpressurePolicy,
     retain: usize,
     trace_capacity: usize,
     on_delivered: Option<Observer>,
@@ -217,6 +218,7 @@ impl Run {
                 port: edge.port.clone(),
                 to,
                 depth,
+                policy: edge.policy.unwrap_or(pipeline.backpressure),
                 queue: VecDeque::new(),
             });
         }
@@ -286,7 +288,6 @@ impl Run {
                 .deadline
                 .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1))
                 .unwrap_or(0),
-            backpressure: pipeline.backpressure,
             retain: pipeline.retain,
             trace_capacity: pipeline.trace_capacity,
             on_delivered: pipeline.on_delivered,
@@ -397,11 +398,10 @@ impl Run {
 
     /// Whether every outgoing queue of `n` can take an element.
     fn room(&self, n: usize) -> bool {
-        self.backpressure != BackpressurePolicy::BlockProducer
-            || self.nodes[n]
-                .outputs
-                .iter()
-                .all(|&e| self.edges[e].queue.len() < self.edges[e].depth)
+        self.nodes[n].outputs.iter().all(|&e| {
+            let edge = &self.edges[e];
+            edge.policy != BackpressurePolicy::BlockProducer || edge.queue.len() < edge.depth
+        })
     }
 
     fn step(&mut self, n: usize) -> Result<bool, Error> {
@@ -837,7 +837,7 @@ impl Run {
             let label = self.nodes.len() + e;
             let edge = &mut self.edges[e];
             if edge.queue.len() >= edge.depth {
-                match self.backpressure {
+                match edge.policy {
                     // Flush output may exceed a queue's depth: it is one call.
                     BackpressurePolicy::BlockProducer => {}
                     BackpressurePolicy::DropOldest => {
@@ -963,6 +963,7 @@ impl Run {
             queue_drops: self.queue_drops,
             latencies_ns: self.latencies.samples,
             latency_count: self.latencies.count,
+            accepted_unused_keys: Vec::new(),
         };
         match outcome {
             Ok(()) => Ok(result),

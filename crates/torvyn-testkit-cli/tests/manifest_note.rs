@@ -1,0 +1,136 @@
+//! Keys of upstream's `Torvyn.toml` that the reference host accepts but does
+//! not use are listed once on stderr, and in `run --format json`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
+        .args(args)
+        .output()
+        .expect("the CLI runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const NOTE: &str = "torvyn-testkit: note: accepted, not used by the reference host: runtime.worker_threads, registry\n";
+
+/// A project whose source is replaced by `--input`, and whose sink is the
+/// testkit's `raw-stdout-sink` fixture; with two keys the host does not use.
+fn project(name: &str) -> (PathBuf, PathBuf) {
+    let dir = std::env::temp_dir().join(format!("torvyn-cli-note-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sink = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../torvyn-testkit/tests/fixtures/raw-stdout-sink")
+        .display()
+        .to_string();
+    let manifest = dir.join("Torvyn.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            r#"[torvyn]
+name = "note"
+version = "0.1.0"
+contract_version = "0.1.0"
+
+[[component]]
+name = "sink"
+path = '{sink}'
+
+[runtime]
+worker_threads = 2
+
+[registry]
+default = "https://registry.example.com"
+
+[flow.main.nodes.input]
+component = "file://replaced.wasm"
+interface = "torvyn:streaming/source"
+
+[flow.main.nodes.out]
+component = "sink"
+interface = "torvyn:streaming/sink"
+
+[[flow.main.edges]]
+from = {{ node = "input", port = "output" }}
+to = {{ node = "out", port = "input" }}
+"#
+        ),
+    )
+    .unwrap();
+    let input = dir.join("in.jsonl");
+    std::fs::write(&input, "{\"n\": 1}\n{\"n\": 2}\n").unwrap();
+    (manifest, input)
+}
+
+#[test]
+fn run_lists_the_unused_keys_once_on_stderr_and_in_the_json_report() {
+    let (manifest, input) = project("run");
+    let args = [
+        "run",
+        "--manifest",
+        manifest.to_str().unwrap(),
+        "--input",
+        input.to_str().unwrap(),
+    ];
+    let out = cli(&[&args[..], &["--format", "json"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr).matches(NOTE).count(),
+        1,
+        "{}",
+        text(&out.stderr)
+    );
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        summary["accepted_not_used"],
+        serde_json::json!(["runtime.worker_threads", "registry"])
+    );
+    assert_eq!(summary["sinks"]["out"], 2);
+
+    let out = cli(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stderr).matches(NOTE).count(),
+        1,
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(manifest.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn a_manifest_error_lists_every_problem_with_its_place() {
+    let (manifest, _) = project("errors");
+    let text_of = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text_of
+            .replace("worker_threads = 2", "worker_thread = 2")
+            .replace("to = { node = \"out\"", "to = { node = \"oot\""),
+    )
+    .unwrap();
+    let out = cli(&["run", "--manifest", manifest.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let file = manifest.display().to_string();
+    assert!(
+        stderr.contains(&format!("{file}: TOML parse error at line 11, column 1")),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("did you mean `worker_threads`?"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{file}: flow.main.edges[0].to.node: no node named \"oot\""
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("--> {file}:26:15")), "{stderr}");
+    assert!(!stderr.contains("note: accepted"), "{stderr}");
+    std::fs::remove_dir_all(manifest.parent().unwrap()).unwrap();
+}
