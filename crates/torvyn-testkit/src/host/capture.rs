@@ -357,7 +357,8 @@ mod tests {
 
     #[test]
     fn a_tap_gets_whole_lines_as_written_past_the_limit_too() {
-        let lines: Arc<Mutex<Vec<(String, StdStream, Vec<u8>)>>> = Arc::default();
+        type Seen = Vec<(String, StdStream, Vec<u8>)>;
+        let lines: Arc<Mutex<Seen>> = Arc::default();
         let seen = Arc::clone(&lines);
         let hook: Arc<Mutex<LineFn>> = Arc::new(Mutex::new(
             move |node: &str, stream: StdStream, line: &[u8]| {
