@@ -282,6 +282,10 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 fn main() -> ExitCode {
+    if Progress::wanted() && std::env::var_os("TORVYN_BUILD_QUIET").is_none() {
+        // SAFETY: the first thing the process does, before any thread exists.
+        unsafe { std::env::set_var("TORVYN_BUILD_QUIET", "1") };
+    }
     let cli = Cli::parse();
     match execute(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
@@ -335,7 +339,7 @@ fn execute(command: Command) -> Result<(), String> {
                     }
                 });
             }
-            progress.running(&pipeline_name(&flow));
+            progress.running(flow.flow().as_deref());
             let started = Instant::now();
             let run = pipeline.run();
             let elapsed = started.elapsed();
@@ -373,7 +377,7 @@ fn execute(command: Command) -> Result<(), String> {
         Command::Trace { flow } => {
             let progress = Progress::new();
             let pipeline = load(&flow, &progress)?;
-            progress.step(format!("tracing flow `{}`", pipeline_name(&flow)));
+            progress.step(format!("tracing flow{}", flow_label(&flow)));
             let run = pipeline.run();
             progress.clear();
             let (result, error) = outcome(run, flow.limit)?;
@@ -725,8 +729,8 @@ fn bench(args: &FlowArgs, duration: Duration, iterations: Option<u64>) -> Result
     };
     while more(runs) {
         progress.step(format!(
-            "benchmarking flow `{}`: {runs} runs, {elements} elements",
-            pipeline_name(args)
+            "benchmarking flow{}: {runs} runs, {elements} elements",
+            flow_label(args)
         ));
         // A run stopped by the limits the command line set is a measurement too.
         let result = match pipeline.clone().run() {
@@ -788,6 +792,12 @@ fn bench(args: &FlowArgs, duration: Duration, iterations: Option<u64>) -> Result
         }
     }
     Ok(())
+}
+
+/// `` `main` `` with a leading space for a named flow, for progress messages.
+fn flow_label(args: &FlowArgs) -> String {
+    args.flow()
+        .map_or_else(String::new, |flow| format!(" `{flow}`"))
 }
 
 fn pipeline_name(args: &FlowArgs) -> String {

@@ -4,7 +4,11 @@
 //!
 //! Everything here draws on stderr, and only when stderr is a terminal: with
 //! stderr redirected (a pipe, a file, a test), [`Progress::new`] is a no-op
-//! and the output is exactly what it is without progress.
+//! and the output is exactly what it is without progress. On a terminal the
+//! library's own build lines (`torvyn-testkit: building ...`, cargo's
+//! `Compiling ...`) are turned off (`TORVYN_BUILD_QUIET=1`, unless the user
+//! set it), since they would tear the spinner; the spinner names the crate
+//! instead, and a failed build still reports cargo's errors in full.
 
 use std::io::IsTerminal;
 use std::path::Path;
@@ -24,9 +28,14 @@ pub(crate) struct Progress {
 }
 
 impl Progress {
+    /// Whether progress is drawn: stderr is a terminal.
+    pub(crate) fn wanted() -> bool {
+        std::io::stderr().is_terminal()
+    }
+
     /// Progress on stderr if it is a terminal, else none.
     pub(crate) fn new() -> Self {
-        if !std::io::stderr().is_terminal() {
+        if !Self::wanted() {
             return Progress { bar: None };
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -57,12 +66,13 @@ impl Progress {
     }
 
     /// The running count: `running flow `main`: N elements delivered`.
-    pub(crate) fn running(&self, flow: &str) {
+    pub(crate) fn running(&self, flow: Option<&str>) {
         if let Some(bar) = &self.bar {
+            let flow = flow.map_or_else(String::new, |flow| format!(" `{flow}`"));
             bar.set_position(0);
             bar.set_style(
                 ProgressStyle::with_template(&format!(
-                    "{{spinner}} running flow `{flow}`: {{pos}} elements delivered [{{elapsed}}]"
+                    "{{spinner}} running flow{flow}: {{pos}} elements delivered [{{elapsed}}]"
                 ))
                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
             );
@@ -123,10 +133,13 @@ impl Progress {
         }
         let total = crates.len();
         for (index, (name, path)) in crates.into_iter().enumerate() {
+            let dir = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |dir| dir.to_string_lossy().into_owned(),
+            );
             self.step(format!(
-                "building component {}/{total}: {name} ({})",
+                "building component {}/{total}: {name} ({dir}; a first build compiles the SDK)",
                 index + 1,
-                path.display()
             ));
             // An error is reported by the load that follows.
             let _ = torvyn_testkit::build::build_component(path);
