@@ -103,11 +103,8 @@ enum Command {
         /// `--output-format`).
         #[arg(long)]
         output: Option<PathBuf>,
-        /// `jsonl`: one JSON object per element, `{"sink", "sequence",
-        /// "timestamp_ns", "content_type", "payload"}`, the payload as a JSON
-        /// string of its exact text, or `"payload_base64"` when it is not
-        /// UTF-8. `raw`: each payload's bytes followed by a newline, nothing
-        /// else (what a sink printing its elements shows).
+        /// How `--output` writes each element; both keep the payload's bytes
+        /// exactly (`raw` is what a sink printing its elements shows).
         #[arg(long, value_enum, value_name = "FORMAT", default_value_t = PayloadFormat::Jsonl, requires = "output")]
         output_format: PayloadFormat,
         /// Hide what the components write to stdout and stderr (shown as the
