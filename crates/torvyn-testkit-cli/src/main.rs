@@ -2,12 +2,14 @@
 //! flows on the reference host.
 //!
 //! ```text
-//! torvyn-testkit run --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--output out.jsonl] [--format json]
-//!                    [--expect golden.jsonl [--bless]]
-//! torvyn-testkit trace --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--format json]
-//! torvyn-testkit bench --manifest Torvyn.toml [--flow F] [--input in.jsonl] [--duration 5s] [--format json]
+//! torvyn-testkit run [FLOW] [--manifest Torvyn.toml] [--flow F] [--input in.jsonl]
+//!                    [--output out.jsonl [--output-format jsonl|raw]] [--format json]
+//!                    [--quiet | --prefix-nodes] [--expect golden.jsonl [--bless]]
+//! torvyn-testkit trace [FLOW] [--manifest Torvyn.toml] [--input in.jsonl] [--format json]
+//! torvyn-testkit bench [FLOW] [--manifest Torvyn.toml] [--input in.jsonl]
+//!                      [--duration 5s | --iterations N] [--format json]
 //! torvyn-testkit inspect component.wasm [--format json]
-//! torvyn-testkit check --manifest Torvyn.toml [--flow F]
+//! torvyn-testkit check [FLOW] [--manifest Torvyn.toml] [--flow F]
 //! torvyn-testkit test <crate-dir|component.wasm> (--text TEXT ... | --json JSON ... | --file in.jsonl)
 //!                     [--config JSON] [--role ROLE] [--max-elements N] [--format json]
 //! ```
@@ -30,6 +32,11 @@
 //! exits with 1 after the report; a missing or wrong input is a usage error
 //! (exit 2).
 //!
+//! Torvyn's own command lines work unchanged: the flow is positional,
+//! `flow.main` or `main` (the same as `--flow main`; both at once is a usage
+//! error), `--limit N` stops the sources after N elements, and `bench
+//! --iterations N` runs the flow N times instead of for `--duration`.
+//!
 //! `check` validates the manifest and type-checks every node's component
 //! (building crates) against the contract and its declared interface, without
 //! running anything; it lists every problem and exits with 1 when there is one.
@@ -38,21 +45,40 @@
 //! Torvyn 0.1 contract and tries to link it; it lists every mismatch and exits
 //! with 1 when there is one.
 //!
-//! `run`, `trace` and `bench` also take `--max-elements N`, `--timeout DURATION`
-//! (default 60 s), `--clock virtual|real`, `--random-seed N` and `--on-error
-//! fail-flow|skip|dead-letter|retry=N` (what a node does when a call on an
-//! element fails; it replaces the flow's `on_error` in `Torvyn.toml`, and a
-//! node's own `on_error` still wins). When a call stops the flow, the error
-//! names the element's sequence number and, with `--input`, its line:
-//! `at element #1 (line 2 of in.jsonl)`.
+//! `run`, `trace` and `bench` also take `--max-elements N`, `--limit N`,
+//! `--timeout DURATION` (default 60 s), `--clock virtual|real`,
+//! `--random-seed N` and `--on-error fail-flow|skip|dead-letter|retry=N` (what
+//! a node does when a call on an element fails; it replaces the flow's
+//! `on_error` in `Torvyn.toml`, and a node's own `on_error` still wins). When a
+//! call stops the flow, the error names the element's sequence number and,
+//! with `--input`, its line: `at element #1 (line 2 of in.jsonl)`.
+//! `--limit` and `--max-elements` both stop pulling the
+//! sources after N elements and run what is in the flow to the end; a run cut
+//! off by `--limit` exits with 0, one cut off by `--max-elements` with 1.
+//!
+//! While `run` runs, each line a component writes to stdout is printed on
+//! stdout and each line it writes to stderr on stderr, as written and
+//! unchanged (`--prefix-nodes` starts them with `[node] `, `--quiet` hides
+//! them); with `--format json` they go into the report instead, per node and
+//! capped at 64 KiB per stream (`"component_output"`). Under the text
+//! report, a summary line gives the duration, the copies made and the peak
+//! queue depth, followed by each queue's depth and peak.
 //!
 //! `run --format json` prints one object, stable across versions (keys are
 //! only ever added): `{"flow", "elements", "aggregated", "nodes": {name:
 //! {"role", "in", "out", "dropped", "absorbed", "delivered", "failed",
 //! "dead_lettered", "discarded", "failed_calls", "retries", "pauses"}},
-//! "sinks": {name: delivered}, "dead_letters": count, "counts": {...}}`
-//! (`RunResult::summary_json`). `--output` streams every element a sink
-//! receives to a JSON-lines file as it arrives. On any failure the exit code
+//! "sinks": {name: delivered}, "dead_letters": count, "counts": {...},
+//! "edges": [{"from", "port", "to", "depth", "peak"}], "peak_queue_depth"}`
+//! (`RunResult::summary_json`), with `"duration_seconds"` and
+//! `"component_output": {"cap_bytes", "nodes": {name: {"stdout", "stderr",
+//! "stdout_omitted_bytes", "stderr_omitted_bytes"}}}` added. `--output`
+//! streams every element a sink receives to a file as it arrives, with the
+//! payload's bytes exactly as received: `--output-format jsonl` (the default)
+//! writes `{"sink", "sequence", "timestamp_ns", "content_type", "payload"}` per
+//! line, `payload` being the payload's text as a JSON string, or
+//! `"payload_base64"` instead when it is not UTF-8; `raw` writes each
+//! payload's bytes and a newline, nothing else. On any failure the exit code
 //! is 1 and stderr says what failed; when a flow stops, `run` and `trace`
 //! still print the report (or trace) of everything until then on stdout
 //! (usage errors exit with 2). The JSON also has `"teardown_errors": {name:
@@ -63,18 +89,27 @@
 //! node `priority`, ...) are listed once on stderr (`note: accepted, not used
 //! by the reference host: ...`) and, by `run --format json`, as
 //! `"accepted_not_used": [key]`.
+//!
+//! On a terminal, stderr shows progress: the crate being built, then a count
+//! of the elements delivered (the runs, for `bench`); when stderr is not a
+//! terminal nothing of it is written.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use torvyn_testkit::ErrorKind;
 use torvyn_testkit::golden::{self, Golden, GoldenOutcome};
 use torvyn_testkit::host::ClockMode;
 use torvyn_testkit::pipeline::{ErrorPolicy, FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
-use torvyn_testkit::{ErrorKind, Output};
+
+mod output;
+mod progress;
+
+use output::{ComponentOutput, PayloadFormat, PayloadWriter, Show};
+use progress::Progress;
 
 mod policy;
 mod test_verb;
@@ -97,9 +132,23 @@ enum Command {
     Run {
         #[command(flatten)]
         flow: FlowArgs,
-        /// Write every element the sinks receive, as JSON lines, as they arrive.
+        /// Write every element the sinks receive to this file, as they
+        /// arrive, with its payload's bytes exactly as received (see
+        /// `--output-format`).
         #[arg(long)]
         output: Option<PathBuf>,
+        /// How `--output` writes each element; both keep the payload's bytes
+        /// exactly (`raw` is what a sink printing its elements shows).
+        #[arg(long, value_enum, value_name = "FORMAT", default_value_t = PayloadFormat::Jsonl, requires = "output")]
+        output_format: PayloadFormat,
+        /// Hide what the components write to stdout and stderr (shown as the
+        /// flow runs by default, or kept in the report with `--format json`).
+        #[arg(long, short = 'q', conflicts_with = "prefix_nodes")]
+        quiet: bool,
+        /// Start each line a component writes with `[node] ` (lines are passed
+        /// through unchanged by default).
+        #[arg(long)]
+        prefix_nodes: bool,
         /// Compare what the sinks received with this golden JSON-lines file;
         /// on a difference print it and exit with 1.
         #[arg(long)]
@@ -121,6 +170,10 @@ enum Command {
         /// How long to run, e.g. `5s`, `500ms`.
         #[arg(long, default_value = "5s", value_parser = parse_duration)]
         duration: Duration,
+        /// Run the flow exactly N times instead of for `--duration`.
+        #[arg(long, value_name = "N", conflicts_with = "duration",
+              value_parser = clap::value_parser!(u64).range(1..))]
+        iterations: Option<u64>,
     },
     /// Validate the manifest and type-check every node's component against the
     /// contract and its declared interface, without running (exit code 1 on
@@ -148,6 +201,9 @@ enum Command {
 
 #[derive(Args)]
 struct CheckArgs {
+    /// Check only this flow, written `flow.main` or `main` (the same as `--flow`).
+    #[arg(value_name = "FLOW", conflicts_with = "flow")]
+    flow_name: Option<String>,
     /// The project's `Torvyn.toml`.
     #[arg(long, default_value = "Torvyn.toml")]
     manifest: PathBuf,
@@ -156,8 +212,18 @@ struct CheckArgs {
     flow: Option<String>,
 }
 
+impl CheckArgs {
+    fn flow(&self) -> Option<String> {
+        flow_name(self.flow.as_deref().or(self.flow_name.as_deref()))
+    }
+}
+
 #[derive(Args)]
 struct FlowArgs {
+    /// The flow, as Torvyn writes it: `flow.main` or `main` (the same as
+    /// `--flow`; default: the only flow).
+    #[arg(value_name = "FLOW", conflicts_with = "flow")]
+    flow_name: Option<String>,
     /// The project's `Torvyn.toml`.
     #[arg(long, default_value = "Torvyn.toml")]
     manifest: PathBuf,
@@ -174,6 +240,10 @@ struct FlowArgs {
     /// ends); the run then reports that it stopped and exits with 1.
     #[arg(long, value_name = "N")]
     max_elements: Option<u64>,
+    /// Torvyn's `--limit`: stop pulling the sources after N elements, run
+    /// those to the end, and exit with 0 (`--max-elements` exits with 1).
+    #[arg(long, value_name = "N", conflicts_with = "max_elements")]
+    limit: Option<u64>,
     /// Stop the run after this much wall time, e.g. `30s`, `500ms` (default 60s).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     timeout: Option<Duration>,
@@ -190,6 +260,25 @@ struct FlowArgs {
     /// nodes that set none of their own.
     #[arg(long, value_name = "POLICY")]
     on_error: Option<ErrorPolicy>,
+}
+
+impl FlowArgs {
+    /// The flow named by `--flow` or the positional argument, if any.
+    fn flow(&self) -> Option<String> {
+        flow_name(self.flow.as_deref().or(self.flow_name.as_deref()))
+    }
+}
+
+/// A flow's name as Torvyn's command lines write it: `flow.main` is `main`.
+fn flow_name(name: Option<&str>) -> Option<String> {
+    name.map(|name| name.strip_prefix("flow.").unwrap_or(name).to_string())
+}
+
+/// Lock a mutex whose holder may have panicked (its data is still usable).
+fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -235,6 +324,10 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 }
 
 fn main() -> ExitCode {
+    if Progress::wanted() && std::env::var_os("TORVYN_BUILD_QUIET").is_none() {
+        // SAFETY: the first thing the process does, before any thread exists.
+        unsafe { std::env::set_var("TORVYN_BUILD_QUIET", "1") };
+    }
     let cli = Cli::parse();
     match execute(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
@@ -250,37 +343,65 @@ fn execute(command: Command) -> Result<(), String> {
         Command::Run {
             flow,
             output,
+            output_format,
             expect,
             bless,
+            quiet,
+            prefix_nodes,
         } => {
+            let progress = Progress::new();
             // Nothing is retained unless a golden file compares it: counts are
             // enough, and `--output` streams.
             let retain = if expect.is_some() { usize::MAX } else { 0 };
-            let mut pipeline = load(&flow)?.retain(retain).trace_capacity(0);
+            let mut pipeline = load(&flow, &progress)?.retain(retain).trace_capacity(0);
+            let show = match (quiet, flow.format) {
+                (true, _) => Show::Quiet,
+                (false, Format::Json) => Show::Report,
+                (false, Format::Text) => Show::Pass {
+                    prefix: prefix_nodes,
+                },
+            };
+            let console = ComponentOutput::new(show, progress.clone());
+            if show != Show::Quiet {
+                let console = Arc::clone(&console);
+                pipeline = pipeline.on_output(move |node, stream, line| {
+                    lock(&console).line(node, stream, line);
+                });
+            }
             let writer = match &output {
-                Some(path) => {
-                    let writer = OutputWriter::create(path)?;
-                    let sink = Arc::clone(&writer);
-                    pipeline = pipeline.on_delivered(move |name, element| {
-                        sink.lock()
-                            .unwrap_or_else(|poisoned| poisoned.into_inner())
-                            .write(name, element);
-                    });
-                    Some(writer)
-                }
+                Some(path) => Some(PayloadWriter::create(path, output_format)?),
                 None => None,
             };
-            let (result, error) = outcome(pipeline.run())?;
+            if writer.is_some() || progress.is_active() {
+                let (sink, counter) = (writer.clone(), progress.clone());
+                pipeline = pipeline.on_delivered(move |name, element| {
+                    counter.delivered();
+                    if let Some(writer) = &sink {
+                        lock(writer).write(name, element);
+                    }
+                });
+            }
+            progress.running(flow.flow().as_deref());
+            let started = Instant::now();
+            let run = pipeline.run();
+            let elapsed = started.elapsed();
+            progress.clear();
+            let (result, error) = outcome(run, flow.limit)?;
             if let Some(writer) = writer {
-                writer
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner())
-                    .finish()?;
+                lock(&writer).finish()?;
             }
             match flow.format {
-                Format::Json => println!("{}", result.summary_json()),
+                Format::Json => {
+                    let mut summary = result.summary_json();
+                    summary["duration_seconds"] = elapsed.as_secs_f64().into();
+                    if show == Show::Report {
+                        summary["component_output"] = lock(&console).report();
+                    }
+                    println!("{summary}");
+                }
                 Format::Text => {
                     print_counts(&result);
+                    print_summary(&result, elapsed);
                     policy::print_dead_letters(&result);
                 }
             }
@@ -297,7 +418,12 @@ fn execute(command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Trace { flow } => {
-            let (result, error) = outcome(load(&flow)?.run())?;
+            let progress = Progress::new();
+            let pipeline = load(&flow, &progress)?;
+            progress.step(format!("tracing flow{}", flow_label(&flow)));
+            let run = pipeline.run();
+            progress.clear();
+            let (result, error) = outcome(run, flow.limit)?;
             match flow.format {
                 Format::Json => println!(
                     "{}",
@@ -315,7 +441,11 @@ fn execute(command: Command) -> Result<(), String> {
             warn_teardown(&result);
             error.map_or(Ok(()), Err)
         }
-        Command::Bench { flow, duration } => bench(&flow, duration),
+        Command::Bench {
+            flow,
+            duration,
+            iterations,
+        } => bench(&flow, duration, iterations),
         Command::Check { check: args } => check(&args),
         Command::Test { test } => test_verb::run(&test),
         Command::Inspect { component, format } => {
@@ -372,11 +502,31 @@ fn execute(command: Command) -> Result<(), String> {
 }
 
 /// A run's report, and its error if it stopped; a flow that could not start
-/// (a manifest or graph error) has no report to print.
-fn outcome(run: Result<RunResult, FlowError>) -> Result<(RunResult, Option<String>), String> {
+/// (a manifest or graph error) has no report to print. A stop at `--limit`
+/// (`limit`) is what was asked for, not an error.
+fn outcome(
+    run: Result<RunResult, FlowError>,
+    limit: Option<u64>,
+) -> Result<(RunResult, Option<String>), String> {
     match run {
         Ok(result) => Ok((result, None)),
         Err(err) if err.report.nodes.is_empty() => Err(describe(&err)),
+        Err(err)
+            if limit.is_some()
+                && matches!(
+                    err.error.kind(),
+                    ErrorKind::Stopped {
+                        limit: RunLimit::Elements(_)
+                    }
+                ) =>
+        {
+            eprintln!(
+                "torvyn-testkit: --limit {}: the sources were not pulled again after {} elements",
+                limit.unwrap_or(0),
+                err.report.elements
+            );
+            Ok((*err.report, None))
+        }
         Err(err) => {
             let message = describe(&err);
             Ok((*err.report, Some(message)))
@@ -396,8 +546,9 @@ fn check(args: &CheckArgs) -> Result<(), String> {
     use torvyn_testkit::manifest::{ComponentRef, Manifest};
     let manifest = Manifest::from_path(&args.manifest).map_err(|err| err.to_string())?;
     note_unused_keys(manifest.accepted_unused_keys());
-    let flows: Vec<String> = match &args.flow {
-        Some(flow) => vec![flow.clone()],
+    let progress = Progress::new();
+    let flows: Vec<String> = match args.flow() {
+        Some(flow) => vec![flow],
         None => manifest.flows.keys().cloned().collect(),
     };
     let mut problems = Vec::new();
@@ -413,7 +564,10 @@ fn check(args: &CheckArgs) -> Result<(), String> {
             let key = format!("flow.{name}.nodes.{node}");
             let wasm = match &spec.component {
                 ComponentRef::File(path) => path.clone(),
-                ComponentRef::Crate { path, .. } => {
+                ComponentRef::Crate {
+                    name: krate, path, ..
+                } => {
+                    progress.step(format!("building {krate} ({})", path.display()));
                     match torvyn_testkit::build::build_component(path) {
                         Ok(wasm) => wasm,
                         Err(err) => {
@@ -423,6 +577,7 @@ fn check(args: &CheckArgs) -> Result<(), String> {
                     }
                 }
             };
+            progress.step(format!("checking {key}"));
             let inspection = match torvyn_testkit::inspect::inspect(&wasm) {
                 Ok(inspection) => inspection,
                 Err(err) => {
@@ -448,10 +603,13 @@ fn check(args: &CheckArgs) -> Result<(), String> {
                 ));
             }
             if problems.len() == before {
-                println!("ok  {key}: {} ({})", inspection.role, wasm.display());
+                progress.suspend(|| {
+                    println!("ok  {key}: {} ({})", inspection.role, wasm.display());
+                });
             }
         }
     }
+    progress.clear();
     if problems.is_empty() {
         println!("{}: no problems", args.manifest.display());
         return Ok(());
@@ -482,25 +640,32 @@ fn describe(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// The flow of the manifest, with `--input` replacing its source.
-fn load(args: &FlowArgs) -> Result<Pipeline, String> {
+/// The flow of the manifest, with `--input` replacing its source; on a
+/// terminal, `progress` names each crate as it builds.
+fn load(args: &FlowArgs, progress: &Progress) -> Result<Pipeline, String> {
     if !args.manifest.is_file() {
         return Err(format!(
             "{}: no such file; pass the project's manifest with `--manifest path/to/Torvyn.toml`",
             args.manifest.display()
         ));
     }
+    let flow = args.flow();
+    progress.build_crates(&args.manifest, flow.as_deref(), args.input.is_some());
+    progress.step("loading components");
     let mut pipeline = match &args.input {
         // The replaced source is not built.
         Some(input) => {
             let spec = NodeSpec::source_jsonl(input).map_err(|err| err.to_string())?;
-            Pipeline::from_manifest_with_source(&args.manifest, args.flow.as_deref(), spec)
+            Pipeline::from_manifest_with_source(&args.manifest, flow.as_deref(), spec)
         }
-        None => Pipeline::from_manifest(&args.manifest, args.flow.as_deref()),
+        None => Pipeline::from_manifest(&args.manifest, flow.as_deref()),
     }
-    .map_err(|err| describe(&err))?;
+    .map_err(|err| {
+        progress.clear();
+        describe(&err)
+    })?;
     note_unused_keys(pipeline.accepted_unused_keys());
-    if let Some(max) = args.max_elements {
+    if let Some(max) = args.max_elements.or(args.limit) {
         pipeline = pipeline.max_elements(max);
     }
     if let Some(timeout) = args.timeout {
@@ -567,64 +732,63 @@ fn print_counts(result: &RunResult) {
     }
 }
 
-/// `--output`: each element a sink receives, written as one JSON line as it arrives.
-struct OutputWriter {
-    path: PathBuf,
-    file: std::io::BufWriter<std::fs::File>,
-    error: Option<String>,
-}
-
-impl OutputWriter {
-    fn create(path: &Path) -> Result<Arc<Mutex<OutputWriter>>, String> {
-        let file = std::fs::File::create(path)
-            .map(std::io::BufWriter::new)
-            .map_err(|err| format!("cannot create {}: {err}", path.display()))?;
-        Ok(Arc::new(Mutex::new(OutputWriter {
-            path: path.to_path_buf(),
-            file,
-            error: None,
-        })))
+/// `bench`: run the flow for `duration`, or exactly `iterations` times.
+/// The end-of-run summary under the counts, what Torvyn's shows: the run's
+/// duration, the copies components made (reads into their memory and
+/// host-side clones) and those fan-out made, and each queue's peak depth.
+fn print_summary(result: &RunResult, elapsed: Duration) {
+    let stats = result.nodes.iter().map(|(_, report)| &report.stats);
+    let (mut reads, mut read_bytes, mut clones, mut cloned_bytes) = (0u64, 0u64, 0u64, 0u64);
+    for stats in stats {
+        reads += stats.reads;
+        read_bytes += stats.payload_bytes_read;
+        clones += stats.clones;
+        cloned_bytes += stats.bytes_cloned;
     }
-
-    fn write(&mut self, sink: &str, output: &Output) {
-        if self.error.is_some() {
-            return;
-        }
-        let mut line = serde_json::json!({
-            "sink": sink,
-            "sequence": output.meta.sequence,
-            "timestamp_ns": output.meta.timestamp_ns,
-            "content_type": output.content_type,
-        });
-        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(output.bytes()) {
-            line["json"] = value;
-        } else if let Some(text) = output.text() {
-            line["text"] = text.into();
+    let duration = if elapsed < Duration::from_secs(1) {
+        format!("{:.1} ms", elapsed.as_secs_f64() * 1e3)
+    } else {
+        format!("{:.2} s", elapsed.as_secs_f64())
+    };
+    println!(
+        "duration {duration} | copies {} ({reads} reads + {clones} clones, {} bytes copied) | \
+         fan-out copies {} | peak queue depth {}",
+        reads + clones,
+        read_bytes + cloned_bytes,
+        result.copies,
+        result.peak_queue_depth()
+    );
+    if result.edges.is_empty() {
+        return;
+    }
+    println!("{:<41} {:>8} {:>8}", "queue", "depth", "peak");
+    for edge in &result.edges {
+        let from = if edge.port == "output" {
+            edge.from.clone()
         } else {
-            line["bytes"] = output.bytes().into();
-        }
-        if let Err(err) = writeln!(self.file, "{line}") {
-            self.error = Some(format!("cannot write {}: {err}", self.path.display()));
-        }
-    }
-
-    fn finish(&mut self) -> Result<(), String> {
-        if let Some(error) = self.error.take() {
-            return Err(error);
-        }
-        self.file
-            .flush()
-            .map_err(|err| format!("cannot write {}: {err}", self.path.display()))
+            format!("{}.{}", edge.from, edge.port)
+        };
+        let queue = format!("{from} -> {}", edge.to);
+        println!("{queue:<41} {:>8} {:>8}", edge.depth, edge.peak);
     }
 }
 
-fn bench(args: &FlowArgs, duration: Duration) -> Result<(), String> {
-    let pipeline = load(args)?.record(false).measure_latency(true);
+fn bench(args: &FlowArgs, duration: Duration, iterations: Option<u64>) -> Result<(), String> {
+    let progress = Progress::new();
+    let pipeline = load(args, &progress)?.record(false).measure_latency(true);
     let mut latencies = Vec::new();
     let mut elements = 0u64;
     let mut runs = 0u64;
     let started = Instant::now();
-    while runs == 0 || started.elapsed() < duration {
+    let more = |runs: u64| match iterations {
+        Some(iterations) => runs < iterations,
+        None => runs == 0 || started.elapsed() < duration,
+    };
+    while more(runs) {
+        progress.step(format!(
+            "benchmarking flow{}: {runs} runs, {elements} elements",
+            flow_label(args)
+        ));
         // A run stopped by the limits the command line set is a measurement too.
         let result = match pipeline.clone().run() {
             Ok(result) => result,
@@ -638,7 +802,10 @@ fn bench(args: &FlowArgs, duration: Duration) -> Result<(), String> {
             {
                 *err.report
             }
-            Err(err) => return Err(err.to_string()),
+            Err(err) => {
+                progress.clear();
+                return Err(err.to_string());
+            }
         };
         warn_teardown(&result);
         elements += result.elements;
@@ -646,6 +813,7 @@ fn bench(args: &FlowArgs, duration: Duration) -> Result<(), String> {
         runs += 1;
     }
     let elapsed = started.elapsed();
+    progress.clear();
     latencies.sort_unstable();
     let percentile = |p: f64| -> u64 {
         if latencies.is_empty() {
@@ -683,6 +851,12 @@ fn bench(args: &FlowArgs, duration: Duration) -> Result<(), String> {
     Ok(())
 }
 
+/// `` `main` `` with a leading space for a named flow, for progress messages.
+fn flow_label(args: &FlowArgs) -> String {
+    args.flow()
+        .map_or_else(String::new, |flow| format!(" `{flow}`"))
+}
+
 fn pipeline_name(args: &FlowArgs) -> String {
-    args.flow.clone().unwrap_or_else(|| "(only flow)".into())
+    args.flow().unwrap_or_else(|| "(only flow)".into())
 }

@@ -62,7 +62,7 @@ fn run_prints_counts_and_a_stable_json_object() {
 }
 
 #[test]
-fn input_replaces_the_source_and_output_writes_json_lines() {
+fn input_replaces_the_source_and_output_writes_json_lines_with_the_payload_text() {
     let manifest = manifest();
     let input = temp("in.jsonl");
     std::fs::write(&input, "{\"n\": 10}\n\n{\"n\": 11}\n").unwrap();
@@ -85,11 +85,15 @@ fn input_replaces_the_source_and_output_writes_json_lines() {
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0]["sink"], "count");
     assert_eq!(lines[0]["sequence"], 0);
+    // The payload's text as the sink received it.
+    let payload = |line: &serde_json::Value| -> serde_json::Value {
+        serde_json::from_str(line["payload"].as_str().unwrap()).unwrap()
+    };
     assert_eq!(
-        lines[0]["json"],
+        payload(&lines[0]),
         serde_json::json!({"n": 10, "stage": "enriched", "sequence": 0})
     );
-    assert_eq!(lines[1]["json"]["n"], 11);
+    assert_eq!(payload(&lines[1])["n"], 11);
 
     std::fs::write(&input, "{\"n\": 1}\nnot json\n").unwrap();
     let out = cli(&[

@@ -221,6 +221,7 @@ impl Component {
             init: true,
             flow_buffers: None,
             time: TimeOptions::default(),
+            on_output: None,
         }
     }
 
@@ -447,6 +448,18 @@ pub struct InstanceOptions {
     init: bool,
     flow_buffers: Option<Arc<host::FlowBuffers>>,
     time: TimeOptions,
+    on_output: Option<OutputTap>,
+}
+
+/// A line callback shared by the instances of a flow (see
+/// [`Pipeline::on_output`](crate::pipeline::Pipeline::on_output)).
+#[derive(Clone)]
+pub(crate) struct OutputTap(pub(crate) Arc<std::sync::Mutex<host::LineFn>>);
+
+impl std::fmt::Debug for OutputTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OutputTap")
+    }
 }
 
 impl InstanceOptions {
@@ -527,6 +540,13 @@ impl InstanceOptions {
         self
     }
 
+    /// Pass every line the instance writes to stdout or stderr to `tap` as
+    /// it is written (captured as before, too).
+    pub(crate) fn on_output(mut self, tap: OutputTap) -> Self {
+        self.on_output = Some(tap);
+        self
+    }
+
     /// Instantiate and, unless [`skip_init`](Self::skip_init), call `init` with the config.
     pub fn instantiate(self) -> Result<Instance, Error> {
         let component = &self.component;
@@ -553,6 +573,15 @@ impl InstanceOptions {
         })?;
         let mut store = host::new_store(runtime, self.grants, &self.limits, self.flow_buffers);
         store.data_mut().time = self.time.context(&name);
+        if let Some(tap) = &self.on_output {
+            let state = store.data();
+            state
+                .stdout
+                .tap(&name, host::StdStream::Stdout, Arc::clone(&tap.0));
+            state
+                .stderr
+                .tap(&name, host::StdStream::Stderr, Arc::clone(&tap.0));
+        }
         arm(&mut store, &self.limits);
         let instance = loaded.pre.instantiate(&mut store).map_err(|err| {
             let frames = crate::backtrace::frames(&err);
@@ -1013,6 +1042,14 @@ impl Instance {
         });
         self.terminated = Some(was.unwrap_or_else(|| "it was torn down".into()));
         result
+    }
+
+    /// Pass on the last line of stdout and stderr that has no newline, to
+    /// the output tap if there is one (the instance is ending).
+    pub(crate) fn flush_output(&self) {
+        let state = self.store.data();
+        state.stdout.flush_tap();
+        state.stderr.flush_tap();
     }
 
     /// Whether the instance can no longer be called: it trapped, hit a

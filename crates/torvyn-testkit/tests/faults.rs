@@ -190,6 +190,50 @@ fn stdout_and_stderr_are_captured_per_instance() {
 }
 
 #[test]
+fn on_output_streams_each_line_as_written_in_order() {
+    use std::sync::{Arc, Mutex};
+    use torvyn_testkit::pipeline::StdStream;
+
+    type Seen = Vec<(String, StdStream, String)>;
+    let sink = fixture("raw-stdout-sink");
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let lines = Arc::clone(&seen);
+    let run = Pipeline::new("printing")
+        .source("numbers", [TestElement::text("a"), TestElement::text("b")])
+        .component("out", &sink, "")
+        .edge("numbers", "out")
+        .on_output(move |node, stream, line| {
+            let line = String::from_utf8(line.to_vec()).unwrap();
+            lines.lock().unwrap().push((node.to_string(), stream, line));
+        })
+        .run()
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    let got: Vec<(&str, StdStream, &str)> = seen
+        .iter()
+        .map(|(node, stream, line)| (node.as_str(), *stream, line.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("out", StdStream::Stdout, "got 0"),
+            ("out", StdStream::Stderr, "err 0"),
+            ("out", StdStream::Stdout, "got 1"),
+            ("out", StdStream::Stderr, "err 1"),
+            ("out", StdStream::Stdout, "done"),
+        ]
+    );
+    // Still captured, too.
+    assert_eq!(run.node("out").stdout, "got 0\ngot 1\ndone\n");
+    assert_eq!(run.edges.len(), 1);
+    assert_eq!(
+        (run.edges[0].from.as_str(), run.edges[0].to.as_str()),
+        ("numbers", "out")
+    );
+    assert_eq!(run.edges[0].peak, 2);
+}
+
+#[test]
 fn a_processor_without_lifecycle_runs_and_refuses_config() {
     let component = fixture("raw-passthrough");
     assert_eq!(component.role(), Role::Processor);

@@ -14,6 +14,12 @@
 //!   naming the stream, the node and the limit and saying how to raise it.
 //!   Only the bytes written during the current call are kept past the limit
 //!   (up to [`CALL_TAIL`]), so a panic message is still found after the limit.
+//! - **streams lines** to a tap when one is set ([`CapturePipe::tap`], what
+//!   [`Pipeline::on_output`](crate::pipeline::Pipeline::on_output) sets): each
+//!   complete line goes to the callback as it is written, whatever the limit
+//!   keeps in memory; a line longer than [`MAX_TAP_LINE`] is passed on in
+//!   pieces of that size, and a last line without a newline when the instance
+//!   ends ([`CapturePipe::flush_tap`]).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -32,6 +38,86 @@ pub(crate) const CALL_TAIL: usize = 64 << 10;
 /// How much one `check-write` permits (what WASI's own streams offer).
 const PERMIT: usize = 64 << 10;
 
+/// The longest line a tap holds back waiting for its newline: past it, the
+/// bytes so far are passed on as a line of their own.
+pub(crate) const MAX_TAP_LINE: usize = 64 << 10;
+
+/// Which of a component's output streams a line was written to (see
+/// [`Pipeline::on_output`](crate::pipeline::Pipeline::on_output)).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StdStream {
+    /// The component's stdout (`println!`).
+    Stdout,
+    /// The component's stderr (`eprintln!`, log lines, panic messages).
+    Stderr,
+}
+
+impl StdStream {
+    /// `"stdout"` or `"stderr"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StdStream::Stdout => "stdout",
+            StdStream::Stderr => "stderr",
+        }
+    }
+}
+
+impl std::fmt::Display for StdStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A line callback: `(node, stream, line without its newline)`.
+pub(crate) type LineFn = dyn FnMut(&str, StdStream, &[u8]) + Send;
+
+/// Where a pipe passes its lines on as they are written.
+struct Tap {
+    node: String,
+    stream: StdStream,
+    hook: Arc<Mutex<LineFn>>,
+    /// The current line's bytes so far (no newline yet).
+    pending: Vec<u8>,
+}
+
+impl Tap {
+    fn emit(&mut self, line: &[u8]) {
+        let mut hook = self
+            .hook
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        (*hook)(&self.node, self.stream, line);
+    }
+
+    fn feed(&mut self, mut data: &[u8]) {
+        while let Some(end) = data.iter().position(|&byte| byte == b'\n') {
+            let (line, rest) = (&data[..end], &data[end + 1..]);
+            if self.pending.is_empty() {
+                self.emit(line);
+            } else {
+                let mut whole = std::mem::take(&mut self.pending);
+                whole.extend_from_slice(line);
+                self.emit(&whole);
+            }
+            data = rest;
+        }
+        self.pending.extend_from_slice(data);
+        while self.pending.len() >= MAX_TAP_LINE {
+            let rest = self.pending.split_off(MAX_TAP_LINE);
+            let piece = std::mem::replace(&mut self.pending, rest);
+            self.emit(&piece);
+        }
+    }
+
+    fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            let line = std::mem::take(&mut self.pending);
+            self.emit(&line);
+        }
+    }
+}
+
 /// One captured stream (stdout or stderr) of one instance. Clones share the buffer.
 #[derive(Clone)]
 pub(crate) struct CapturePipe {
@@ -49,6 +135,8 @@ struct Captured {
     mark: usize,
     /// The current call's bytes past the limit (at most `CALL_TAIL`).
     tail: Vec<u8>,
+    /// Where complete lines go as they are written, if anywhere.
+    tap: Option<Tap>,
 }
 
 impl CapturePipe {
@@ -62,6 +150,7 @@ impl CapturePipe {
                 discarded: 0,
                 mark: 0,
                 tail: Vec::new(),
+                tap: None,
             })),
         }
     }
@@ -71,6 +160,24 @@ impl CapturePipe {
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Pass every line written from now on to `hook` as `(node, stream,
+    /// line)`, without its newline, as it is written.
+    pub(crate) fn tap(&self, node: &str, stream: StdStream, hook: Arc<Mutex<LineFn>>) {
+        self.lock().tap = Some(Tap {
+            node: node.to_string(),
+            stream,
+            hook,
+            pending: Vec::new(),
+        });
+    }
+
+    /// Pass on a last line that has no newline (the instance is ending).
+    pub(crate) fn flush_tap(&self) {
+        if let Some(tap) = &mut self.lock().tap {
+            tap.flush();
+        }
     }
 
     /// Bytes written so far, kept or discarded.
@@ -124,6 +231,9 @@ impl CapturePipe {
 
     fn append(&self, data: &[u8]) {
         let mut captured = self.lock();
+        if let Some(tap) = &mut captured.tap {
+            tap.feed(data);
+        }
         let room = captured.limit.saturating_sub(captured.bytes.len());
         let (kept, over) = data.split_at(room.min(data.len()));
         captured.bytes.extend_from_slice(kept);
@@ -243,5 +353,62 @@ mod tests {
         );
         pipe.mark();
         assert_eq!(pipe.since_mark(), "");
+    }
+
+    #[test]
+    fn a_tap_gets_whole_lines_as_written_past_the_limit_too() {
+        type Seen = Vec<(String, StdStream, Vec<u8>)>;
+        let lines: Arc<Mutex<Seen>> = Arc::default();
+        let seen = Arc::clone(&lines);
+        let hook: Arc<Mutex<LineFn>> = Arc::new(Mutex::new(
+            move |node: &str, stream: StdStream, line: &[u8]| {
+                seen.lock()
+                    .unwrap()
+                    .push((node.to_string(), stream, line.to_vec()));
+            },
+        ));
+        let mut pipe = CapturePipe::new("stdout", 4);
+        pipe.tap("sink", StdStream::Stdout, hook);
+        pipe.write(Bytes::from_static(b"[sink] o")).unwrap();
+        assert!(lines.lock().unwrap().is_empty(), "no newline yet");
+        pipe.write(Bytes::from_static(b"ne\n\ntwo\nthr\xffee"))
+            .unwrap();
+        pipe.flush_tap();
+        pipe.flush_tap();
+        let got: Vec<Vec<u8>> = lines.lock().unwrap().iter().map(|l| l.2.clone()).collect();
+        assert_eq!(
+            got,
+            [
+                b"[sink] one".to_vec(),
+                b"".to_vec(),
+                b"two".to_vec(),
+                b"thr\xffee".to_vec()
+            ]
+        );
+        assert!(
+            lines
+                .lock()
+                .unwrap()
+                .iter()
+                .all(|(node, stream, _)| node == "sink" && *stream == StdStream::Stdout)
+        );
+        // The in-memory capture still stops at its limit.
+        assert_eq!(pipe.discarded(), 18);
+    }
+
+    #[test]
+    fn a_tap_splits_an_endless_line() {
+        let count = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&count);
+        let hook: Arc<Mutex<LineFn>> =
+            Arc::new(Mutex::new(move |_: &str, _: StdStream, line: &[u8]| {
+                seen.lock().unwrap().push(line.len())
+            }));
+        let mut pipe = CapturePipe::new("stderr", 1 << 20);
+        pipe.tap("n", StdStream::Stderr, hook);
+        pipe.write(Bytes::from(vec![b'x'; MAX_TAP_LINE * 2 + 5]))
+            .unwrap();
+        pipe.write(Bytes::from_static(b"\n")).unwrap();
+        assert_eq!(*count.lock().unwrap(), [MAX_TAP_LINE, MAX_TAP_LINE, 5]);
     }
 }

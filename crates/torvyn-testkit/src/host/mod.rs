@@ -34,7 +34,8 @@ pub const ALL_CAPABILITIES: &str = "*";
 mod capture;
 mod deadline;
 
-pub(crate) use capture::CapturePipe;
+pub use capture::StdStream;
+pub(crate) use capture::{CapturePipe, LineFn};
 pub(crate) use deadline::{CallClock, Fired};
 
 #[allow(missing_docs, unreachable_pub, private_interfaces, clippy::all)]

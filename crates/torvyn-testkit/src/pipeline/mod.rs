@@ -49,7 +49,8 @@
 //!   trace the last [`DEFAULT_TRACE_CAPACITY`] entries
 //!   ([`Pipeline::trace_capacity`]), latencies a sample of
 //!   [`DEFAULT_LATENCY_SAMPLES`] ([`Pipeline::latency_samples`]); every
-//!   delivery can be streamed with [`Pipeline::on_delivered`]. Host buffers
+//!   delivery can be streamed with [`Pipeline::on_delivered`], and every line
+//!   a component writes to stdout or stderr with [`Pipeline::on_output`]. Host buffers
 //!   count against each component's budget ([`Limits::host_buffers`]) and the
 //!   flow's ([`Pipeline::host_buffer_budget`]).
 //!
@@ -88,6 +89,7 @@ use serde::Serialize;
 use crate::component::{Component, LogLine};
 use crate::element::{MAX_BUFFER_BYTES, Output, ProcessError, TestElement};
 use crate::error::Error;
+pub use crate::host::StdStream;
 use crate::host::{ClockMode, Limits, Stats};
 pub use crate::manifest::BackpressurePolicy;
 use crate::role::Role;
@@ -460,6 +462,7 @@ pub struct Pipeline {
     pub(crate) trace_capacity: usize,
     pub(crate) latency_samples: usize,
     pub(crate) on_delivered: Option<Observer>,
+    pub(crate) on_output: Option<crate::component::OutputTap>,
     pub(crate) buffer_budget: u64,
     pub(crate) measure_latency: bool,
     pub(crate) problems: Vec<String>,
@@ -496,6 +499,7 @@ impl Pipeline {
             trace_capacity: DEFAULT_TRACE_CAPACITY,
             latency_samples: DEFAULT_LATENCY_SAMPLES,
             on_delivered: None,
+            on_output: None,
             buffer_budget: DEFAULT_FLOW_BUFFER_BUDGET,
             measure_latency: false,
             problems: Vec::new(),
@@ -699,6 +703,37 @@ impl Pipeline {
         self
     }
 
+    /// Call `observer(node, stream, line)` for every line a component node
+    /// writes to its stdout or stderr, as it is written, in the order written
+    /// (the flow runs on one thread, so lines of different nodes and streams
+    /// interleave as the calls that wrote them did).
+    ///
+    /// `line` is the bytes exactly as written, without the `\n` that ended
+    /// it (a `\r` before it is kept); it need not be UTF-8. A line still
+    /// without its newline when the node ends is passed on then, and a line
+    /// longer than 64 KiB is passed on in 64 KiB pieces. The capture limit
+    /// ([`Limits::capture`]) bounds only what [`NodeReport::stdout`] and
+    /// [`NodeReport::stderr`] keep in memory: the observer sees every line.
+    /// The CLI shows component output while a flow runs with this.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::pipeline::Pipeline;
+    ///
+    /// let run = Pipeline::from_manifest("Torvyn.toml", None)?
+    ///     .on_output(|node, stream, line| {
+    ///         eprintln!("{node} {stream}: {}", String::from_utf8_lossy(line));
+    ///     })
+    ///     .run()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn on_output(
+        mut self,
+        observer: impl FnMut(&str, StdStream, &[u8]) + Send + 'static,
+    ) -> Self {
+        self.on_output = Some(crate::component::OutputTap(Arc::new(Mutex::new(observer))));
+        self
+    }
+
     /// The most bytes of host buffers the whole flow may hold at once: the
     /// buffers its components hold (each also within its own
     /// [`Limits::host_buffers`]) plus the payloads queued between nodes.
@@ -890,6 +925,24 @@ pub struct NodeReport {
     pub teardown_error: Option<String>,
 }
 
+/// One edge of a finished (or stopped) run: its queue's depth and the most
+/// elements it held at once.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EdgeReport {
+    /// The node it leaves.
+    pub from: String,
+    /// The port of `from` it leaves by (`output`, or a router's port name).
+    pub port: String,
+    /// The node it enters.
+    pub to: String,
+    /// The queue's depth (its capacity).
+    pub depth: usize,
+    /// The most elements the queue held at once (after a push). Under
+    /// `block-producer` it stays within `depth`, except that an
+    /// aggregator's `flush` output is queued whole.
+    pub peak: usize,
+}
+
 /// An element that failed in a node with the dead-letter policy.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeadLetter {
@@ -1061,6 +1114,9 @@ pub struct RunResult {
     /// reference host ([`Pipeline::accepted_unused_keys`]); in
     /// [`summary_json`](Self::summary_json) as `"accepted_not_used"` when not empty.
     pub accepted_unused_keys: Vec<String>,
+    /// Per edge, in the order the edges were added: its depth and peak
+    /// queue length ([`EdgeReport::peak`]).
+    pub edges: Vec<EdgeReport>,
 }
 
 /// The flow-level counts of a run ([`RunResult::counts`]). They balance:
@@ -1234,6 +1290,28 @@ impl RunResult {
         seen.difference(&terminal).copied().collect()
     }
 
+    /// The most elements any edge's queue held at once (0 without edges).
+    ///
+    /// ```
+    /// use torvyn_testkit::TestElement;
+    /// use torvyn_testkit::pipeline::Pipeline;
+    ///
+    /// let run = Pipeline::new("peak")
+    ///     .source("in", (0..5).map(|n| TestElement::text(n.to_string())))
+    ///     .collector("out")
+    ///     .edge("in", "out")
+    ///     .edge_depth(3)
+    ///     .run()?;
+    /// // The source fills the queue before the sink takes from it.
+    /// assert_eq!((run.edges[0].depth, run.edges[0].peak), (3, 3));
+    /// assert_eq!(run.peak_queue_depth(), 3);
+    /// assert_eq!(run.summary_json()["edges"][0]["peak"], 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn peak_queue_depth(&self) -> usize {
+        self.edges.iter().map(|edge| edge.peak).max().unwrap_or(0)
+    }
+
     /// The nodes whose `teardown` failed, with the error.
     pub fn teardown_errors(&self) -> Vec<(&str, &str)> {
         self.nodes
@@ -1247,8 +1325,10 @@ impl RunResult {
     /// "out", "dropped", "absorbed", "delivered", "failed", "dead_lettered",
     /// "discarded", "failed_calls", "retries", "pauses"}}, "sinks": {name:
     /// delivered}, "dead_letters": count, "counts": {FlowCounts},
-    /// "teardown_errors": {name: message}}`, and `"accepted_not_used": [key]`
-    /// when the flow's manifest has keys the reference host does not use.
+    /// "teardown_errors": {name: message}, "edges": [{"from", "port", "to",
+    /// "depth", "peak"}], "peak_queue_depth": max peak}` ([`EdgeReport`]), and
+    /// `"accepted_not_used": [key]` when the flow's manifest has keys the
+    /// reference host does not use.
     pub fn summary_json(&self) -> serde_json::Value {
         let nodes: serde_json::Map<String, serde_json::Value> = self
             .nodes
@@ -1288,6 +1368,8 @@ impl RunResult {
             "dead_letters": self.dead_letters.len(),
             "counts": self.counts(),
             "teardown_errors": self.teardown_errors().into_iter().collect::<BTreeMap<_, _>>(),
+            "edges": self.edges,
+            "peak_queue_depth": self.peak_queue_depth(),
         });
         if !self.accepted_unused_keys.is_empty() {
             summary["accepted_not_used"] = self.accepted_unused_keys.clone().into();

@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use super::scripted::{Action, ScriptState};
 use super::{
-    BackpressurePolicy, DeadLetter, ErrorPolicy, Event, FlowError, InputLines, NodeKind,
-    NodeReport, NodeSpec, Observer, Pipeline, RunResult, Trace, TraceEntry,
+    BackpressurePolicy, DeadLetter, EdgeReport, ErrorPolicy, Event, FlowError, InputLines,
+    NodeKind, NodeReport, NodeSpec, Observer, Pipeline, RunResult, Trace, TraceEntry,
 };
 use crate::component::Instance;
 use crate::element::{Output, Processed, Signal, TestElement};
@@ -57,6 +57,8 @@ struct Edge {
     /// What this edge does when full.
     policy: BackpressurePolicy,
     queue: VecDeque<Item>,
+    /// The most items `queue` held at once.
+    peak: usize,
 }
 
 struct Run {
@@ -66,6 +68,7 @@ struct Run {
     retain: usize,
     trace_capacity: usize,
     on_delivered: Option<Observer>,
+    on_output: Option<crate::component::OutputTap>,
     measure_latency: bool,
     latencies: Latencies,
     nodes: Vec<Node>,
@@ -220,6 +223,7 @@ impl Run {
                 depth,
                 policy: edge.policy.unwrap_or(pipeline.backpressure),
                 queue: VecDeque::new(),
+                peak: 0,
             });
         }
         if !nodes.iter().any(|node| node.role == Role::Source) {
@@ -291,6 +295,7 @@ impl Run {
             retain: pipeline.retain,
             trace_capacity: pipeline.trace_capacity,
             on_delivered: pipeline.on_delivered,
+            on_output: pipeline.on_output,
             measure_latency: pipeline.measure_latency,
             latencies: Latencies {
                 samples: Vec::new(),
@@ -345,6 +350,9 @@ impl Run {
                 .time(self.guard.time_options());
             for grant in &spec.grants {
                 options = options.grant(grant.clone());
+            }
+            if let Some(tap) = &self.on_output {
+                options = options.on_output(tap.clone());
             }
             let mut instance = options.instantiate()?;
             if let Some((nth, error)) = &spec.fail_call {
@@ -867,7 +875,9 @@ impl Run {
                 }
             }
             self.buffers.add(bytes);
-            self.edges[e].queue.push_back(item.clone());
+            let edge = &mut self.edges[e];
+            edge.queue.push_back(item.clone());
+            edge.peak = edge.peak.max(edge.queue.len());
         }
         Ok(())
     }
@@ -925,6 +935,7 @@ impl Run {
                 if let Err(error) = instance.teardown() {
                     node.report.teardown_error = Some(error.to_string());
                 }
+                instance.flush_output();
                 node.report.stats = instance.stats();
                 node.report.logs = instance.logs();
                 node.report.stdout = instance.stdout();
@@ -932,6 +943,17 @@ impl Run {
             }
             nodes.push((node.name.clone(), std::mem::take(&mut node.report)));
         }
+        let edges = self
+            .edges
+            .iter()
+            .map(|edge| EdgeReport {
+                from: self.nodes[edge.from].name.clone(),
+                port: edge.port.clone(),
+                to: self.nodes[edge.to].name.clone(),
+                depth: edge.depth,
+                peak: edge.peak,
+            })
+            .collect();
         let labels = self.labels;
         let trace: Vec<TraceEntry> = self
             .trace
@@ -964,6 +986,7 @@ impl Run {
             latencies_ns: self.latencies.samples,
             latency_count: self.latencies.count,
             accepted_unused_keys: Vec::new(),
+            edges,
         };
         match outcome {
             Ok(()) => Ok(result),
