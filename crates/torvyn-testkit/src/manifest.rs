@@ -784,6 +784,7 @@ struct RawFlow {
     default_queue_depth: Option<usize>,
     #[serde(default)]
     on_error: Option<toml::Value>,
+    #[serde(default)]
     backpressure: RawBackpressure,
     #[serde(default, rename = "scheduling_policy")]
     _scheduling_policy: Option<IgnoredAny>,
