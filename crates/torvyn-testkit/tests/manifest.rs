@@ -723,9 +723,11 @@ fn a_bad_on_error_names_the_key_and_the_allowed_values() {
         "{HEADER}[flow.main]\non_error = \"never\"\n{FLOW}"
     ));
     assert_eq!(
-        message,
+        message.lines().next().unwrap(),
         format!("Torvyn.toml: flow.main.on_error: \"never\" is not an error policy; {FORMS}")
     );
+    // ... and pointed at in the file.
+    assert!(message.contains("--> Torvyn.toml:6:12"), "{message}");
     // The CLI's spelling is checked too.
     let err = "retry=0".parse::<ErrorPolicy>().unwrap_err();
     assert_contains(

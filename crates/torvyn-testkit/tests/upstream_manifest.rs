@@ -232,9 +232,11 @@ fn the_every_key_fixture_uses_every_key_of_both_schemas() {
     table.insert("flow".into(), toml::Value::try_from(&config.flows).unwrap());
     let mut upstream = BTreeSet::new();
     key_paths(&manifest, "", &mut upstream);
+    // This testkit's own keys, which upstream ignores (keeps or drops).
+    let ours_alone = |key: &str| key.starts_with("testkit.") || key.ends_with(".on_error");
     let ours_but_testkit: BTreeSet<String> = ours
         .iter()
-        .filter(|key| !key.starts_with("testkit."))
+        .filter(|key| !ours_alone(key))
         .cloned()
         .collect();
     assert_eq!(upstream, ours_but_testkit, "upstream's schema against ours");
@@ -284,6 +286,16 @@ fn the_every_key_fixture_is_honoured_where_the_host_implements_the_key() {
         flow.nodes["out"].component,
         ComponentRef::File(dir.join("out.wasm"))
     );
+    // This testkit's error policies: the flow's default and a node's own.
+    assert_eq!(
+        flow.on_error,
+        Some(torvyn_testkit::pipeline::ErrorPolicy::DeadLetter)
+    );
+    assert_eq!(
+        flow.nodes["upper"].on_error,
+        Some(torvyn_testkit::pipeline::ErrorPolicy::Skip)
+    );
+    assert_eq!(source.on_error, None);
 
     // Grants: by node name (`source`) and by [[component]] name (`upper`);
     // upstream's `category:action:scope` also in the host's spelling.
