@@ -1,33 +1,13 @@
 //! The `torvyn-testkit` binary: run, trace, bench and inspect over the library.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
-        .args(args)
-        .output()
-        .expect("the CLI runs")
-}
-
-fn manifest() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../torvyn-testkit/tests/fixtures/flow-project/Torvyn.toml")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("torvyn-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
+mod support;
+use support::{cli, flow_project, temp, text};
 
 #[test]
 fn run_prints_counts_and_a_stable_json_object() {
-    let manifest = manifest();
+    let manifest = flow_project();
     let out = cli(&[
         "run",
         "--manifest",
@@ -63,7 +43,7 @@ fn run_prints_counts_and_a_stable_json_object() {
 
 #[test]
 fn input_replaces_the_source_and_output_writes_json_lines_with_the_payload_text() {
-    let manifest = manifest();
+    let manifest = flow_project();
     let input = temp("in.jsonl");
     std::fs::write(&input, "{\"n\": 10}\n\n{\"n\": 11}\n").unwrap();
     let output = temp("out.jsonl");
@@ -113,7 +93,7 @@ fn input_replaces_the_source_and_output_writes_json_lines_with_the_payload_text(
 
 #[test]
 fn a_stopped_flow_prints_its_partial_report_and_the_error() {
-    let manifest = manifest();
+    let manifest = flow_project();
     let input = temp("bad.jsonl");
     // The enricher rejects a non-object: the flow stops at the second element.
     std::fs::write(&input, "{\"n\": 1}\n[2]\n{\"n\": 3}\n").unwrap();
@@ -155,7 +135,7 @@ fn a_stopped_flow_prints_its_partial_report_and_the_error() {
 
 #[test]
 fn trace_prints_every_element() {
-    let manifest = manifest();
+    let manifest = flow_project();
     let out = cli(&["trace", "--manifest", manifest.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -185,7 +165,7 @@ fn trace_prints_every_element() {
 
 #[test]
 fn bench_measures_throughput_and_latency() {
-    let manifest = manifest();
+    let manifest = flow_project();
     let out = cli(&[
         "bench",
         "--manifest",
@@ -243,7 +223,7 @@ fn failures_exit_non_zero_with_a_message() {
     let out = cli(&[
         "run",
         "--manifest",
-        manifest().to_str().unwrap(),
+        flow_project().to_str().unwrap(),
         "--flow",
         "nope",
     ]);
@@ -258,7 +238,7 @@ fn failures_exit_non_zero_with_a_message() {
     let out = cli(&[
         "bench",
         "--manifest",
-        manifest().to_str().unwrap(),
+        flow_project().to_str().unwrap(),
         "--duration",
         "soon",
     ]);

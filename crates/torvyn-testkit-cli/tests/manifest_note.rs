@@ -1,31 +1,18 @@
 //! Keys of upstream's `Torvyn.toml` that the reference host accepts but does
 //! not use are listed once on stderr, and in `run --format json`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
-        .args(args)
-        .output()
-        .expect("the CLI runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod support;
+use support::{cli, fixture_path, temp_dir, text};
 
 const NOTE: &str = "torvyn-testkit: note: accepted, not used by the reference host: runtime.worker_threads, registry\n";
 
 /// A project whose source is replaced by `--input`, and whose sink is the
 /// testkit's `raw-stdout-sink` fixture; with two keys the host does not use.
 fn project(name: &str) -> (PathBuf, PathBuf) {
-    let dir = std::env::temp_dir().join(format!("torvyn-cli-note-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let sink = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../torvyn-testkit/tests/fixtures/raw-stdout-sink")
-        .display()
-        .to_string();
+    let dir = temp_dir(&format!("note-{name}"));
+    let sink = fixture_path("raw-stdout-sink").display().to_string();
     let manifest = dir.join("Torvyn.toml");
     std::fs::write(
         &manifest,

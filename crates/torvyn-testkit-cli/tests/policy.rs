@@ -3,41 +3,20 @@
 //! that names the element (its sequence number and its `--input` line).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
-        .args(args)
-        .output()
-        .expect("the CLI runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("torvyn-cli-policy-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn fixture_manifest() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../torvyn-testkit/tests/fixtures/flow-project/Torvyn.toml")
-}
+mod support;
+use support::{cli, flow_project, temp, text};
 
 /// The flow-project fixture's manifest, written to `name` in a temporary
 /// directory (its crate paths made absolute) after `edit`.
 fn manifest_with(name: &str, edit: impl FnOnce(String) -> String) -> PathBuf {
     let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/");
-    let text = std::fs::read_to_string(fixture_manifest())
-        .unwrap()
-        .replace(
-            "path = \"../../../../../examples/",
-            &format!("path = \"{}", examples.display()),
-        );
-    let path = dir().join(name);
+    let text = std::fs::read_to_string(flow_project()).unwrap().replace(
+        "path = \"../../../../../examples/",
+        &format!("path = \"{}", examples.display()),
+    );
+    let path = temp(name);
     std::fs::write(&path, edit(text)).unwrap();
     path
 }
@@ -45,7 +24,7 @@ fn manifest_with(name: &str, edit: impl FnOnce(String) -> String) -> PathBuf {
 /// Three JSON lines; the second element (an array, which the enricher
 /// rejects with `invalid-input`) is on line 3, after an empty line.
 fn bad_input() -> PathBuf {
-    let path = dir().join("bad.jsonl");
+    let path = temp("bad.jsonl");
     std::fs::write(&path, "{\"n\": 1}\n\n[2]\n{\"n\": 3}\n").unwrap();
     path
 }
@@ -75,7 +54,7 @@ fn assert_balanced(summary: &serde_json::Value) {
 
 #[test]
 fn fail_flow_names_the_element_and_its_input_line_and_prints_the_partial_report() {
-    let manifest = fixture_manifest();
+    let manifest = flow_project();
     let input = bad_input();
     let out = cli(&[
         "run",
@@ -332,7 +311,7 @@ fn a_bad_on_error_flag_is_a_usage_error() {
     let out = cli(&[
         "run",
         "--manifest",
-        fixture_manifest().to_str().unwrap(),
+        flow_project().to_str().unwrap(),
         "--on-error",
         "ignore",
     ]);

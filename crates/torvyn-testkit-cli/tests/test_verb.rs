@@ -1,22 +1,13 @@
 //! `torvyn-testkit test`: one component on ad-hoc input, without a manifest,
 //! for every input form (`--text`, `--json`, `--file`) and every role.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use serde_json::json;
 
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
-        .args(args)
-        .env("TORVYN_BUILD_QUIET", "1")
-        .output()
-        .expect("the CLI runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod support;
+use support::{cli, fixture_path, temp, text};
 
 fn example(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -27,17 +18,7 @@ fn example(name: &str) -> String {
 }
 
 fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../torvyn-testkit/tests/fixtures")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("torvyn-cli-test-verb-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    fixture_path(name).display().to_string()
 }
 
 #[track_caller]

@@ -5,45 +5,23 @@
 //! with each queue's peak depth.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
-        .args(args)
-        .output()
-        .expect("the CLI runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod support;
+use support::{cli, fixture_path, temp_dir, text};
 
 fn flow_project() -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../torvyn-testkit/tests/fixtures/flow-project/Torvyn.toml")
-        .to_str()
-        .unwrap()
-        .to_string()
+    support::flow_project().to_str().unwrap().to_string()
 }
 
 fn fixture_wasm(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../torvyn-testkit/tests/fixtures")
-        .join(name);
-    torvyn_testkit::build::build_component(dir).unwrap_or_else(|err| panic!("{err}"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("torvyn-forms-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    torvyn_testkit::build::build_component(fixture_path(name)).unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// A project: `source` (a `file://` component with `config`) -> `out`, the
 /// raw-stdout-sink fixture, which prints `got <seq>` to stdout and `err <seq>`
 /// to stderr for every element and `done` to stdout at the end.
 fn printing_project(name: &str, source: &Path, config: &str) -> String {
-    let manifest = temp_dir(name).join("Torvyn.toml");
+    let manifest = temp_dir(&format!("forms-{name}")).join("Torvyn.toml");
     std::fs::write(
         &manifest,
         format!(
@@ -288,7 +266,7 @@ fn output_writes_the_payload_bytes_as_received() {
     // Keys not in sorted order, odd spacing: kept as is.
     let json = r#"{"z": 1, "a":[2, 1],"m" :"é"}"#;
     let manifest = lines_project("output", &format!("{json}\nplain text"));
-    let dir = temp_dir("output");
+    let dir = temp_dir("forms-output");
     let jsonl = dir.join("out.jsonl");
     let out = cli(&[
         "run",
