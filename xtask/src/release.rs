@@ -253,6 +253,7 @@ fn templates(root: &Path) -> Result<Vec<String>> {
 /// `cargo package -p <each publishable crate>`, with the verification build,
 /// into `target`. (`--workspace` would package the `publish = false` crates too.)
 fn package(root: &Path, target: &Path, published: &[Published]) -> Result<()> {
+    forget_unpacked_packages(published)?;
     let mut command = clean_cargo();
     command
         .args(["package", "--allow-dirty", "--offline"])
@@ -268,6 +269,41 @@ fn package(root: &Path, target: &Path, published: &[Published]) -> Result<()> {
         line.starts_with("Packaged") || line.starts_with("warning")
     }) {
         println!("  {}", line.trim());
+    }
+    Ok(())
+}
+
+/// Remove what an earlier `cargo package` of these crates left unpacked.
+///
+/// `cargo package` verifies each crate against the others through a temporary
+/// local registry and unpacks them under `$CARGO_HOME/registry/src/-<hash>/`,
+/// where the hash comes from the workspace's path. Cargo does not unpack a
+/// package again when its directory exists, so a second run from the same
+/// checkout (same path, same version, other code) would verify against the
+/// first run's sources and fail on any API added since. Only the `-<hash>`
+/// directories are touched (they hold nothing a real registry gave), and in
+/// them only these crates at this version.
+fn forget_unpacked_packages(published: &[Published]) -> Result<()> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+    let Some(sources) = cargo_home.map(|home| home.join("registry/src")) else {
+        return Ok(());
+    };
+    let Ok(entries) = std::fs::read_dir(&sources) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for Published { name, version } in published {
+            let unpacked = entry.path().join(format!("{name}-{version}"));
+            if unpacked.is_dir() {
+                std::fs::remove_dir_all(&unpacked)
+                    .with_context(|| format!("cannot remove {}", unpacked.display()))?;
+            }
+        }
     }
     Ok(())
 }
