@@ -975,26 +975,23 @@ fn on_error(key: String, raw: Option<toml::Value>) -> Result<Option<ErrorPolicy>
         )
     };
     match &value {
-        toml::Value::String(text) => match text.as_str() {
-            "fail-flow" => Ok(Some(ErrorPolicy::FailFlow)),
-            "skip" => Ok(Some(ErrorPolicy::Skip)),
-            "dead-letter" => Ok(Some(ErrorPolicy::DeadLetter)),
-            "retry" => Err(bad(
-                "\"retry\" needs a count: write on_error = { retry = 3 }".into(),
-            )),
-            other => {
-                let hint = match other.replace('_', "-").to_ascii_lowercase().as_str() {
-                    "fail-flow" | "skip" | "dead-letter" => {
-                        format!(
-                            " (did you mean \"{}\"?)",
-                            other.replace('_', "-").to_ascii_lowercase()
-                        )
-                    }
-                    _ => String::new(),
-                };
-                Err(bad(format!("{other:?} is not an error policy{hint}")))
+        toml::Value::String(text) => {
+            if let Some(policy) = ErrorPolicy::by_name(text) {
+                return Ok(Some(policy));
             }
-        },
+            if text == "retry" {
+                return Err(bad(
+                    "\"retry\" needs a count: write on_error = { retry = 3 }".into(),
+                ));
+            }
+            let normal = text.replace('_', "-").to_ascii_lowercase();
+            let hint = if ErrorPolicy::by_name(&normal).is_some() {
+                format!(" (did you mean \"{normal}\"?)")
+            } else {
+                String::new()
+            };
+            Err(bad(format!("{text:?} is not an error policy{hint}")))
+        }
         toml::Value::Table(table) => match (table.get("retry"), table.len()) {
             (Some(toml::Value::Integer(count)), 1) => u32::try_from(*count)
                 .ok()

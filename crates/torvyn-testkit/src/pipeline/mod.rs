@@ -161,20 +161,32 @@ impl std::str::FromStr for ErrorPolicy {
     /// ```
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         const FORMS: &str = "use `fail-flow`, `skip`, `dead-letter` or `retry=N` (N at least 1)";
-        match text {
-            "fail-flow" => Ok(ErrorPolicy::FailFlow),
-            "skip" => Ok(ErrorPolicy::Skip),
-            "dead-letter" => Ok(ErrorPolicy::DeadLetter),
-            _ => match text.strip_prefix("retry=") {
-                Some(count) => match count.trim().parse::<u32>() {
-                    Ok(count) if count >= 1 => Ok(ErrorPolicy::Retry(count)),
-                    _ => Err(format!(
-                        "`{text}`: the number of retries must be a whole number from 1 to {}; {FORMS}",
-                        u32::MAX
-                    )),
-                },
-                None => Err(format!("`{text}` is not an error policy; {FORMS}")),
+        if let Some(policy) = ErrorPolicy::by_name(text) {
+            return Ok(policy);
+        }
+        match text.strip_prefix("retry=") {
+            Some(count) => match count.trim().parse::<u32>() {
+                Ok(count) if count >= 1 => Ok(ErrorPolicy::Retry(count)),
+                _ => Err(format!(
+                    "`{text}`: the number of retries must be a whole number from 1 to {}; {FORMS}",
+                    u32::MAX
+                )),
             },
+            None => Err(format!("`{text}` is not an error policy; {FORMS}")),
+        }
+    }
+}
+
+impl ErrorPolicy {
+    /// The policies written as a bare name, the same in `Torvyn.toml`'s
+    /// `on_error` and the CLI's `--on-error`: `fail-flow`, `skip`,
+    /// `dead-letter` (a retry needs its count).
+    pub(crate) fn by_name(name: &str) -> Option<Self> {
+        match name {
+            "fail-flow" => Some(ErrorPolicy::FailFlow),
+            "skip" => Some(ErrorPolicy::Skip),
+            "dead-letter" => Some(ErrorPolicy::DeadLetter),
+            _ => None,
         }
     }
 }
