@@ -1,0 +1,320 @@
+//! [`PropTest`]: a property test of one compiled component, element by
+//! element, with the built-in properties.
+
+use std::fmt::Write as _;
+
+use proptest::prelude::*;
+use proptest::test_runner::{TestCaseError, TestError};
+
+use super::settings::Settings;
+use super::to_code::raw_string;
+use super::{Outcome, PropFailure, Verdict};
+use crate::component::{Component, Instance, with_quick_traps};
+use crate::element::{ProcessError, TestElement};
+use crate::error::{Error, ErrorKind};
+use crate::host::Limits;
+use crate::role::Role;
+
+/// A property test of one compiled component, element by element.
+///
+/// Each case instantiates the component afresh (with the config and limits),
+/// feeds it the generated element or sequence with the call of its role
+/// (`evaluate`, `process`, `route`, `ingest`, `push`; then `flush` or
+/// `complete` and `teardown`), checks the built-in properties and then the
+/// author's. A source takes no input: test it in a [`PipelineProp`].
+#[derive(Clone, Debug)]
+pub struct PropTest {
+    component: Component,
+    config: String,
+    limits: Limits,
+    allow_fatal: bool,
+    settings: Settings,
+}
+
+impl PropTest {
+    /// A property test of `component` with an empty config, default
+    /// [`Limits`], [`DEFAULT_CASES`] cases and failures persisted next to the
+    /// calling test's source.
+    pub fn new(component: &Component) -> Self {
+        PropTest {
+            component: component.clone(),
+            config: String::new(),
+            limits: Limits::default(),
+            allow_fatal: false,
+            settings: Settings::new(),
+        }
+    }
+
+    /// The config given to `init` in every case.
+    pub fn config(mut self, config: impl Into<String>) -> Self {
+        self.config = config.into();
+        self
+    }
+
+    /// The limits of every instance (exceeding them fails the property).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// How many generated cases to run (`PROPTEST_CASES` when not set, else
+    /// [`DEFAULT_CASES`]).
+    pub fn cases(mut self, cases: u32) -> Self {
+        self.settings.cases = Some(cases);
+        self
+    }
+
+    /// Let the component return `fatal` (it then gets no more elements of that
+    /// case) instead of failing the property.
+    pub fn allow_fatal(mut self, allow: bool) -> Self {
+        self.allow_fatal = allow;
+        self
+    }
+
+    /// Generate from a fixed seed, the same cases every run (default: a
+    /// random seed per run, as proptest does).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.settings.seed = Some(seed);
+        self
+    }
+
+    /// Do not persist failing cases (nor replay persisted ones).
+    pub fn no_persistence(mut self) -> Self {
+        self.settings.persist = false;
+        self
+    }
+
+    /// Persist failing cases in this file instead of
+    /// `proptest-regressions/<test file>.txt`.
+    pub fn regressions_file(mut self, path: &'static str) -> Self {
+        self.settings.regressions_file = Some(path);
+        self
+    }
+
+    /// Check `property` for single elements from `elements`: `Err` with the
+    /// minimal failing element when a case fails.
+    #[track_caller]
+    pub fn check<S>(
+        &self,
+        elements: S,
+        property: impl Fn(&TestElement, &Outcome) -> Verdict,
+    ) -> Result<(), PropFailure>
+    where
+        S: Strategy<Value = TestElement>,
+    {
+        let source_file = std::panic::Location::caller().file();
+        let mut runner = self.settings.runner(source_file);
+        let result = with_quick_traps(|| {
+            runner.run(&elements, |element| {
+                let outcomes = self
+                    .feed(std::slice::from_ref(&element))
+                    .map_err(TestCaseError::fail)?;
+                match outcomes.first() {
+                    Some(outcome) => property(&element, outcome).map_err(TestCaseError::fail),
+                    None => Err(TestCaseError::fail("the element got no answer")),
+                }
+            })
+        });
+        self.finish(result.map_err(|err| match err {
+            TestError::Abort(reason) => TestError::Abort(reason),
+            TestError::Fail(reason, element) => TestError::Fail(reason, vec![element]),
+        }))
+    }
+
+    /// Check `property` for sequences from `sequences` (see [`sequence`]),
+    /// all fed to one instance: `Err` with the minimal failing sequence.
+    #[track_caller]
+    pub fn check_sequence<S>(
+        &self,
+        sequences: S,
+        property: impl Fn(&[TestElement], &[Outcome]) -> Verdict,
+    ) -> Result<(), PropFailure>
+    where
+        S: Strategy<Value = Vec<TestElement>>,
+    {
+        let source_file = std::panic::Location::caller().file();
+        let mut runner = self.settings.runner(source_file);
+        let result = with_quick_traps(|| {
+            runner.run(&sequences, |elements| {
+                let outcomes = self.feed(&elements).map_err(TestCaseError::fail)?;
+                property(&elements, &outcomes).map_err(TestCaseError::fail)
+            })
+        });
+        self.finish(result)
+    }
+
+    /// [`check`](Self::check), panicking with the failure (for `#[test]`s).
+    #[track_caller]
+    pub fn assert<S>(&self, elements: S, property: impl Fn(&TestElement, &Outcome) -> Verdict)
+    where
+        S: Strategy<Value = TestElement>,
+    {
+        if let Err(failure) = self.check(elements, property) {
+            panic!("{failure}");
+        }
+    }
+
+    /// [`check_sequence`](Self::check_sequence), panicking with the failure.
+    #[track_caller]
+    pub fn assert_sequence<S>(
+        &self,
+        sequences: S,
+        property: impl Fn(&[TestElement], &[Outcome]) -> Verdict,
+    ) where
+        S: Strategy<Value = Vec<TestElement>>,
+    {
+        if let Err(failure) = self.check_sequence(sequences, property) {
+            panic!("{failure}");
+        }
+    }
+
+    fn finish(&self, result: Result<(), TestError<Vec<TestElement>>>) -> Result<(), PropFailure> {
+        match result {
+            Ok(()) => Ok(()),
+            Err(TestError::Abort(reason)) => Err(PropFailure {
+                input: Vec::new(),
+                reason: format!("proptest gave up: {reason}"),
+                regression: String::new(),
+            }),
+            Err(TestError::Fail(reason, input)) => {
+                let regression = self.regression(&input);
+                // The cases ran without source-level backtraces (fast traps);
+                // run the minimal input once more with them, for the report.
+                let reason = match self.feed(&input) {
+                    Err(detailed) => detailed,
+                    Ok(_) => reason.message().to_string(),
+                };
+                Err(PropFailure {
+                    input,
+                    reason,
+                    regression,
+                })
+            }
+        }
+    }
+
+    /// Run one case: a fresh instance, every element, the end-of-stream call
+    /// and teardown, with the built-in properties checked.
+    fn feed(&self, elements: &[TestElement]) -> Result<Vec<Outcome>, String> {
+        let role = self.component.role();
+        if role == Role::Source {
+            return Err(format!(
+                "component `{}` is a source, which takes no input elements; property-test \
+                 it in a pipeline (`prop::PipelineProp`)",
+                self.component.name()
+            ));
+        }
+        let mut instance = self
+            .component
+            .options()
+            .config(self.config.clone())
+            .limits(self.limits.clone())
+            .instantiate()
+            .map_err(|err| err.to_string())?;
+        let mut outcomes = Vec::with_capacity(elements.len());
+        for element in elements {
+            if instance.is_terminated() {
+                // After an allowed `fatal` the component gets no more elements;
+                // the host fails them, which accounts for them.
+                outcomes.push(Outcome::Failed(ProcessError::Fatal(
+                    "not delivered: the component returned fatal earlier".into(),
+                )));
+                continue;
+            }
+            let answer = call(&mut instance, role, element.clone());
+            outcomes.push(self.judge(answer)?);
+        }
+        if !instance.is_terminated() {
+            let end = match role {
+                Role::Aggregator => instance.flush().map(drop),
+                Role::Sink => instance.complete(),
+                _ => Ok(()),
+            };
+            if let Err(err) = end {
+                self.judge_error(&err)?;
+            }
+        }
+        if let Err(err) = instance.teardown() {
+            self.judge_error(&err)?;
+        }
+        if outcomes.len() != elements.len() {
+            return Err(format!(
+                "{} elements went in but {} were answered",
+                elements.len(),
+                outcomes.len()
+            ));
+        }
+        Ok(outcomes)
+    }
+
+    fn judge(&self, answer: Result<Outcome, Error>) -> Result<Outcome, String> {
+        let err = match answer {
+            Ok(outcome) => return Ok(outcome),
+            Err(err) => err,
+        };
+        self.judge_error(&err)?;
+        match err.process_error() {
+            Some(error) => Ok(Outcome::Failed(error.clone())),
+            None => Err(err.to_string()),
+        }
+    }
+
+    fn judge_error(&self, err: &Error) -> Result<(), String> {
+        match err.kind() {
+            ErrorKind::Process { error, .. } if !error.is_fatal() || self.allow_fatal => Ok(()),
+            ErrorKind::Process { .. } => Err(format!(
+                "{err}\n(a component must not return `fatal` for an element it was given; \
+                 if it may, say so with `PropTest::allow_fatal(true)`)"
+            )),
+            _ => Err(err.to_string()),
+        }
+    }
+
+    fn regression(&self, input: &[TestElement]) -> String {
+        let role = self.component.role();
+        let mut code = String::new();
+        code.push_str("#[test]\nfn regression() {\n");
+        code.push_str("    use torvyn_testkit::{Component, TestElement};\n");
+        code.push_str(
+            "    let component = Component::build(env!(\"CARGO_MANIFEST_DIR\")).unwrap();\n",
+        );
+        let _ = writeln!(
+            code,
+            "    let mut instance = component.instantiate({}).unwrap();",
+            raw_string(&self.config)
+        );
+        let method = match role {
+            Role::Filter => "evaluate",
+            Role::Processor => "process",
+            Role::Router => "route",
+            Role::Aggregator => "ingest",
+            Role::Sink => "push",
+            Role::Source => "pull",
+        };
+        for element in input {
+            let _ = writeln!(
+                code,
+                "    instance.{method}({}).unwrap();",
+                element.to_code()
+            );
+        }
+        match role {
+            Role::Aggregator => code.push_str("    instance.flush().unwrap();\n"),
+            Role::Sink => code.push_str("    instance.complete().unwrap();\n"),
+            _ => {}
+        }
+        code.push_str("}\n");
+        code
+    }
+}
+
+fn call(instance: &mut Instance, role: Role, element: TestElement) -> Result<Outcome, Error> {
+    Ok(match role {
+        Role::Filter => Outcome::Evaluated(instance.evaluate(element)?),
+        Role::Processor => Outcome::Processed(instance.process(element)?),
+        Role::Router => Outcome::Routed(instance.route(element)?),
+        Role::Aggregator => Outcome::Ingested(instance.ingest(element)?),
+        Role::Sink => Outcome::Pushed(instance.push(element)?),
+        Role::Source => Outcome::Evaluated(false),
+    })
+}
