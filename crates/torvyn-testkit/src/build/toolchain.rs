@@ -193,7 +193,7 @@ fn fallback_problem() -> Option<String> {
 }
 
 /// Prepare a `cargo build --target wasm32-wasip2` command the way
-/// [`ComponentBuild`] does, for tools that need cargo options it does not
+/// [`ComponentBuild`](super::ComponentBuild) does, for tools that need cargo options it does not
 /// offer (a named profile, say): strips the outer build's environment
 /// (RUSTFLAGS, CARGO_TARGET_DIR, RUSTC, wrappers, ...) and, for
 /// [`Toolchain::DebianFallback`], links `wasm-ld` into `<target_dir>/bin` and

@@ -35,6 +35,9 @@
 //!         prop::ensure(outcome.passed() == Some(long), "passes exactly the long ones")
 //!     });
 //! ```
+//!
+//! [`Pipeline`]: crate::pipeline::Pipeline
+//! [`Limits`]: crate::host::Limits
 
 // proptest's `TestError` carries the failing case (a `TestElement`, or a whole
 // input stream) by value: the large `Err` is proptest's design, not ours.

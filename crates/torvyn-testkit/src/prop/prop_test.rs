@@ -21,7 +21,7 @@ use crate::role::Role;
 /// feeds it the generated element or sequence with the call of its role
 /// (`evaluate`, `process`, `route`, `ingest`, `push`; then `flush` or
 /// `complete` and `teardown`), checks the built-in properties and then the
-/// author's. A source takes no input: test it in a [`PipelineProp`].
+/// author's. A source takes no input: test it in a [`PipelineProp`](super::PipelineProp).
 #[derive(Clone, Debug)]
 pub struct PropTest {
     component: Component,
@@ -33,7 +33,7 @@ pub struct PropTest {
 
 impl PropTest {
     /// A property test of `component` with an empty config, default
-    /// [`Limits`], [`DEFAULT_CASES`] cases and failures persisted next to the
+    /// [`Limits`], [`DEFAULT_CASES`](super::DEFAULT_CASES) cases and failures persisted next to the
     /// calling test's source.
     pub fn new(component: &Component) -> Self {
         PropTest {
@@ -58,7 +58,7 @@ impl PropTest {
     }
 
     /// How many generated cases to run (`PROPTEST_CASES` when not set, else
-    /// [`DEFAULT_CASES`]).
+    /// [`DEFAULT_CASES`](super::DEFAULT_CASES)).
     pub fn cases(mut self, cases: u32) -> Self {
         self.settings.cases = Some(cases);
         self
@@ -121,7 +121,7 @@ impl PropTest {
         }))
     }
 
-    /// Check `property` for sequences from `sequences` (see [`sequence`]),
+    /// Check `property` for sequences from `sequences` (see [`sequence`](super::sequence)),
     /// all fed to one instance: `Err` with the minimal failing sequence.
     #[track_caller]
     pub fn check_sequence<S>(
