@@ -26,7 +26,7 @@ pub enum ManifestErrorKind {
     /// a sink, a cycle, a node with no input or (but a sink) no output, no
     /// nodes or no source.
     Graph,
-    /// [`Manifest::flow`] could not pick a flow.
+    /// [`Manifest::flow`](super::Manifest::flow) could not pick a flow.
     NoSuchFlow,
 }
 

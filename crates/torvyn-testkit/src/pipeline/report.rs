@@ -128,12 +128,12 @@ pub struct RunResult {
     /// Per node, in the order the nodes were added.
     pub nodes: Vec<(String, NodeReport)>,
     /// Per sink (component sinks and collectors), what it received, in order:
-    /// the first [`Pipeline::retain`] elements (all of them are counted in
+    /// the first [`Pipeline::retain`](super::Pipeline::retain) elements (all of them are counted in
     /// [`NodeReport::delivered`]).
     pub sinks: BTreeMap<String, Vec<Output>>,
     /// Elements that failed in dead-letter nodes.
     pub dead_letters: Vec<DeadLetter>,
-    /// What happened to each element (the last [`Pipeline::trace_capacity`] entries).
+    /// What happened to each element (the last [`Pipeline::trace_capacity`](super::Pipeline::trace_capacity) entries).
     pub trace: Trace,
     /// Trace entries let go because the trace was full (the oldest first).
     pub trace_dropped: u64,
@@ -147,14 +147,14 @@ pub struct RunResult {
     pub copies: u64,
     /// Elements a full queue dropped (`drop-oldest` / `drop-newest` policies).
     pub queue_drops: u64,
-    /// With [`Pipeline::measure_latency`], the wall-clock time from entering
+    /// With [`Pipeline::measure_latency`](super::Pipeline::measure_latency), the wall-clock time from entering
     /// the flow to delivery of delivered elements, in nanoseconds: all of them,
-    /// or a uniform sample of [`Pipeline::latency_samples`] of them.
+    /// or a uniform sample of [`Pipeline::latency_samples`](super::Pipeline::latency_samples) of them.
     pub latencies_ns: Vec<u64>,
     /// How many latencies were measured (all delivered elements).
     pub latency_count: u64,
     /// The keys of the flow's `Torvyn.toml` accepted but not used by the
-    /// reference host ([`Pipeline::accepted_unused_keys`]); in
+    /// reference host ([`Pipeline::accepted_unused_keys`](super::Pipeline::accepted_unused_keys)); in
     /// [`summary_json`](Self::summary_json) as `"accepted_not_used"` when not empty.
     pub accepted_unused_keys: Vec<String>,
     /// Per edge, in the order the edges were added: its depth and peak
@@ -221,7 +221,7 @@ impl RunResult {
     }
 
     /// What sink `name` received, in order (empty if it received nothing or
-    /// is not a sink): the first [`Pipeline::retain`] elements, 10 000 by default.
+    /// is not a sink): the first [`Pipeline::retain`](super::Pipeline::retain) elements, 10 000 by default.
     pub fn received(&self, name: &str) -> &[Output] {
         self.sinks.get(name).map(Vec::as_slice).unwrap_or_default()
     }
