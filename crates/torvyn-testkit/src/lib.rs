@@ -48,7 +48,6 @@ mod graph;
 pub mod host;
 pub mod inspect;
 pub mod manifest;
-mod manifest_schema;
 pub mod pipeline;
 #[cfg(feature = "prop")]
 pub mod prop;

@@ -4,8 +4,9 @@
 use std::path::Path;
 
 use serde_json::json;
+use torvyn_testkit::manifest::ManifestErrorKind;
 use torvyn_testkit::pipeline::{ErrorPolicy, Event, NodeSpec, Pipeline, Scripted};
-use torvyn_testkit::{Component, ProcessError, Role, TestElement};
+use torvyn_testkit::{Component, ErrorKind, ProcessError, Role, TestElement};
 
 fn example(name: &str) -> Component {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -474,8 +475,15 @@ fn a_flow_from_torvyn_toml_runs_with_the_manifest_settings() {
     .unwrap();
     let err = Pipeline::from_manifest(&wrong, None).unwrap_err();
     assert!(
-        err.to_string().contains("`flow.main.nodes.limit.interface` is `torvyn:streaming/processor`, but the component `rate-limiter` is a filter"),
+        err.to_string().contains("flow.main.nodes.limit.interface: `torvyn:streaming/processor`, but the component `rate-limiter` is a filter"),
         "{err}"
     );
+    // A manifest error, with the key and its place in the file.
+    let ErrorKind::Manifest(manifest) = err.kind() else {
+        panic!("not a manifest error: {err:?}");
+    };
+    assert_eq!(manifest.kind(), ManifestErrorKind::Invalid);
+    assert_eq!(manifest.key(), Some("flow.main.nodes.limit.interface"));
+    assert!(manifest.problems()[0].line().is_some(), "{manifest}");
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -96,6 +96,8 @@ const CASES: &[Case] = &[
         "upstream does not check a node's interface; ours needs one of the six to know the node's role"),
     case("cycle.toml", Accepts, Rejects, "closes the cycle a -> b -> a",
         "upstream checks self-loops only; a flow with any cycle could never finish"),
+    case("no-outgoing-edge.toml", Accepts, Rejects, "flow.main.nodes.enrich: the processor has no outgoing edge",
+        "upstream checks neither a node's inputs nor its outputs; the reference host runs what it accepts, and a processor's output with nowhere to go would be lost"),
     case("flow-policy-unknown.toml", Accepts, Rejects, "unknown variant `drop-everything`",
         "upstream checks backpressure policy names in [runtime.backpressure] only; ours wherever one is written"),
     case("flow-scheduling-unknown.toml", Accepts, Rejects, "unknown variant `random`",

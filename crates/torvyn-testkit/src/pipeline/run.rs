@@ -1,6 +1,6 @@
 //! The executor: validation, instantiation, scheduling, error policies, accounting.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -142,22 +142,11 @@ impl Run {
         if let Some(problem) = pipeline.problems.first() {
             return fail(problem.clone());
         }
-        if pipeline.nodes.is_empty() {
-            return fail(format!("flow `{flow}` has no nodes"));
-        }
-        let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(pipeline.nodes.len());
-        for (n, (name, _)) in pipeline.nodes.iter().enumerate() {
-            if by_name.insert(name.as_str(), n).is_some() {
-                return fail(format!(
-                    "two nodes are named `{name}`; node names must be unique"
-                ));
-            }
-        }
-        let index = |name: &str| by_name.get(name).copied();
-        let names = || {
-            let names: Vec<&str> = pipeline.nodes.iter().map(|(n, _)| n.as_str()).collect();
-            crate::graph::list(&names)
+        let checked = match super::check::check(&pipeline) {
+            Ok(checked) => checked,
+            Err(message) => return fail(message),
         };
+        let order = checked.order;
         let mut nodes: Vec<Node> = Vec::with_capacity(pipeline.nodes.len());
         for (name, spec) in &pipeline.nodes {
             nodes.push(Node {
@@ -185,94 +174,18 @@ impl Run {
             });
         }
         let mut edges = Vec::new();
-        for edge in &pipeline.edges {
-            let describe = format!("edge `{}` -> `{}`", edge.from, edge.to);
-            let (Some(from), Some(to)) = (index(&edge.from), index(&edge.to)) else {
-                let missing = if index(&edge.from).is_none() {
-                    &edge.from
-                } else {
-                    &edge.to
-                };
-                return fail(format!(
-                    "{describe}: there is no node `{missing}` (nodes: {})",
-                    names()
-                ));
-            };
-            if nodes[to].role == Role::Source {
-                return fail(format!(
-                    "{describe}: `{}` is a source, and sources take no input",
-                    edge.to
-                ));
-            }
-            if nodes[from].role == Role::Sink {
-                return fail(format!(
-                    "{describe}: `{}` is a sink, and sinks have no output",
-                    edge.from
-                ));
-            }
-            let depth = edge.depth.unwrap_or(pipeline.queue_depth);
-            if depth == 0 {
-                return fail(format!("{describe}: a queue depth must be at least 1"));
-            }
+        for (edge, &(from, to)) in pipeline.edges.iter().zip(&checked.edges) {
             nodes[from].outputs.push(edges.len());
             nodes[to].inputs.push(edges.len());
             edges.push(Edge {
                 from,
                 port: edge.port.clone(),
                 to,
-                depth,
+                depth: edge.depth.unwrap_or(pipeline.queue_depth),
                 policy: edge.policy.unwrap_or(pipeline.backpressure),
                 queue: VecDeque::new(),
                 peak: 0,
             });
-        }
-        if !nodes.iter().any(|node| node.role == Role::Source) {
-            return fail(format!("flow `{flow}` has no source node"));
-        }
-        for node in &nodes {
-            if node.role != Role::Source && node.inputs.is_empty() {
-                return fail(format!(
-                    "node `{}` ({}) has no incoming edge, so it would never get an element; \
-                     add an edge to it or remove it",
-                    node.name, node.role
-                ));
-            }
-            if node.role != Role::Sink && node.outputs.is_empty() {
-                return fail(format!(
-                    "node `{}` ({}) has no outgoing edge, so its output would be lost; \
-                     add an edge from it to a sink",
-                    node.name, node.role
-                ));
-            }
-        }
-        // Kahn's algorithm: a topological order, or the nodes on a cycle.
-        let mut indegree: Vec<usize> = nodes.iter().map(|node| node.inputs.len()).collect();
-        let mut ready: VecDeque<usize> = (0..nodes.len()).filter(|&n| indegree[n] == 0).collect();
-        let mut order = Vec::new();
-        while let Some(n) = ready.pop_front() {
-            order.push(n);
-            for &e in &nodes[n].outputs {
-                let to = edges[e].to;
-                indegree[to] -= 1;
-                if indegree[to] == 0 {
-                    ready.push_back(to);
-                }
-            }
-        }
-        if order.len() != nodes.len() {
-            let mut graph = crate::graph::Graph::new(nodes.len());
-            for (id, edge) in edges.iter().enumerate() {
-                graph.edge(id, edge.from, edge.to);
-            }
-            let sources = (0..nodes.len()).filter(|&n| nodes[n].role == Role::Source);
-            let cycle: Vec<&str> = graph
-                .find_cycle(sources)
-                .map(|(_, cycle)| cycle.iter().map(|&n| nodes[n].name.as_str()).collect())
-                .unwrap_or_default();
-            return fail(format!(
-                "flow `{flow}` has a cycle: {}; a flow must be a DAG, so remove an edge on it",
-                crate::graph::path(&cycle)
-            ));
         }
         for (node, (_, spec)) in nodes.iter_mut().zip(&mut pipeline.nodes) {
             if let NodeKind::Source(elements, lines) = &mut spec.kind {

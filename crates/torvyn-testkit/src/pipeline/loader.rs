@@ -1,4 +1,4 @@
-//! Turning a `Torvyn.toml` flow into a [`Pipeline`].
+//! The loader: a `Torvyn.toml` flow read, its components built and loaded, and turned into a [`Pipeline`].
 
 use std::path::Path;
 use std::time::Duration;
@@ -7,7 +7,7 @@ use super::{NodeSpec, Pipeline};
 use crate::component::Component;
 use crate::error::{Error, ErrorKind};
 use crate::host::Limits;
-use crate::manifest::{ComponentRef, Manifest, Node, Runtime};
+use crate::manifest::{ComponentRef, Manifest, ManifestError, ManifestErrorKind, Node, Runtime};
 use crate::role::Role;
 
 /// Load `flow` of the manifest at `path`; with `input`, the flow's only
@@ -63,7 +63,11 @@ pub(super) fn load(
             pipeline = pipeline.node(name.clone(), spec);
             continue;
         }
-        let key = format!("flow.{}.nodes.{name}", flow.name);
+        let key = format!(
+            "flow.{}.nodes.{}",
+            crate::manifest::segment(&flow.name),
+            crate::manifest::segment(name)
+        );
         let in_manifest = |err: Error| err.in_manifest(name, path.display().to_string(), &key);
         let (component, declared_config, declared_name) = match &node.component {
             ComponentRef::File(file) => {
@@ -87,18 +91,20 @@ pub(super) fn load(
             }
         };
         if component.role() != node.interface {
-            return Err(Error::new(
-                name.clone(),
-                ErrorKind::Pipeline(format!(
-                    "{}: `{key}.interface` is `{}`, but the component `{}` is a {} (it \
-                     exports `{}`); fix the interface or the component",
-                    path.display(),
+            let problem = ManifestError::after_validation(
+                path,
+                ManifestErrorKind::Invalid,
+                format!("{key}.interface"),
+                format!(
+                    "`{}`, but the component `{}` is a {} (it exports `{}`); fix the \
+                     interface or the component",
                     node.interface.interface(),
                     component.name(),
                     component.role(),
                     component.role().versioned_interface()
-                )),
-            ));
+                ),
+            );
+            return Err(Error::new("", ErrorKind::Manifest(problem)));
         }
         let config = node.config.clone().or(declared_config).unwrap_or_default();
         let mut spec = NodeSpec::component(&component, config)
