@@ -9,8 +9,8 @@ use super::{
     BackpressurePolicy, DeadLetter, EdgeReport, ErrorPolicy, Event, FlowError, InputLines,
     NodeKind, NodeReport, NodeSpec, Observer, Pipeline, RunResult, Trace, TraceEntry,
 };
-use crate::component::Instance;
-use crate::element::{Output, Processed, Signal, TestElement};
+use crate::component::{Answer, Instance};
+use crate::element::{Output, Signal, TestElement};
 use crate::error::{Error, ErrorKind, InputLine};
 use crate::host::FlowBuffers;
 use crate::role::Role;
@@ -354,13 +354,12 @@ impl Run {
             if let Some(tap) = &self.on_output {
                 options = options.on_output(tap.clone());
             }
-            let mut instance = options.instantiate()?;
             if let Some((nth, error)) = &spec.fail_call {
-                instance.fail_call(*nth, error.clone());
+                options = options.fail_call(*nth, error.clone());
             }
-            if spec.fail_allocations > 0 {
-                instance.fail_next_allocations(spec.fail_allocations);
-            }
+            let instance = options
+                .fail_next_allocations(spec.fail_allocations)
+                .instantiate()?;
             self.nodes[n].imp = Imp::Component(Box::new(instance));
         }
         Ok(())
@@ -553,12 +552,7 @@ impl Run {
 
     /// An output derived from `item`: its sequence, timestamp and context carry over.
     fn derive(item: &Item, output: Output) -> Item {
-        let content_type = if output.meta.content_type.is_empty() {
-            output.content_type
-        } else {
-            output.meta.content_type
-        };
-        let mut element = TestElement::with_payload(output.payload, content_type);
+        let mut element = TestElement::from(output);
         element.sequence = item.seq;
         element.timestamp_ns = item.element.timestamp_ns;
         element.trace_id = item.element.trace_id.clone();
@@ -653,73 +647,53 @@ impl Run {
         }
     }
 
+    /// Call node `n` on `item` once: its role's element call, in the flow's terms.
     fn call(&mut self, n: usize, item: &Item) -> Result<Outcome, Error> {
-        let role = self.nodes[n].role;
-        if matches!(self.nodes[n].imp, Imp::Scripted(_)) {
-            return self.call_scripted(n, item);
-        }
-        let element = item.element.clone();
         let instance = match &mut self.nodes[n].imp {
             Imp::Component(instance) => instance,
             Imp::Collector => return Ok(Outcome::Delivered(Signal::Ready)),
-            Imp::Scripted(_) => return Err(Error::pipeline("internal: scripted node")),
+            Imp::Scripted(_) => return self.call_scripted(n, item),
             Imp::Source(..) | Imp::Pending => {
                 return Err(Error::pipeline("internal: element sent to a source"));
             }
         };
-        Ok(match role {
-            Role::Filter => {
-                if instance.evaluate(element)? {
-                    Outcome::Emit(vec![item.clone()], None)
-                } else {
-                    Outcome::Dropped
+        Ok(match instance.call_role(item.element.clone())? {
+            Answer::Passed => Outcome::Emit(vec![item.clone()], None),
+            Answer::Dropped => Outcome::Dropped,
+            Answer::Emitted(output) => Outcome::Emit(vec![Self::derive(item, output)], None),
+            Answer::Routed(ports) => {
+                let known: Vec<String> = self.nodes[n]
+                    .outputs
+                    .iter()
+                    .map(|&e| self.edges[e].port.clone())
+                    .collect();
+                if let Some(port) = ports.iter().find(|port| !known.contains(port)) {
+                    let mut known = known;
+                    known.sort();
+                    known.dedup();
+                    return Err(Error::new(
+                        self.nodes[n].name.clone(),
+                        ErrorKind::UnknownPort {
+                            port: port.clone(),
+                            ports: known,
+                        },
+                    )
+                    .at(Some(Role::Router), "route"));
                 }
+                Outcome::Emit(vec![item.clone()], Some(ports))
             }
-            Role::Processor => match instance.process(element)? {
-                Processed::Emit(output) => Outcome::Emit(vec![Self::derive(item, output)], None),
-                Processed::Drop => Outcome::Dropped,
-            },
-            Role::Router => {
-                let ports = instance.route(element)?;
-                if ports.is_empty() {
-                    Outcome::Dropped
-                } else {
-                    let known: Vec<String> = self.nodes[n]
-                        .outputs
-                        .iter()
-                        .map(|&e| self.edges[e].port.clone())
-                        .collect();
-                    if let Some(port) = ports.iter().find(|port| !known.contains(port)) {
-                        let mut known = known;
-                        known.sort();
-                        known.dedup();
-                        return Err(Error::new(
-                            self.nodes[n].name.clone(),
-                            ErrorKind::UnknownPort {
-                                port: port.clone(),
-                                ports: known,
-                            },
-                        )
-                        .at(Some(Role::Router), "route"));
-                    }
-                    Outcome::Emit(vec![item.clone()], Some(ports))
-                }
+            Answer::Ingested(Some(output)) => {
+                let mut element = TestElement::from(output);
+                element.trace_id = item.element.trace_id.clone();
+                Outcome::Absorbed(Some(Item {
+                    seq: 0,
+                    element,
+                    born: item.born,
+                    input: None,
+                }))
             }
-            Role::Aggregator => match instance.ingest(element)? {
-                Some(output) => {
-                    let mut element = TestElement::from(output);
-                    element.trace_id = item.element.trace_id.clone();
-                    Outcome::Absorbed(Some(Item {
-                        seq: 0,
-                        element,
-                        born: item.born,
-                        input: None,
-                    }))
-                }
-                None => Outcome::Absorbed(None),
-            },
-            Role::Sink => Outcome::Delivered(instance.push(element)?),
-            Role::Source => return Err(Error::pipeline("internal: element sent to a source")),
+            Answer::Ingested(None) => Outcome::Absorbed(None),
+            Answer::Delivered(signal) => Outcome::Delivered(signal),
         })
     }
 
