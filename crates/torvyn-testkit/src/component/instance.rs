@@ -95,7 +95,7 @@ impl Instance {
     }
 
     /// The instance's virtual clock: what `wasi:clocks` reads with
-    /// [`ClockMode::Virtual`] (sleeps and element timestamps move it).
+    /// [`ClockMode::Virtual`](crate::host::ClockMode::Virtual) (sleeps and element timestamps move it).
     pub fn virtual_time(&self) -> std::time::Duration {
         self.store.data().time.virtual_now()
     }

@@ -178,7 +178,7 @@ impl Component {
     }
 
     /// Instantiate with `config` (the string given to `init`; `""` for none)
-    /// and default [`Limits`], and call `init`.
+    /// and default [`Limits`](crate::Limits), and call `init`.
     pub fn instantiate(&self, config: &str) -> Result<Instance, Error> {
         self.options().config(config).instantiate()
     }

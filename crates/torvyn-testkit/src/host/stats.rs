@@ -24,6 +24,6 @@ pub struct Stats {
     /// Allocations that failed (injected, or above the 16 MiB limit).
     pub failed_allocations: u64,
     /// The most bytes of host buffers the component held at once (see
-    /// [`Limits::host_buffers`]).
+    /// [`Limits::host_buffers`](super::Limits::host_buffers)).
     pub host_buffer_bytes_peak: u64,
 }
