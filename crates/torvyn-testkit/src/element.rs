@@ -201,9 +201,14 @@ impl From<&str> for TestElement {
     }
 }
 
+/// An output as the element it becomes downstream: its payload, with the
+/// payload buffer's content type (see [`Output::element_content_type`]), and
+/// the sequence and timestamp from its metadata (a pipeline replaces those
+/// with its own).
 impl From<Output> for TestElement {
     fn from(output: Output) -> Self {
-        TestElement::with_payload(output.payload, output.content_type)
+        let content_type = output.element_content_type().to_string();
+        TestElement::with_payload(output.payload, content_type)
             .sequence(output.meta.sequence)
             .timestamp_ns(output.meta.timestamp_ns)
     }
@@ -256,6 +261,26 @@ impl Output {
     /// The payload bytes.
     pub fn bytes(&self) -> &[u8] {
         self.payload.as_bytes()
+    }
+
+    /// The content type of the element this output becomes downstream: the
+    /// payload buffer's (set with `set-content-type`), since the metadata a
+    /// component writes is advisory in the contract; the metadata's only
+    /// when the buffer has none.
+    ///
+    /// ```
+    /// # use torvyn_testkit::element::{Meta, Output};
+    /// let meta = Meta { content_type: "application/json".into(), ..Meta::default() };
+    /// let output = Output::new(b"hi".to_vec(), "text/plain", meta.clone());
+    /// assert_eq!(output.element_content_type(), "text/plain");
+    /// assert_eq!(Output::new(b"{}".to_vec(), "", meta).element_content_type(), "application/json");
+    /// ```
+    pub fn element_content_type(&self) -> &str {
+        if self.content_type.is_empty() {
+            &self.meta.content_type
+        } else {
+            &self.content_type
+        }
     }
 
     /// The payload as UTF-8 text, or `None` when it is not valid UTF-8.
@@ -352,4 +377,27 @@ pub enum Signal {
     Ready,
     /// `pause`: stop sending until further notice.
     Pause,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_output_becomes_an_element_with_its_buffers_content_type() {
+        let meta = Meta {
+            sequence: 3,
+            timestamp_ns: 40,
+            content_type: "application/json".into(),
+        };
+        let element = TestElement::from(Output::new(b"hi".to_vec(), "text/plain", meta.clone()));
+        assert_eq!(element.content_type_str(), "text/plain");
+        assert_eq!(
+            (element.sequence_number(), element.timestamp_ns_value()),
+            (3, 40)
+        );
+        // A buffer without a content type: the metadata's is the fallback.
+        let element = TestElement::from(Output::new(b"{}".to_vec(), "", meta));
+        assert_eq!(element.content_type_str(), "application/json");
+    }
 }

@@ -35,6 +35,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![deny(unsafe_code)]
+
 pub mod backtrace;
 pub mod build;
 mod cargo_component;
@@ -46,7 +48,6 @@ pub mod error;
 pub mod golden;
 mod graph;
 pub mod host;
-pub mod inspect;
 pub mod manifest;
 pub mod pipeline;
 #[cfg(feature = "prop")]
@@ -54,6 +55,7 @@ pub mod prop;
 pub mod role;
 mod unversioned;
 
+pub use component::inspect;
 pub use component::{Component, Instance, InstanceOptions, LogLine};
 pub use element::{Meta, Output, Payload, ProcessError, Processed, Signal, TestElement};
 pub use error::{Error, ErrorKind};

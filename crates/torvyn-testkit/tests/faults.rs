@@ -383,3 +383,84 @@ fn the_host_assigns_sequence_timestamp_trace_and_deadline() {
     assert!(trace0.chars().all(|c| c.is_ascii_hexdigit()));
     assert_ne!(trace0, trace1, "one trace id per element");
 }
+
+#[test]
+fn fault_switches_in_the_options_apply_from_init() {
+    let component = fixture("raw-init-allocator");
+    // Without faults, `init` allocates and succeeds.
+    component.instantiate("").unwrap();
+
+    // Switched on in the options, the refusal reaches the allocation in `init`.
+    let err = component
+        .options()
+        .fail_next_allocations(1)
+        .instantiate()
+        .unwrap_err();
+    assert_eq!(err.call(), Some("init"), "{err}");
+    assert_eq!(
+        err.process_error().map(ProcessError::kind),
+        Some("unavailable"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("injected by the test"), "{err}");
+
+    // A pipeline's `fail_allocations` is passed the same way: the node's
+    // first allocation is the one in `init`.
+    let err = Pipeline::new("init-alloc")
+        .source("input", [TestElement::text("a")])
+        .node(
+            "alloc",
+            NodeSpec::component(&component, "").fail_allocations(1),
+        )
+        .collector("out")
+        .edge("input", "alloc")
+        .edge("alloc", "out")
+        .run()
+        .unwrap_err();
+    assert!(err.to_string().contains("init could not allocate"), "{err}");
+
+    // `fail_call` in the options counts element calls from the first one.
+    let mut passthrough = fixture("raw-passthrough")
+        .options()
+        .fail_call(1, ProcessError::Unavailable("flaky".into()))
+        .instantiate()
+        .unwrap();
+    let err = passthrough.process(TestElement::text("x")).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::Process { injected: true, .. }),
+        "{err}"
+    );
+    assert!(passthrough.process(TestElement::text("y")).is_ok());
+}
+
+#[test]
+fn an_output_becomes_the_same_element_in_a_flow_and_by_hand() {
+    // The echo sets its buffer's content type to `text/plain` and copies the
+    // input's metadata (`application/json`): the buffer's wins, by hand and
+    // in a flow (the metadata a component writes is advisory).
+    let echo = fixture("raw-context-echo");
+    let output = echo
+        .instantiate("")
+        .unwrap()
+        .process(TestElement::json(serde_json::json!({"n": 1})))
+        .unwrap()
+        .output()
+        .unwrap();
+    assert_eq!(output.meta.content_type, "application/json");
+    assert_eq!(output.content_type, "text/plain");
+    let by_hand = TestElement::from(output);
+    assert_eq!(by_hand.content_type_str(), "text/plain");
+
+    let run = Pipeline::new("content-type")
+        .source("input", [TestElement::json(serde_json::json!({"n": 1}))])
+        .component("echo", &echo, "")
+        .collector("out")
+        .edge("input", "echo")
+        .edge("echo", "out")
+        .run()
+        .unwrap();
+    let received = run.received("out");
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].content_type, by_hand.content_type_str());
+    assert_eq!(received[0].meta.content_type, by_hand.content_type_str());
+}

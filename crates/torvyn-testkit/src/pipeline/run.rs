@@ -9,8 +9,8 @@ use super::{
     BackpressurePolicy, DeadLetter, EdgeReport, ErrorPolicy, Event, FlowError, InputLines,
     NodeKind, NodeReport, NodeSpec, Observer, Pipeline, RunResult, Trace, TraceEntry,
 };
-use crate::component::Instance;
-use crate::element::{Output, Processed, Signal, TestElement};
+use crate::component::{Answer, Instance};
+use crate::element::{Output, Signal, TestElement};
 use crate::error::{Error, ErrorKind, InputLine};
 use crate::host::FlowBuffers;
 use crate::role::Role;
@@ -19,7 +19,7 @@ struct Node {
     name: String,
     role: Role,
     policy: ErrorPolicy,
-    imp: Imp,
+    worker: Worker,
     inputs: Vec<usize>,
     outputs: Vec<usize>,
     done: bool,
@@ -28,11 +28,16 @@ struct Node {
     report: NodeReport,
 }
 
-enum Imp {
+/// What does a node's work: a component instance, or one of the host-side
+/// nodes.
+enum Worker {
+    /// An instantiated component.
     Component(Box<Instance>),
     /// The elements, and the lines they were read from (`source_jsonl`).
     Source(VecDeque<TestElement>, Option<InputLines>),
+    /// A host-side sink that keeps what it receives.
     Collector,
+    /// A host-side node that follows a script (`NodeSpec::scripted`).
     Scripted(Box<ScriptState>),
     /// A component not instantiated (yet, or because an earlier init failed).
     Pending,
@@ -153,13 +158,13 @@ impl Run {
                 name: name.clone(),
                 role: spec.role(),
                 policy: spec.policy,
-                imp: match &spec.kind {
-                    NodeKind::Component { .. } => Imp::Pending,
+                worker: match &spec.kind {
+                    NodeKind::Component { .. } => Worker::Pending,
                     // Taken below, so the run holds one copy of the list.
-                    NodeKind::Source(..) => Imp::Source(VecDeque::new(), None),
-                    NodeKind::Collector => Imp::Collector,
+                    NodeKind::Source(..) => Worker::Source(VecDeque::new(), None),
+                    NodeKind::Collector => Worker::Collector,
                     NodeKind::Scripted(script) => {
-                        Imp::Scripted(Box::new(ScriptState::new(script.clone())))
+                        Worker::Scripted(Box::new(ScriptState::new(script.clone())))
                     }
                 },
                 inputs: Vec::new(),
@@ -189,7 +194,7 @@ impl Run {
         }
         for (node, (_, spec)) in nodes.iter_mut().zip(&mut pipeline.nodes) {
             if let NodeKind::Source(elements, lines) = &mut spec.kind {
-                node.imp = Imp::Source(std::mem::take(elements).into(), lines.take());
+                node.worker = Worker::Source(std::mem::take(elements).into(), lines.take());
             }
         }
         let mut labels: Vec<String> = nodes.iter().map(|node| node.name.clone()).collect();
@@ -267,14 +272,13 @@ impl Run {
             if let Some(tap) = &self.on_output {
                 options = options.on_output(tap.clone());
             }
-            let mut instance = options.instantiate()?;
             if let Some((nth, error)) = &spec.fail_call {
-                instance.fail_call(*nth, error.clone());
+                options = options.fail_call(*nth, error.clone());
             }
-            if spec.fail_allocations > 0 {
-                instance.fail_next_allocations(spec.fail_allocations);
-            }
-            self.nodes[n].imp = Imp::Component(Box::new(instance));
+            let instance = options
+                .fail_next_allocations(spec.fail_allocations)
+                .instantiate()?;
+            self.nodes[n].worker = Worker::Component(Box::new(instance));
         }
         Ok(())
     }
@@ -383,8 +387,8 @@ impl Run {
                 return Ok(true);
             }
             let mut input = None;
-            let pulled = match &mut self.nodes[n].imp {
-                Imp::Source(elements, lines) => {
+            let pulled = match &mut self.nodes[n].worker {
+                Worker::Source(elements, lines) => {
                     if let Some(lines) = lines {
                         input = lines
                             .lines
@@ -393,8 +397,8 @@ impl Run {
                     }
                     Ok(elements.pop_front())
                 }
-                Imp::Component(instance) => instance.pull().map(|o| o.map(TestElement::from)),
-                Imp::Collector | Imp::Scripted(_) | Imp::Pending => Ok(None),
+                Worker::Component(instance) => instance.pull().map(|o| o.map(TestElement::from)),
+                Worker::Collector | Worker::Scripted(_) | Worker::Pending => Ok(None),
             };
             moved = true;
             match pulled {
@@ -428,7 +432,7 @@ impl Run {
     }
 
     fn notify(&mut self, n: usize, signal: Signal) -> Result<(), Error> {
-        if let Imp::Component(instance) = &mut self.nodes[n].imp
+        if let Worker::Component(instance) = &mut self.nodes[n].worker
             && !instance.is_terminated()
         {
             instance.notify_backpressure(signal)?;
@@ -437,7 +441,7 @@ impl Run {
     }
 
     fn is_terminated(&self, n: usize) -> bool {
-        matches!(&self.nodes[n].imp, Imp::Component(instance) if instance.is_terminated())
+        matches!(&self.nodes[n].worker, Worker::Component(instance) if instance.is_terminated())
     }
 
     /// A new flow element: the next sequence number, the clock's timestamp, a trace id.
@@ -466,12 +470,7 @@ impl Run {
 
     /// An output derived from `item`: its sequence, timestamp and context carry over.
     fn derive(item: &Item, output: Output) -> Item {
-        let content_type = if output.meta.content_type.is_empty() {
-            output.content_type
-        } else {
-            output.meta.content_type
-        };
-        let mut element = TestElement::with_payload(output.payload, content_type);
+        let mut element = TestElement::from(output);
         element.sequence = item.seq;
         element.timestamp_ns = item.element.timestamp_ns;
         element.trace_id = item.element.trace_id.clone();
@@ -566,73 +565,53 @@ impl Run {
         }
     }
 
+    /// Call node `n` on `item` once: its role's element call, in the flow's terms.
     fn call(&mut self, n: usize, item: &Item) -> Result<Outcome, Error> {
-        let role = self.nodes[n].role;
-        if matches!(self.nodes[n].imp, Imp::Scripted(_)) {
-            return self.call_scripted(n, item);
-        }
-        let element = item.element.clone();
-        let instance = match &mut self.nodes[n].imp {
-            Imp::Component(instance) => instance,
-            Imp::Collector => return Ok(Outcome::Delivered(Signal::Ready)),
-            Imp::Scripted(_) => return Err(Error::pipeline("internal: scripted node")),
-            Imp::Source(..) | Imp::Pending => {
+        let instance = match &mut self.nodes[n].worker {
+            Worker::Component(instance) => instance,
+            Worker::Collector => return Ok(Outcome::Delivered(Signal::Ready)),
+            Worker::Scripted(_) => return self.call_scripted(n, item),
+            Worker::Source(..) | Worker::Pending => {
                 return Err(Error::pipeline("internal: element sent to a source"));
             }
         };
-        Ok(match role {
-            Role::Filter => {
-                if instance.evaluate(element)? {
-                    Outcome::Emit(vec![item.clone()], None)
-                } else {
-                    Outcome::Dropped
+        Ok(match instance.call_role(item.element.clone())? {
+            Answer::Passed => Outcome::Emit(vec![item.clone()], None),
+            Answer::Dropped => Outcome::Dropped,
+            Answer::Emitted(output) => Outcome::Emit(vec![Self::derive(item, output)], None),
+            Answer::Routed(ports) => {
+                let known: Vec<String> = self.nodes[n]
+                    .outputs
+                    .iter()
+                    .map(|&e| self.edges[e].port.clone())
+                    .collect();
+                if let Some(port) = ports.iter().find(|port| !known.contains(port)) {
+                    let mut known = known;
+                    known.sort();
+                    known.dedup();
+                    return Err(Error::new(
+                        self.nodes[n].name.clone(),
+                        ErrorKind::UnknownPort {
+                            port: port.clone(),
+                            ports: known,
+                        },
+                    )
+                    .at(Some(Role::Router), "route"));
                 }
+                Outcome::Emit(vec![item.clone()], Some(ports))
             }
-            Role::Processor => match instance.process(element)? {
-                Processed::Emit(output) => Outcome::Emit(vec![Self::derive(item, output)], None),
-                Processed::Drop => Outcome::Dropped,
-            },
-            Role::Router => {
-                let ports = instance.route(element)?;
-                if ports.is_empty() {
-                    Outcome::Dropped
-                } else {
-                    let known: Vec<String> = self.nodes[n]
-                        .outputs
-                        .iter()
-                        .map(|&e| self.edges[e].port.clone())
-                        .collect();
-                    if let Some(port) = ports.iter().find(|port| !known.contains(port)) {
-                        let mut known = known;
-                        known.sort();
-                        known.dedup();
-                        return Err(Error::new(
-                            self.nodes[n].name.clone(),
-                            ErrorKind::UnknownPort {
-                                port: port.clone(),
-                                ports: known,
-                            },
-                        )
-                        .at(Some(Role::Router), "route"));
-                    }
-                    Outcome::Emit(vec![item.clone()], Some(ports))
-                }
+            Answer::Ingested(Some(output)) => {
+                let mut element = TestElement::from(output);
+                element.trace_id = item.element.trace_id.clone();
+                Outcome::Absorbed(Some(Item {
+                    seq: 0,
+                    element,
+                    born: item.born,
+                    input: None,
+                }))
             }
-            Role::Aggregator => match instance.ingest(element)? {
-                Some(output) => {
-                    let mut element = TestElement::from(output);
-                    element.trace_id = item.element.trace_id.clone();
-                    Outcome::Absorbed(Some(Item {
-                        seq: 0,
-                        element,
-                        born: item.born,
-                        input: None,
-                    }))
-                }
-                None => Outcome::Absorbed(None),
-            },
-            Role::Sink => Outcome::Delivered(instance.push(element)?),
-            Role::Source => return Err(Error::pipeline("internal: element sent to a source")),
+            Answer::Ingested(None) => Outcome::Absorbed(None),
+            Answer::Delivered(signal) => Outcome::Delivered(signal),
         })
     }
 
@@ -646,7 +625,7 @@ impl Run {
         ports.sort();
         ports.dedup();
         let node = &mut self.nodes[n];
-        let Imp::Scripted(script) = &mut node.imp else {
+        let Worker::Scripted(script) = &mut node.worker else {
             return Err(Error::pipeline("internal: not a scripted node"));
         };
         Ok(match script.call(&node.name, &item.element, &ports)? {
@@ -799,11 +778,11 @@ impl Run {
     fn complete(&mut self, n: usize) -> Result<(), Error> {
         let role = self.nodes[n].role;
         let node = &mut self.nodes[n];
-        let result = match &mut node.imp {
-            Imp::Scripted(script) if matches!(role, Role::Aggregator | Role::Sink) => {
+        let result = match &mut node.worker {
+            Worker::Scripted(script) if matches!(role, Role::Aggregator | Role::Sink) => {
                 script.complete(&node.name).map(Some)
             }
-            Imp::Component(instance) if !instance.is_terminated() => match role {
+            Worker::Component(instance) if !instance.is_terminated() => match role {
                 Role::Aggregator => instance.flush().map(Some),
                 Role::Sink => instance.complete().map(|()| None),
                 _ => Ok(None),
@@ -843,7 +822,9 @@ impl Run {
         }
         let mut nodes = Vec::new();
         for node in &mut self.nodes {
-            if let Imp::Component(mut instance) = std::mem::replace(&mut node.imp, Imp::Collector) {
+            if let Worker::Component(mut instance) =
+                std::mem::replace(&mut node.worker, Worker::Collector)
+            {
                 // Best effort, as the contract says, but a failure is reported.
                 if let Err(error) = instance.teardown() {
                     node.report.teardown_error = Some(error.to_string());

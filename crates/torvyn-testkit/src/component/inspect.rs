@@ -161,7 +161,7 @@ pub const LIFECYCLE: &str = "torvyn:streaming/lifecycle@0.1.0";
 /// there is one).
 pub fn inspect(path: impl AsRef<Path>) -> Result<Inspection, Error> {
     let path = path.as_ref();
-    let (node, bytes, compiled) = crate::component::compile(path)?;
+    let (node, bytes, compiled) = super::load::compile(path)?;
     let runtime = crate::host::runtime(false).map_err(|message| {
         Error::new(
             &node,

@@ -1,0 +1,258 @@
+//! How to instantiate a component ([`InstanceOptions`]), and instantiation:
+//! the store, its limits and fault switches, the exports, then `init`.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::Component;
+use super::instance::{Instance, arm_call_limits};
+use super::load::quick_traps;
+use super::trap::classify;
+use crate::element::ProcessError;
+use crate::error::{Error, ErrorKind};
+use crate::host::clock::TimeOptions;
+use crate::host::{self, ClockMode, Limits};
+
+/// How to instantiate a component: config, limits, grants and name.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use torvyn_testkit::{Component, Limits};
+///
+/// # let component: Component = todo!();
+/// let instance = component
+///     .options()
+///     .name("limiter")
+///     .config(r#"{"max_per_second": 2}"#)
+///     .limits(Limits::default().call_timeout(Duration::from_millis(200)))
+///     .grant("wasi-random")
+///     .instantiate()?;
+/// # Ok::<(), torvyn_testkit::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct InstanceOptions {
+    component: Component,
+    config: String,
+    name: Option<String>,
+    limits: Limits,
+    grants: BTreeSet<String>,
+    flow_id: String,
+    init: bool,
+    flow_buffers: Option<Arc<host::FlowBuffers>>,
+    time: TimeOptions,
+    on_output: Option<OutputTap>,
+    /// Allocations to refuse from the start (see [`InstanceOptions::fail_next_allocations`]).
+    fail_allocations: u32,
+    /// The element call to fail (see [`InstanceOptions::fail_call`]).
+    fail_call: Option<(u64, ProcessError)>,
+}
+
+/// A line callback shared by the instances of a flow (see
+/// [`Pipeline::on_output`](crate::pipeline::Pipeline::on_output)).
+#[derive(Clone)]
+pub(crate) struct OutputTap(pub(crate) Arc<std::sync::Mutex<host::LineFn>>);
+
+impl std::fmt::Debug for OutputTap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OutputTap")
+    }
+}
+
+impl InstanceOptions {
+    /// The default options of `component`: no config, default limits, no
+    /// grants, `init` called.
+    pub(super) fn new(component: Component) -> Self {
+        InstanceOptions {
+            component,
+            config: String::new(),
+            name: None,
+            limits: Limits::default(),
+            grants: BTreeSet::new(),
+            flow_id: "test".into(),
+            init: true,
+            flow_buffers: None,
+            time: TimeOptions::default(),
+            on_output: None,
+            fail_allocations: 0,
+            fail_call: None,
+        }
+    }
+
+    /// The config string given to `init` (JSON by convention).
+    pub fn config(mut self, config: impl Into<String>) -> Self {
+        self.config = config.into();
+        self
+    }
+
+    /// The config, serialized to JSON.
+    pub fn config_json<C: Serialize + ?Sized>(mut self, config: &C) -> Result<Self, Error> {
+        self.config = serde_json::to_string(config).map_err(|err| {
+            Error::new(
+                self.component.name(),
+                ErrorKind::Config(format!("cannot serialize the config to JSON: {err}")),
+            )
+        })?;
+        Ok(self)
+    }
+
+    /// The name used in error messages (default: the component's name).
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Time, memory and fuel limits.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Grant a capability (`has-capability(name)` answers true). Granting
+    /// `wasi-network-egress` also opens WASI sockets.
+    pub fn grant(mut self, capability: impl Into<String>) -> Self {
+        self.grants.insert(capability.into());
+        self
+    }
+
+    /// The flow id the flow context reports (default `"test"`).
+    pub fn flow_id(mut self, flow_id: impl Into<String>) -> Self {
+        self.flow_id = flow_id.into();
+        self
+    }
+
+    /// Which clocks the component reads through `wasi:clocks` (default
+    /// [`ClockMode::Virtual`]: a virtual clock starting at 0 that sleeps
+    /// advance; see [`host::clock`]).
+    pub fn clock_mode(mut self, mode: ClockMode) -> Self {
+        self.time.mode = mode;
+        self
+    }
+
+    /// Seed the component's `wasi:random` generators (mixed with the
+    /// instance's name); default [`DEFAULT_RANDOM_SEED`](crate::host::DEFAULT_RANDOM_SEED).
+    /// The same seed and name give the same bytes on every run.
+    pub fn random_seed(mut self, seed: u64) -> Self {
+        self.time.seed = Some(seed);
+        self
+    }
+
+    /// The clock mode, seed and shared clock of a pipeline's node.
+    pub(crate) fn time(mut self, time: TimeOptions) -> Self {
+        self.time = time;
+        self
+    }
+
+    /// Do not call `init`: the test calls [`Instance::init`] itself (for example
+    /// to check what a handler does before `init`).
+    pub fn skip_init(mut self) -> Self {
+        self.init = false;
+        self
+    }
+
+    /// Fault injection from the start: the instance's first `count`
+    /// allocations (`allocate` or `clone-into-mutable`) fail with
+    /// `allocation-failed`, those made during `init` included (unlike
+    /// [`Instance::fail_next_allocations`], which can only be called after
+    /// `init`).
+    pub fn fail_next_allocations(mut self, count: u32) -> Self {
+        self.fail_allocations = count;
+        self
+    }
+
+    /// Fault injection from the start: the instance's `nth` element call
+    /// (1 = the first; `init` is not an element call) returns `error`
+    /// without reaching the component, as [`Instance::fail_call`] does.
+    pub fn fail_call(mut self, nth: u64, error: ProcessError) -> Self {
+        self.fail_call = Some((nth.max(1), error));
+        self
+    }
+
+    /// The flow's host-buffer total this instance's buffers count against.
+    pub(crate) fn flow_buffers(mut self, flow: Arc<host::FlowBuffers>) -> Self {
+        self.flow_buffers = Some(flow);
+        self
+    }
+
+    /// Pass every line the instance writes to stdout or stderr to `tap` as
+    /// it is written (captured as before, too).
+    pub(crate) fn on_output(mut self, tap: OutputTap) -> Self {
+        self.on_output = Some(tap);
+        self
+    }
+
+    /// Instantiate and, unless [`skip_init`](Self::skip_init), call `init` with the config.
+    pub fn instantiate(self) -> Result<Instance, Error> {
+        let component = &self.component;
+        let name = self.name.unwrap_or_else(|| component.name().to_string());
+        let role = component.role();
+        let fail = |kind: ErrorKind| Error::new(name.clone(), kind).at(Some(role), "instantiate");
+        let fuel = self.limits.fuel.is_some();
+        let loaded = component.loaded(fuel).map_err(|message| {
+            fail(ErrorKind::Load {
+                path: component.path().to_path_buf(),
+                message,
+            })
+        })?;
+        let runtime = if !fuel && quick_traps() {
+            host::quick_runtime()
+        } else {
+            host::runtime(fuel)
+        };
+        let runtime = runtime.map_err(|message| {
+            fail(ErrorKind::Load {
+                path: component.path().to_path_buf(),
+                message,
+            })
+        })?;
+        let mut store = host::new_store(runtime, self.grants, &self.limits, self.flow_buffers);
+        store.data_mut().time = self.time.context(&name);
+        store.data_mut().fail_allocations = self.fail_allocations;
+        if let Some(tap) = &self.on_output {
+            let state = store.data();
+            state
+                .stdout
+                .tap(&name, host::StdStream::Stdout, Arc::clone(&tap.0));
+            state
+                .stderr
+                .tap(&name, host::StdStream::Stderr, Arc::clone(&tap.0));
+        }
+        arm_call_limits(&mut store, &self.limits);
+        let instance = loaded.pre.instantiate(&mut store).map_err(|err| {
+            let frames = crate::backtrace::frames(&err);
+            let (kind, source) = classify(&mut store, &self.limits, component, err);
+            Error::new(name.clone(), kind)
+                .at(Some(role), "instantiate")
+                .with_source(source)
+                .with_backtrace(frames)
+        })?;
+        let exports = loaded
+            .indices
+            .load(&mut store, &instance)
+            .map_err(|message| {
+                fail(ErrorKind::Load {
+                    path: component.path().to_path_buf(),
+                    message,
+                })
+            })?;
+        let mut instance = Instance {
+            component: component.clone(),
+            name,
+            role,
+            store,
+            exports,
+            limits: self.limits,
+            flow_id: self.flow_id,
+            terminated: None,
+            torn_down: false,
+            element_calls: 0,
+            fail_call: self.fail_call,
+            teardown_error: None,
+        };
+        if self.init {
+            instance.init(&self.config)?;
+        }
+        Ok(instance)
+    }
+}
