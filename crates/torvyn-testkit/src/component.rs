@@ -893,7 +893,11 @@ impl Instance {
     /// A component without `lifecycle` accepts only an empty config.
     pub fn init(&mut self, config: &str) -> Result<(), Error> {
         let Some(lifecycle) = self.exports.lifecycle.clone() else {
-            if config.trim().is_empty() {
+            // Blank = only JSON whitespace, as in torvyn-guest's `config::is_blank`.
+            if config
+                .bytes()
+                .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            {
                 return Ok(());
             }
             return Err(self.error(
@@ -1229,7 +1233,13 @@ impl Instance {
         self.store.data_mut().buffers.release(buffer.charge);
         Ok(Output {
             payload: buffer.bytes,
-            content_type: buffer.content_type,
+            // A buffer without a content type has its metadata's (as the
+            // runner's downstream element does); torvyn-guest relies on it.
+            content_type: if buffer.content_type.is_empty() {
+                output.meta.content_type.clone()
+            } else {
+                buffer.content_type
+            },
             meta: Meta {
                 sequence: output.meta.sequence,
                 timestamp_ns: output.meta.timestamp_ns,
