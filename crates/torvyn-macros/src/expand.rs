@@ -92,7 +92,7 @@ fn handler_method(sdk: &TokenStream, handler: &Handler, body: TokenStream) -> To
         Input::Element => quote! {
             fn #name(element: &#sdk::Element<'_>) -> #ret { #body }
         },
-        Input::NoInput => quote! {
+        Input::Nothing => quote! {
             fn #name() -> #ret { #body }
         },
         Input::Backpressure => quote! {
@@ -214,7 +214,7 @@ fn stateful_adapter(role: Role, sdk: &TokenStream, s: &Stateful) -> TokenStream 
                 let name = format_ident!("{}", handler.name);
                 let call = match handler.input {
                     Input::Element => quote!(<#ty>::#name(state, element)),
-                    Input::NoInput => quote!(<#ty>::#name(state)),
+                    Input::Nothing => quote!(<#ty>::#name(state)),
                     Input::Backpressure => quote!(<#ty>::#name(state, signal)),
                 };
                 let ret = returns_into(sdk, handler.returns, *ret_span, call);
@@ -283,7 +283,7 @@ fn wasm_glue(role: Role, sdk: &TokenStream) -> TokenStream {
             let name = format_ident!("{}", h.name);
             let params = match h.input {
                 Input::Element => quote!(element: #t::StreamElement<'_>),
-                Input::NoInput => quote!(),
+                Input::Nothing => quote!(),
                 Input::Backpressure => quote!(signal: #t::BackpressureSignal),
             };
             let ok = match h.wit_returns {
@@ -305,7 +305,7 @@ fn wasm_glue(role: Role, sdk: &TokenStream) -> TokenStream {
             };
             let args = match h.input {
                 Input::Element => quote!(element),
-                Input::NoInput => quote!(),
+                Input::Nothing => quote!(),
                 Input::Backpressure => quote!(signal),
             };
             quote! {

@@ -382,7 +382,7 @@ fn stateful(role: Role, i: &syn::ItemImpl, errors: &mut Vec<syn::Error>) -> Opti
                     syn::FnArg::Receiver(_) => None,
                 })
                 .collect();
-            let wanted = usize::from(handler.input != Input::NoInput);
+            let wanted = usize::from(handler.input != Input::Nothing);
             if params.len() != wanted {
                 errors.push(syn::Error::new_spanned(
                     &sig.inputs,

@@ -7,7 +7,7 @@ pub(crate) enum Input {
     /// `&Element` (WIT: `element: stream-element`).
     Element,
     /// No parameter.
-    NoInput,
+    Nothing,
     /// `Backpressure` (WIT: `signal: backpressure-signal`).
     Backpressure,
 }
@@ -126,7 +126,7 @@ const AGGREGATOR: &[Handler] = &[
     },
     Handler {
         name: "flush",
-        input: Input::NoInput,
+        input: Input::Nothing,
         required: true,
         returns: Returns::Flush,
         wit_returns: WitReturns::Outputs,
@@ -137,7 +137,7 @@ const AGGREGATOR: &[Handler] = &[
 const SOURCE: &[Handler] = &[
     Handler {
         name: "pull",
-        input: Input::NoInput,
+        input: Input::Nothing,
         required: true,
         returns: Returns::MaybeOutput,
         wit_returns: WitReturns::MaybeOutput,
@@ -166,7 +166,7 @@ const SINK: &[Handler] = &[
     },
     Handler {
         name: "complete",
-        input: Input::NoInput,
+        input: Input::Nothing,
         required: false,
         returns: Returns::UnitOrResult,
         wit_returns: WitReturns::Unit,

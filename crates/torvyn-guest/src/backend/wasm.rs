@@ -69,7 +69,7 @@ impl MutableBuffer {
     /// crossings per element"). A clone keeps its source's content type, which
     /// may differ, so it is always set.
     pub(crate) fn finish(self, content_type: &str) -> FrozenBuffer {
-        if !(self.fresh && !content_type.is_empty()) {
+        if !self.fresh || content_type.is_empty() {
             self.buffer.set_content_type(content_type);
         }
         self.buffer.freeze()
