@@ -11,12 +11,5 @@
 /// assert!(capabilities::has("wasi-random"));
 /// ```
 pub fn has(name: &str) -> bool {
-    #[cfg(target_arch = "wasm32")]
-    {
-        crate::host::has_capability(name)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        crate::testing::has_capability(name)
-    }
+    crate::backend::has_capability(name)
 }

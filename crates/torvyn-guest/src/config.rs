@@ -73,10 +73,17 @@ pub fn parse_or_default<C: DeserializeOwned + Default>(config: &str) -> Result<C
 }
 
 /// Whether a config string is empty or only JSON whitespace (the "no config"
-/// case). ASCII only: JSON has no other whitespace, and `str::trim`'s
-/// Unicode-aware search would be linked into every component.
+/// case): space, tab, line feed and carriage return, the four RFC 8259 allows
+/// between tokens. Anything else (a form feed, U+00A0, U+3000) is not blank:
+/// it is given to the JSON parser, which rejects it naming the position. The
+/// same definition as the testkit's for a component without `init`
+/// (`torvyn_testkit`'s `Instance::init`), so a config is blank in both or in
+/// neither. Not `str::trim`: its Unicode tables would be linked into every
+/// component, and JSON has no other whitespace.
 pub(crate) fn is_blank(config: &str) -> bool {
-    config.bytes().all(|b| b.is_ascii_whitespace())
+    config
+        .bytes()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
 }
 
 fn short_type_name<C>() -> &'static str {
@@ -113,6 +120,38 @@ mod tests {
         max_per_second: u64,
         #[serde(default)]
         window_ms: u64,
+    }
+
+    #[test]
+    fn blank_is_json_whitespace_only() {
+        for blank in ["", " ", "\t\r\n ", "\n"] {
+            assert!(is_blank(blank), "{blank:?}");
+            assert_eq!(
+                parse_or_default::<Config>(blank).unwrap(),
+                Config::default()
+            );
+        }
+        // Not JSON whitespace: not blank, so the parser reports it (the
+        // testkit rejects the same strings for a component without `init`).
+        for not_blank in [
+            "\u{a0}",
+            "\u{3000}",
+            " \u{3000} ",
+            "\u{c}",
+            "\u{b}",
+            "\u{2028}",
+        ] {
+            assert!(!is_blank(not_blank), "{not_blank:?}");
+            let err = parse_or_default::<Config>(not_blank).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput, "{not_blank:?}");
+        }
+        crate::testing::take_logs();
+        crate::__private::init_without_handler("\u{3000}");
+        assert_eq!(
+            crate::testing::take_logs(),
+            ["[warn] this component has no `init`; its config is ignored"],
+            "U+3000 is a config, not the absence of one"
+        );
     }
 
     #[test]

@@ -123,8 +123,9 @@ pub(crate) enum PayloadSource<'a> {
         content_type: String,
         borrow: PhantomData<&'a ()>,
     },
-    #[cfg(target_arch = "wasm32")]
-    Host(&'a crate::host::Buffer),
+    /// A host buffer (constructed by the wasm backend only).
+    #[allow(dead_code)]
+    Host(&'a crate::backend::Buffer),
 }
 
 /// Counters of the copies a [`Payload`] made from the host.
@@ -198,7 +199,6 @@ impl<'a> Payload<'a> {
         }
         let size = match &self.source {
             PayloadSource::Memory { bytes, .. } => bytes.len() as u64,
-            #[cfg(target_arch = "wasm32")]
             PayloadSource::Host(buffer) => buffer.size(),
         };
         self.size.set(Some(size));
@@ -214,7 +214,6 @@ impl<'a> Payload<'a> {
     pub fn content_type(&self) -> &str {
         self.content_type.get_or_init(|| match &self.source {
             PayloadSource::Memory { content_type, .. } => content_type.clone(),
-            #[cfg(target_arch = "wasm32")]
             PayloadSource::Host(buffer) => buffer.content_type(),
         })
     }
@@ -247,7 +246,6 @@ impl<'a> Payload<'a> {
     fn read_all(&self) -> Vec<u8> {
         let bytes = match &self.source {
             PayloadSource::Memory { bytes, .. } => bytes.clone(),
-            #[cfg(target_arch = "wasm32")]
             PayloadSource::Host(buffer) => buffer.read_all(),
         };
         self.count(bytes.len());
@@ -285,7 +283,6 @@ impl<'a> Payload<'a> {
                 let to = usize::try_from(end).unwrap_or(usize::MAX).min(bytes.len());
                 bytes[from..to].to_vec()
             }
-            #[cfg(target_arch = "wasm32")]
             PayloadSource::Host(buffer) => buffer.read(offset, len),
         };
         self.count(data.len());
@@ -328,8 +325,9 @@ pub(crate) enum ContextSource<'a> {
         flow_id: String,
         borrow: PhantomData<&'a ()>,
     },
-    #[cfg(target_arch = "wasm32")]
-    Host(&'a crate::host::FlowContext),
+    /// A host flow context (constructed by the wasm backend only).
+    #[allow(dead_code)]
+    Host(&'a crate::backend::FlowContext),
 }
 
 /// Tracing and deadline information of the flow an element belongs to.
@@ -373,7 +371,6 @@ impl<'a> FlowContext<'a> {
     pub fn trace_id(&self) -> &str {
         self.trace_id.get_or_init(|| match &self.source {
             ContextSource::Memory { trace_id, .. } => trace_id.clone(),
-            #[cfg(target_arch = "wasm32")]
             ContextSource::Host(cx) => cx.trace_id(),
         })
     }
@@ -382,7 +379,6 @@ impl<'a> FlowContext<'a> {
     pub fn span_id(&self) -> &str {
         self.span_id.get_or_init(|| match &self.source {
             ContextSource::Memory { span_id, .. } => span_id.clone(),
-            #[cfg(target_arch = "wasm32")]
             ContextSource::Host(cx) => cx.span_id(),
         })
     }
@@ -391,7 +387,6 @@ impl<'a> FlowContext<'a> {
     pub fn flow_id(&self) -> &str {
         self.flow_id.get_or_init(|| match &self.source {
             ContextSource::Memory { flow_id, .. } => flow_id.clone(),
-            #[cfg(target_arch = "wasm32")]
             ContextSource::Host(cx) => cx.flow_id(),
         })
     }
@@ -401,7 +396,6 @@ impl<'a> FlowContext<'a> {
     pub fn remaining(&self) -> Option<Duration> {
         let ns = match &self.source {
             ContextSource::Memory { deadline_ns, .. } => *deadline_ns,
-            #[cfg(target_arch = "wasm32")]
             ContextSource::Host(cx) => cx.deadline_ns(),
         };
         (ns != 0).then(|| Duration::from_nanos(ns))

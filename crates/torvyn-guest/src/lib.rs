@@ -102,16 +102,19 @@
 //! read; [`Payload::read_stats`] tells how much was copied. A filter that looks
 //! only at [`Element::meta`] copies nothing.
 
+// `unsafe` is allowed in one place only: the wit-bindgen import bindings in
+// `backend/wasm.rs` (marked there with `#[allow(unsafe_code)]` and `SAFETY:`).
+#![deny(unsafe_code)]
+
 // Lets the attributes' `::torvyn_guest::...` paths resolve inside this crate too.
 extern crate self as torvyn_guest;
 
+mod backend;
 pub mod capabilities;
 pub mod config;
 mod element;
 mod error;
 pub mod handler;
-#[cfg(target_arch = "wasm32")]
-mod host;
 pub mod log;
 mod output;
 mod route;

@@ -54,8 +54,7 @@ impl Level {
 pub fn write(level: Level, args: fmt::Arguments<'_>) {
     let message = args.to_string().replace('\r', "\\r").replace('\n', "\\n");
     let line = format!("[{}] {message}", level.as_str());
-    #[cfg(not(target_arch = "wasm32"))]
-    crate::testing::record_log(&line);
+    crate::backend::record_log(&line);
     eprintln!("{line}");
 }
 

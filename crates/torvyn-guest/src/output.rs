@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::backend;
 use crate::element::ElementMeta;
 use crate::{Error, Result};
 
@@ -30,13 +31,6 @@ pub const APPLICATION_JSON: &str = "application/json";
 /// ```
 pub const OCTET_STREAM: &str = "application/octet-stream";
 
-enum Frozen {
-    #[cfg(not(target_arch = "wasm32"))]
-    Memory(Vec<u8>),
-    #[cfg(target_arch = "wasm32")]
-    Host(crate::host::Buffer),
-}
-
 /// An element a component produces; its payload moves to the host.
 ///
 /// Every constructor allocates through the contract's `buffer-allocator` with
@@ -52,8 +46,8 @@ enum Frozen {
 /// # Ok::<(), torvyn_guest::Error>(())
 /// ```
 pub struct Output {
-    meta: ElementMeta,
-    payload: Frozen,
+    pub(crate) meta: ElementMeta,
+    pub(crate) payload: backend::FrozenBuffer,
 }
 
 impl std::fmt::Debug for Output {
@@ -134,26 +128,8 @@ impl Output {
     pub fn builder_from(element: &crate::Element<'_>) -> Result<OutputBuilder> {
         use crate::element::PayloadSource;
         let buffer = match element.payload().source() {
-            PayloadSource::Memory { bytes, .. } => {
-                #[cfg(not(target_arch = "wasm32"))]
-                {
-                    let capacity = crate::testing::clone_into_mutable(bytes.len() as u64)?;
-                    Mutable::Memory {
-                        bytes: bytes.clone(),
-                        capacity,
-                    }
-                }
-                #[cfg(target_arch = "wasm32")]
-                {
-                    let mut buffer = Mutable::allocate(bytes.len() as u64)?;
-                    let Mutable::Host(host) = &mut buffer;
-                    host.append(bytes)
-                        .map_err(|e| Error::from(crate::host::from_host_buffer_error(e)))?;
-                    buffer
-                }
-            }
-            #[cfg(target_arch = "wasm32")]
-            PayloadSource::Host(source) => Mutable::Host(crate::host::clone_into_mutable(source)?),
+            PayloadSource::Memory { bytes, .. } => backend::copy_into_mutable(bytes)?,
+            PayloadSource::Host(source) => backend::clone_into_mutable(source)?,
         };
         Ok(OutputBuilder {
             meta: element.meta().clone(),
@@ -168,7 +144,7 @@ impl Output {
     pub fn builder(capacity_hint: u64) -> Result<OutputBuilder> {
         Ok(OutputBuilder {
             meta: ElementMeta::default(),
-            buffer: Mutable::allocate(capacity_hint)?,
+            buffer: backend::allocate(capacity_hint)?,
         })
     }
 
@@ -198,12 +174,7 @@ impl Output {
 
     /// A copy of the payload (reads the host buffer on wasm; meant for tests).
     pub fn to_vec(&self) -> Vec<u8> {
-        match &self.payload {
-            #[cfg(not(target_arch = "wasm32"))]
-            Frozen::Memory(bytes) => bytes.clone(),
-            #[cfg(target_arch = "wasm32")]
-            Frozen::Host(buffer) => buffer.read_all(),
-        }
+        self.payload.read_all()
     }
 
     /// The payload as text (meant for tests).
@@ -220,39 +191,6 @@ impl Output {
     /// If the payload is not valid JSON for `T`.
     pub fn to_json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
         Ok(serde_json::from_slice(&self.to_vec())?)
-    }
-
-    #[cfg(target_arch = "wasm32")]
-    pub(crate) fn into_host(self) -> crate::host::OutputElement {
-        let Frozen::Host(payload) = self.payload;
-        crate::host::OutputElement {
-            meta: crate::host::to_host_meta(self.meta),
-            payload,
-        }
-    }
-}
-
-enum Mutable {
-    #[cfg(not(target_arch = "wasm32"))]
-    Memory { bytes: Vec<u8>, capacity: u64 },
-    #[cfg(target_arch = "wasm32")]
-    Host(crate::host::MutableBuffer),
-}
-
-impl Mutable {
-    fn allocate(capacity_hint: u64) -> Result<Self> {
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            let capacity = crate::testing::allocate(capacity_hint)?;
-            Ok(Self::Memory {
-                bytes: Vec::new(),
-                capacity,
-            })
-        }
-        #[cfg(target_arch = "wasm32")]
-        {
-            Ok(Self::Host(crate::host::allocate(capacity_hint)?))
-        }
     }
 }
 
@@ -271,7 +209,7 @@ impl Mutable {
 /// ```
 pub struct OutputBuilder {
     meta: ElementMeta,
-    buffer: Mutable,
+    buffer: backend::MutableBuffer,
 }
 
 impl OutputBuilder {
@@ -288,46 +226,17 @@ impl OutputBuilder {
     /// [`BufferError::CapacityExceeded`](crate::BufferError) (as an internal error)
     /// when the bytes do not fit the capacity.
     pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
-        match &mut self.buffer {
-            #[cfg(not(target_arch = "wasm32"))]
-            Mutable::Memory {
-                bytes: data,
-                capacity,
-            } => {
-                if (data.len() + bytes.len()) as u64 > *capacity {
-                    return Err(crate::BufferError::CapacityExceeded.into());
-                }
-                data.extend_from_slice(bytes);
-                Ok(())
-            }
-            #[cfg(target_arch = "wasm32")]
-            Mutable::Host(buffer) => buffer
-                .append(bytes)
-                .map_err(|e| Error::from(crate::host::from_host_buffer_error(e))),
-        }
+        self.buffer.append(bytes).map_err(Error::from)
     }
 
     /// Bytes that fit in total.
     pub fn capacity(&self) -> u64 {
-        match &self.buffer {
-            #[cfg(not(target_arch = "wasm32"))]
-            Mutable::Memory { capacity, .. } => *capacity,
-            #[cfg(target_arch = "wasm32")]
-            Mutable::Host(buffer) => buffer.capacity(),
-        }
+        self.buffer.capacity()
     }
 
     /// Freeze the buffer into an output.
     pub fn finish(self) -> Output {
-        let payload = match self.buffer {
-            #[cfg(not(target_arch = "wasm32"))]
-            Mutable::Memory { bytes, .. } => Frozen::Memory(bytes),
-            #[cfg(target_arch = "wasm32")]
-            Mutable::Host(buffer) => {
-                buffer.set_content_type(&self.meta.content_type);
-                Frozen::Host(buffer.freeze())
-            }
-        };
+        let payload = self.buffer.finish(&self.meta.content_type);
         Output {
             meta: self.meta,
             payload,

@@ -4,8 +4,10 @@
 pub use std;
 pub use wit_bindgen;
 
-#[cfg(target_arch = "wasm32")]
-pub use crate::host::bindings;
+/// The wasm32 bindings and export glue (`bindings`, `glue`); nothing natively
+/// (hence the allow: the glob is empty there).
+#[allow(unused_imports, unreachable_pub)]
+pub use crate::backend::exports::*;
 
 pub use crate::handler::*;
 pub use crate::state::{Missing, StateCell};
@@ -130,76 +132,6 @@ pub fn init_without_handler(config: &str) {
 /// The state of a component without `init`.
 pub fn default_state<T: DefaultState>() -> T {
     T::default()
-}
-
-/// The export side (wasm32 only): adapters from the host's types to the SDK's.
-#[cfg(target_arch = "wasm32")]
-pub mod glue {
-    use super::*;
-    use crate::host::bindings::torvyn::streaming::types as wit;
-
-    type Res<T> = core::result::Result<T, wit::ProcessError>;
-
-    /// `lifecycle.init`.
-    pub fn init<C: Lifecycle>(config: String) -> Res<()> {
-        C::init(&config).map_err(Into::into)
-    }
-    /// `lifecycle.teardown`.
-    pub fn teardown<C: Lifecycle>() {
-        C::teardown();
-    }
-    /// `filter.evaluate`.
-    pub fn evaluate<C: Filter>(element: wit::StreamElement<'_>) -> Res<bool> {
-        C::evaluate(&crate::host::element(element)).map_err(Into::into)
-    }
-    /// `processor.process`.
-    pub fn process<C: Processor>(element: wit::StreamElement<'_>) -> Res<wit::ProcessResult> {
-        match C::process(&crate::host::element(element)) {
-            Ok(Some(output)) => Ok(wit::ProcessResult::Emit(output.into_host())),
-            Ok(None) => Ok(wit::ProcessResult::Drop),
-            Err(err) => Err(err.into()),
-        }
-    }
-    /// `router.route`.
-    pub fn route<C: Router>(element: wit::StreamElement<'_>) -> Res<Vec<String>> {
-        C::route(&crate::host::element(element))
-            .map(crate::host::ports)
-            .map_err(Into::into)
-    }
-    /// `aggregator.ingest`.
-    pub fn ingest<C: Aggregator>(
-        element: wit::StreamElement<'_>,
-    ) -> Res<Option<wit::OutputElement>> {
-        C::ingest(&crate::host::element(element))
-            .map(|o| o.map(Output::into_host))
-            .map_err(Into::into)
-    }
-    /// `aggregator.flush`.
-    pub fn flush<C: Aggregator>() -> Res<Vec<wit::OutputElement>> {
-        C::flush()
-            .map(|outputs| outputs.into_iter().map(Output::into_host).collect())
-            .map_err(Into::into)
-    }
-    /// `source.pull`.
-    pub fn pull<C: Source>() -> Res<Option<wit::OutputElement>> {
-        C::pull()
-            .map(|o| o.map(Output::into_host))
-            .map_err(Into::into)
-    }
-    /// `source.notify-backpressure`.
-    pub fn notify_backpressure<C: Source>(signal: wit::BackpressureSignal) {
-        C::notify_backpressure(crate::host::signal_in(signal));
-    }
-    /// `sink.push`.
-    pub fn push<C: Sink>(element: wit::StreamElement<'_>) -> Res<wit::BackpressureSignal> {
-        C::push(&crate::host::element(element))
-            .map(crate::host::signal_out)
-            .map_err(Into::into)
-    }
-    /// `sink.complete`.
-    pub fn complete<C: Sink>() -> Res<()> {
-        C::complete().map_err(Into::into)
-    }
 }
 
 #[cfg(test)]

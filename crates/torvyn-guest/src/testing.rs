@@ -20,16 +20,12 @@
 //! The fakes are per thread (cargo runs each test on its own thread), so tests
 //! do not see each other's allocations or logs.
 
-use std::cell::RefCell;
-use std::collections::BTreeSet;
 use std::marker::PhantomData;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::element::{ContextSource, Element, ElementMeta, FlowContext, Payload, PayloadSource};
-#[cfg(not(target_arch = "wasm32"))]
-use crate::{BufferError, Result};
 
 /// Builds an [`Element`] with an in-memory payload and flow context.
 ///
@@ -175,104 +171,11 @@ impl ElementBuilder {
     }
 }
 
-#[derive(Default)]
-struct Fakes {
-    allocations: Vec<u64>,
-    clones: Vec<u64>,
-    fail_next_allocation: Option<String>,
-    logs: Vec<String>,
-    capabilities: BTreeSet<String>,
-}
-
-thread_local! {
-    static FAKES: RefCell<Fakes> = RefCell::new(Fakes::default());
-}
-
-fn with_fakes<R>(f: impl FnOnce(&mut Fakes) -> R) -> R {
-    FAKES.with(|fakes| f(&mut fakes.borrow_mut()))
-}
-
-/// The in-memory allocator: records the hint and grants exactly that much.
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn allocate(capacity_hint: u64) -> Result<u64> {
-    with_fakes(|fakes| {
-        if let Some(why) = fakes.fail_next_allocation.take() {
-            return Err(BufferError::AllocationFailed(why).into());
-        }
-        fakes.allocations.push(capacity_hint);
-        Ok(capacity_hint)
-    })
-}
-
-/// The in-memory `clone-into-mutable`: records the size of the copy. Counted
-/// apart from [`allocate`], as the reference host counts `clones` apart from
-/// `allocations`; a failure injected with [`fail_next_allocation`] applies to
-/// both, as on the host.
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn clone_into_mutable(size: u64) -> Result<u64> {
-    with_fakes(|fakes| {
-        if let Some(why) = fakes.fail_next_allocation.take() {
-            return Err(BufferError::AllocationFailed(why).into());
-        }
-        fakes.clones.push(size);
-        Ok(size)
-    })
-}
-
-/// Capacity hints of the in-memory allocations made on this thread since the
-/// last call, in order (native targets only; always empty on wasm).
-///
-/// [`Output::text`](crate::Output::text), [`Output::bytes`](crate::Output::bytes),
-/// [`Output::json`](crate::Output::json) and [`Output::builder`](crate::Output::builder)
-/// allocate; [`Output::copy_of`](crate::Output::copy_of) and
-/// [`Output::builder_from`](crate::Output::builder_from) are clones
-/// ([`take_clones`]), as on the reference host, whose `Stats` count them the
-/// same way:
-///
-/// | natively | on the reference host (`Instance::stats()`) |
-/// | --- | --- |
-/// | `take_allocations()` (one entry per buffer, its capacity hint) | `allocations`, `bytes_allocated` |
-/// | `take_clones()` (one entry per copy, its size) | `clones`, `bytes_cloned` |
-/// | `element.payload().read_stats()` | `reads`, `payload_bytes_read` |
-///
-/// ```
-/// use torvyn_guest::Output;
-/// use torvyn_guest::testing::{self, ElementBuilder};
-///
-/// let element = ElementBuilder::new().text("abc").build();
-/// testing::take_allocations();
-/// let upper = Output::text(element.text()?.to_uppercase())?;
-/// let copy = Output::copy_of(&element)?;
-/// assert_eq!(testing::take_allocations(), [3], "one allocation: `upper`");
-/// assert_eq!(testing::take_clones(), [3], "one host-side copy: `copy`");
-/// # let _ = (upper, copy);
-/// # Ok::<(), torvyn_guest::Error>(())
-/// ```
-pub fn take_allocations() -> Vec<u64> {
-    with_fakes(|fakes| std::mem::take(&mut fakes.allocations))
-}
-
-/// Sizes of the in-memory copies made by [`Output::copy_of`](crate::Output::copy_of)
-/// and [`Output::builder_from`](crate::Output::builder_from) on this thread since
-/// the last call, in order (native targets only; always empty on wasm). The
-/// reference host counts these as `clones` and `bytes_cloned`, not as
-/// allocations; see [`take_allocations`] for the whole table.
-///
-/// ```
-/// use torvyn_guest::Output;
-/// use torvyn_guest::testing::{self, ElementBuilder};
-///
-/// let element = ElementBuilder::new().text("pass me on").build();
-/// let out = Output::copy_of(&element)?;
-/// assert_eq!(testing::take_clones(), [10]);
-/// assert!(testing::take_allocations().is_empty());
-/// assert_eq!(element.payload().read_stats().reads, 0, "a copy reads nothing");
-/// # let _ = out;
-/// # Ok::<(), torvyn_guest::Error>(())
-/// ```
-pub fn take_clones() -> Vec<u64> {
-    with_fakes(|fakes| std::mem::take(&mut fakes.clones))
-}
+// The doubles' switches, from the native backend (`backend/native.rs`; on
+// wasm the same names exist and do nothing).
+pub use crate::backend::{
+    fail_next_allocation, grant_capability, take_allocations, take_clones, take_logs,
+};
 
 /// Alias of [`take_allocations`] that reads like an assertion subject.
 ///
@@ -285,57 +188,6 @@ pub fn take_clones() -> Vec<u64> {
 /// ```
 pub fn allocations() -> Vec<u64> {
     take_allocations()
-}
-
-/// Make the next in-memory allocation on this thread fail with
-/// `allocation-failed(why)`.
-///
-/// ```
-/// use torvyn_guest::{ErrorKind, Output, testing};
-/// testing::fail_next_allocation("host out of memory");
-/// let err = Output::text("x").unwrap_err();
-/// assert_eq!(err.kind(), ErrorKind::Unavailable);
-/// assert!(Output::text("x").is_ok(), "only the next one fails");
-/// ```
-pub fn fail_next_allocation(why: impl Into<String>) {
-    with_fakes(|fakes| fakes.fail_next_allocation = Some(why.into()));
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn record_log(line: &str) {
-    with_fakes(|fakes| fakes.logs.push(line.to_string()));
-}
-
-/// Log lines written on this thread since the last call (native targets only).
-///
-/// ```
-/// use torvyn_guest::prelude::*;
-/// use torvyn_guest::testing;
-/// info!("{} elements", 3);
-/// warn!("slow");
-/// assert_eq!(testing::take_logs(), ["[info] 3 elements", "[warn] slow"]);
-/// ```
-pub fn take_logs() -> Vec<String> {
-    with_fakes(|fakes| std::mem::take(&mut fakes.logs))
-}
-
-/// Grant `name` to [`crate::capabilities::has`] on this thread (native targets only).
-///
-/// ```
-/// use torvyn_guest::{capabilities, testing};
-/// testing::grant_capability("wasi-clocks");
-/// assert!(capabilities::has("wasi-clocks"));
-/// assert!(!capabilities::has("wasi-random"));
-/// ```
-pub fn grant_capability(name: impl Into<String>) {
-    with_fakes(|fakes| {
-        fakes.capabilities.insert(name.into());
-    });
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn has_capability(name: &str) -> bool {
-    with_fakes(|fakes| fakes.capabilities.contains(name))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 
 use crate::model::{Component, Kind, Stateful};
-use crate::role::{Handler, Input, Returns, Role};
+use crate::role::{Handler, Input, Returns, Role, WitReturns};
 
 /// Directory of the WIT contract (the `wit` link in this crate).
 pub(crate) const WIT_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/wit");
@@ -95,7 +95,7 @@ fn handler_method(sdk: &TokenStream, handler: &Handler, body: TokenStream) -> To
         Input::Nothing => quote! {
             fn #name() -> #ret { #body }
         },
-        Input::Signal => quote! {
+        Input::Backpressure => quote! {
             fn #name(signal: #sdk::Backpressure) { let _ = #body; }
         },
     }
@@ -108,7 +108,7 @@ fn result_type(sdk: &TokenStream, handler: &Handler) -> TokenStream {
         Returns::Route => quote!(#sdk::Result<#sdk::Route>),
         Returns::Flush => quote!(#sdk::Result<#sdk::__private::std::vec::Vec<#sdk::Output>>),
         Returns::Push => quote!(#sdk::Result<#sdk::Backpressure>),
-        Returns::Unit | Returns::Nothing => quote!(#sdk::Result<()>),
+        Returns::UnitOrResult | Returns::UnitOnly => quote!(#sdk::Result<()>),
     }
 }
 
@@ -120,7 +120,7 @@ fn role_trait(sdk: &TokenStream, role: Role) -> TokenStream {
 /// Default bodies for optional handlers the author did not write.
 fn missing_handler(handler: &Handler) -> TokenStream {
     match handler.input {
-        Input::Signal => quote!(()),
+        Input::Backpressure => quote!(()),
         _ => quote!(::core::result::Result::Ok(())),
     }
 }
@@ -215,7 +215,7 @@ fn stateful_adapter(role: Role, sdk: &TokenStream, s: &Stateful) -> TokenStream 
                 let call = match handler.input {
                     Input::Element => quote!(<#ty>::#name(state, element)),
                     Input::Nothing => quote!(<#ty>::#name(state)),
-                    Input::Signal => quote!(<#ty>::#name(state, signal)),
+                    Input::Backpressure => quote!(<#ty>::#name(state, signal)),
                 };
                 let ret = returns_into(sdk, handler.returns, *ret_span, call);
                 let label = handler.name;
@@ -281,48 +281,32 @@ fn wasm_glue(role: Role, sdk: &TokenStream) -> TokenStream {
         .iter()
         .map(|h| {
             let name = format_ident!("{}", h.name);
-            let sig = match h.name {
-                "evaluate" => {
-                    let r = res(quote!(::core::primitive::bool));
-                    quote!(fn evaluate(element: #t::StreamElement<'_>) -> #r)
+            let params = match h.input {
+                Input::Element => quote!(element: #t::StreamElement<'_>),
+                Input::Nothing => quote!(),
+                Input::Backpressure => quote!(signal: #t::BackpressureSignal),
+            };
+            let ok = match h.wit_returns {
+                WitReturns::Bool => Some(quote!(::core::primitive::bool)),
+                WitReturns::ProcessResult => Some(quote!(#t::ProcessResult)),
+                WitReturns::PortNames => Some(quote!(#vec<#string>)),
+                WitReturns::MaybeOutput => Some(quote!(::core::option::Option<#t::OutputElement>)),
+                WitReturns::Outputs => Some(quote!(#vec<#t::OutputElement>)),
+                WitReturns::Backpressure => Some(quote!(#t::BackpressureSignal)),
+                WitReturns::Unit => Some(quote!(())),
+                WitReturns::Nothing => None,
+            };
+            let sig = match ok {
+                Some(ok) => {
+                    let r = res(ok);
+                    quote!(fn #name(#params) -> #r)
                 }
-                "process" => {
-                    let r = res(quote!(#t::ProcessResult));
-                    quote!(fn process(element: #t::StreamElement<'_>) -> #r)
-                }
-                "route" => {
-                    let r = res(quote!(#vec<#string>));
-                    quote!(fn route(element: #t::StreamElement<'_>) -> #r)
-                }
-                "ingest" => {
-                    let r = res(quote!(::core::option::Option<#t::OutputElement>));
-                    quote!(fn ingest(element: #t::StreamElement<'_>) -> #r)
-                }
-                "flush" => {
-                    let r = res(quote!(#vec<#t::OutputElement>));
-                    quote!(fn flush() -> #r)
-                }
-                "pull" => {
-                    let r = res(quote!(::core::option::Option<#t::OutputElement>));
-                    quote!(fn pull() -> #r)
-                }
-                "notify_backpressure" => {
-                    quote!(fn notify_backpressure(signal: #t::BackpressureSignal))
-                }
-                "push" => {
-                    let r = res(quote!(#t::BackpressureSignal));
-                    quote!(fn push(element: #t::StreamElement<'_>) -> #r)
-                }
-                "complete" => {
-                    let r = res(quote!(()));
-                    quote!(fn complete() -> #r)
-                }
-                other => unreachable!("unknown handler {other}"),
+                None => quote!(fn #name(#params)),
             };
             let args = match h.input {
                 Input::Element => quote!(element),
                 Input::Nothing => quote!(),
-                Input::Signal => quote!(signal),
+                Input::Backpressure => quote!(signal),
             };
             quote! {
                 #sig { #glue::#name::<#component>(#args) }
@@ -333,6 +317,10 @@ fn wasm_glue(role: Role, sdk: &TokenStream) -> TokenStream {
         #[cfg(target_arch = "wasm32")]
         #[doc(hidden)]
         #[allow(clippy::all, unused_qualifications)]
+        // wit-bindgen's export glue (`export!`, the canonical-ABI lifting)
+        // uses `unsafe`: allowed here so that a component crate with
+        // `#![deny(unsafe_code)]` builds; the author's code stays checked.
+        #[allow(unsafe_code)]
         mod __torvyn_export {
             #sdk::__private::wit_bindgen::generate!({
                 world: #world,

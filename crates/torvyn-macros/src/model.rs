@@ -261,7 +261,7 @@ fn function(role: Role, f: &syn::ItemFn, errors: &mut Vec<syn::Error>) -> Option
         ));
     }
     let ret = ret_span(sig);
-    if ret.is_none() && !handler.unit_ok {
+    if ret.is_none() && !handler.may_omit_return_type {
         errors.push(syn::Error::new(
             sig.ident.span(),
             format!("{attr} takes a function of the form {shape}; add the return type"),
@@ -366,13 +366,13 @@ fn stateful(role: Role, i: &syn::ItemImpl, errors: &mut Vec<syn::Error>) -> Opti
                         handler.shape
                     ),
                 )),
-                None => {
-                    errors.push(syn::Error::new(
-                        sig.ident.span(),
-                        format!("`{name}` of {attr} is a method: `{}`", handler.shape),
-                    ));
-                    continue;
-                }
+                // Reported, and the method still counts as the handler (it
+                // is there, only without `self`): no second error saying it
+                // is missing, and its other mistakes are reported too.
+                None => errors.push(syn::Error::new(
+                    sig.ident.span(),
+                    format!("`{name}` of {attr} is a method: `{}`", handler.shape),
+                )),
             }
             let params: Vec<&syn::PatType> = sig
                 .inputs
@@ -408,7 +408,7 @@ fn stateful(role: Role, i: &syn::ItemImpl, errors: &mut Vec<syn::Error>) -> Opti
                 ));
             }
             let ret = ret_span(sig);
-            if ret.is_none() && !handler.unit_ok {
+            if ret.is_none() && !handler.may_omit_return_type {
                 errors.push(syn::Error::new(
                     sig.ident.span(),
                     format!(

@@ -1,30 +1,40 @@
 //! The six roles: their handlers, worlds and export interfaces.
 
-/// What a handler receives besides `self`.
+/// What a handler receives besides `self`: the same in the author's method,
+/// the SDK trait and the WIT export.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Input {
-    /// `&Element`.
+    /// `&Element` (WIT: `element: stream-element`).
     Element,
-    /// Nothing.
+    /// No parameter.
     Nothing,
-    /// `Backpressure`.
-    Signal,
+    /// `Backpressure` (WIT: `signal: backpressure-signal`).
+    Backpressure,
 }
 
-/// The trait (in `torvyn_guest::__private`) its return value must implement.
+/// How the author's return value becomes the SDK trait's result: the trait
+/// (in `torvyn_guest::__private`) it must implement.
 #[derive(Clone, Copy)]
 pub(crate) enum Returns {
+    /// `bool` or `Result<bool>` (`FilterReturn`).
     Filter,
+    /// `Option<Output>` or `Result<Option<Output>>` (`MaybeOutput`).
     MaybeOutput,
+    /// `Vec<&str>` or `Result<Route>` (`RouteReturn`).
     Route,
+    /// `Vec<Output>` or `Result<Vec<Output>>` (`FlushReturn`).
     Flush,
+    /// `Backpressure`, `()` or a `Result` of either (`PushReturn`).
     Push,
-    Unit,
-    /// `()` only (no conversion).
-    Nothing,
+    /// `()` or `Result<()>` (`UnitReturn`).
+    UnitOrResult,
+    /// `()` only: the value is dropped, no trait conversion (the WIT export
+    /// returns nothing, so there is no error to pass on).
+    UnitOnly,
 }
 
 impl Returns {
+    /// The conversion trait's name, or `None` for [`Returns::UnitOnly`].
     pub(crate) fn trait_name(self) -> Option<&'static str> {
         Some(match self {
             Self::Filter => "FilterReturn",
@@ -32,120 +42,137 @@ impl Returns {
             Self::Route => "RouteReturn",
             Self::Flush => "FlushReturn",
             Self::Push => "PushReturn",
-            Self::Unit => "UnitReturn",
-            Self::Nothing => return None,
+            Self::UnitOrResult => "UnitReturn",
+            Self::UnitOnly => return None,
         })
     }
 }
 
+/// What the WIT export returns (inside `result<_, process-error>` unless
+/// [`WitReturns::Nothing`]).
+#[derive(Clone, Copy)]
+pub(crate) enum WitReturns {
+    /// `result<bool, process-error>`.
+    Bool,
+    /// `result<process-result, process-error>`.
+    ProcessResult,
+    /// `result<list<string>, process-error>`: port names.
+    PortNames,
+    /// `result<option<output-element>, process-error>`.
+    MaybeOutput,
+    /// `result<list<output-element>, process-error>`.
+    Outputs,
+    /// `result<backpressure-signal, process-error>`.
+    Backpressure,
+    /// `result<_, process-error>`.
+    Unit,
+    /// No return value at all.
+    Nothing,
+}
+
+/// One handler of a role: the author's method, the SDK trait method and the
+/// WIT export share its name and [`Input`].
 pub(crate) struct Handler {
+    /// The method's name (the WIT export's, with `_` for `-`).
     pub(crate) name: &'static str,
     pub(crate) input: Input,
+    /// Whether a stateful component must define it.
     pub(crate) required: bool,
     pub(crate) returns: Returns,
+    /// The WIT export's return type.
+    pub(crate) wit_returns: WitReturns,
     /// The form shown in messages, e.g. `fn evaluate(&mut self, element: &Element) -> bool`.
     pub(crate) shape: &'static str,
-    /// Whether an omitted return type is fine (`()` is accepted).
-    pub(crate) unit_ok: bool,
+    /// Whether the author may omit the return type (`()` is accepted).
+    pub(crate) may_omit_return_type: bool,
 }
 
-const fn h(
-    name: &'static str,
-    input: Input,
-    required: bool,
-    returns: Returns,
-    shape: &'static str,
-    unit_ok: bool,
-) -> Handler {
-    Handler {
-        name,
-        input,
-        required,
-        returns,
-        shape,
-        unit_ok,
-    }
-}
-
-use Input::{Element, Nothing, Signal};
-
-const FILTER: &[Handler] = &[h(
-    "evaluate",
-    Element,
-    true,
-    Returns::Filter,
-    "fn evaluate(&mut self, element: &Element) -> bool",
-    false,
-)];
-const PROCESSOR: &[Handler] = &[h(
-    "process",
-    Element,
-    true,
-    Returns::MaybeOutput,
-    "fn process(&mut self, element: &Element) -> Result<Option<Output>>",
-    false,
-)];
-const ROUTER: &[Handler] = &[h(
-    "route",
-    Element,
-    true,
-    Returns::Route,
-    "fn route(&mut self, element: &Element) -> Vec<&str>",
-    false,
-)];
+const FILTER: &[Handler] = &[Handler {
+    name: "evaluate",
+    input: Input::Element,
+    required: true,
+    returns: Returns::Filter,
+    wit_returns: WitReturns::Bool,
+    shape: "fn evaluate(&mut self, element: &Element) -> bool",
+    may_omit_return_type: false,
+}];
+const PROCESSOR: &[Handler] = &[Handler {
+    name: "process",
+    input: Input::Element,
+    required: true,
+    returns: Returns::MaybeOutput,
+    wit_returns: WitReturns::ProcessResult,
+    shape: "fn process(&mut self, element: &Element) -> Result<Option<Output>>",
+    may_omit_return_type: false,
+}];
+const ROUTER: &[Handler] = &[Handler {
+    name: "route",
+    input: Input::Element,
+    required: true,
+    returns: Returns::Route,
+    wit_returns: WitReturns::PortNames,
+    shape: "fn route(&mut self, element: &Element) -> Vec<&str>",
+    may_omit_return_type: false,
+}];
 const AGGREGATOR: &[Handler] = &[
-    h(
-        "ingest",
-        Element,
-        true,
-        Returns::MaybeOutput,
-        "fn ingest(&mut self, element: &Element) -> Result<Option<Output>>",
-        false,
-    ),
-    h(
-        "flush",
-        Nothing,
-        true,
-        Returns::Flush,
-        "fn flush(&mut self) -> Result<Vec<Output>>",
-        false,
-    ),
+    Handler {
+        name: "ingest",
+        input: Input::Element,
+        required: true,
+        returns: Returns::MaybeOutput,
+        wit_returns: WitReturns::MaybeOutput,
+        shape: "fn ingest(&mut self, element: &Element) -> Result<Option<Output>>",
+        may_omit_return_type: false,
+    },
+    Handler {
+        name: "flush",
+        input: Input::Nothing,
+        required: true,
+        returns: Returns::Flush,
+        wit_returns: WitReturns::Outputs,
+        shape: "fn flush(&mut self) -> Result<Vec<Output>>",
+        may_omit_return_type: false,
+    },
 ];
 const SOURCE: &[Handler] = &[
-    h(
-        "pull",
-        Nothing,
-        true,
-        Returns::MaybeOutput,
-        "fn pull(&mut self) -> Result<Option<Output>>",
-        false,
-    ),
-    h(
-        "notify_backpressure",
-        Signal,
-        false,
-        Returns::Nothing,
-        "fn notify_backpressure(&mut self, signal: Backpressure)",
-        true,
-    ),
+    Handler {
+        name: "pull",
+        input: Input::Nothing,
+        required: true,
+        returns: Returns::MaybeOutput,
+        wit_returns: WitReturns::MaybeOutput,
+        shape: "fn pull(&mut self) -> Result<Option<Output>>",
+        may_omit_return_type: false,
+    },
+    Handler {
+        name: "notify_backpressure",
+        input: Input::Backpressure,
+        required: false,
+        returns: Returns::UnitOnly,
+        wit_returns: WitReturns::Nothing,
+        shape: "fn notify_backpressure(&mut self, signal: Backpressure)",
+        may_omit_return_type: true,
+    },
 ];
 const SINK: &[Handler] = &[
-    h(
-        "push",
-        Element,
-        true,
-        Returns::Push,
-        "fn push(&mut self, element: &Element) -> Result<Backpressure>",
-        true,
-    ),
-    h(
-        "complete",
-        Nothing,
-        false,
-        Returns::Unit,
-        "fn complete(&mut self) -> Result<()>",
-        true,
-    ),
+    Handler {
+        name: "push",
+        input: Input::Element,
+        required: true,
+        returns: Returns::Push,
+        wit_returns: WitReturns::Backpressure,
+        shape: "fn push(&mut self, element: &Element) -> Result<Backpressure>",
+        may_omit_return_type: true,
+    },
+    Handler {
+        name: "complete",
+        input: Input::Nothing,
+        required: false,
+        returns: Returns::UnitOrResult,
+        wit_returns: WitReturns::Unit,
+        shape: "fn complete(&mut self) -> Result<()>",
+        may_omit_return_type: true,
+    },
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq)]

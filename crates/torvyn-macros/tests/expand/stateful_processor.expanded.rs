@@ -69,6 +69,7 @@ const _: () = {
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 #[allow(clippy::all, unused_qualifications)]
+#[allow(unsafe_code)]
 mod __torvyn_export {
     ::sdk::__private::wit_bindgen::generate!(
         { world : "torvyn:streaming/managed-transform@0.1.0", path :

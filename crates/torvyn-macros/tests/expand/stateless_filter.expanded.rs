@@ -34,6 +34,7 @@ const _: () = {
 #[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 #[allow(clippy::all, unused_qualifications)]
+#[allow(unsafe_code)]
 mod __torvyn_export {
     ::torvyn_guest::__private::wit_bindgen::generate!(
         { world : "torvyn:filtering/content-filter@0.1.0", path :

@@ -150,7 +150,7 @@ impl Instance {
     /// A component without `lifecycle` accepts only an empty config.
     pub fn init(&mut self, config: &str) -> Result<(), Error> {
         let Some(lifecycle) = self.exports.lifecycle.clone() else {
-            if config.trim().is_empty() {
+            if super::options::is_blank_config(config) {
                 return Ok(());
             }
             return Err(self.error(

@@ -256,3 +256,28 @@ impl InstanceOptions {
         Ok(instance)
     }
 }
+
+/// Whether `config` counts as no config at all: empty, or only JSON whitespace
+/// (space, tab, line feed, carriage return). The same rule as torvyn-guest's
+/// (`config::is_blank`): config is JSON by convention, and JSON allows no other
+/// whitespace, so U+00A0 or a form feed is a config (which a JSON parser rejects).
+pub(crate) fn is_blank_config(config: &str) -> bool {
+    config
+        .bytes()
+        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_blank_config;
+
+    #[test]
+    fn blank_is_json_whitespace_only() {
+        for blank in ["", " ", "\t\r\n  "] {
+            assert!(is_blank_config(blank), "{blank:?} is blank");
+        }
+        for config in ["\u{a0}", "\u{3000}", "\u{2028}", "\u{c}", "\u{b}", " {} "] {
+            assert!(!is_blank_config(config), "{config:?} is a config");
+        }
+    }
+}
