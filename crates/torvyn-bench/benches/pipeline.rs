@@ -348,16 +348,17 @@ fn interleaved(
         floors.push(f);
         ratios.push(h / f);
     }
-    let median = |values: &mut Vec<f64>, q: f64| {
+    // The `q`-quantile (0..=1) of the values.
+    let at = |values: &mut Vec<f64>, q: f64| {
         values.sort_by(f64::total_cmp);
         values[((values.len() - 1) as f64 * q).round() as usize]
     };
     let quartiles = [
-        median(&mut ratios, 0.25),
-        median(&mut ratios, 0.5),
-        median(&mut ratios, 0.75),
+        at(&mut ratios, 0.25),
+        at(&mut ratios, 0.5),
+        at(&mut ratios, 0.75),
     ];
-    (median(&mut hosts, 0.5), median(&mut floors, 0.5), quartiles)
+    (at(&mut hosts, 0.5), at(&mut floors, 0.5), quartiles)
 }
 
 fn latencies(_: &mut Criterion) {
