@@ -427,7 +427,7 @@ impl Run {
             while let Some(at) = ready.next() {
                 // The time limits, also checked before every pull.
                 steps = steps.wrapping_add(1);
-                if steps % 1024 == 0 {
+                if steps.is_multiple_of(1024) {
                     self.guard.check()?;
                 }
                 let n = self.order[at];
