@@ -11,8 +11,9 @@
 //!   bare wasmtime calls one element needs (`pull`, `process`, `push`) on one
 //!   store with a minimal host, with no scheduling, queues or accounting.
 //!
-//! After the criterion groups it runs each flow once more with latency
-//! measurement on, counts the boundary crossings of each floor (a store call
+//! After the criterion groups it compares each flow with its floor side by
+//! side (interleaved rounds, see `interleaved`), runs each flow once more with
+//! latency measurement on, counts the boundary crossings of each floor (a store call
 //! hook), and writes the per-element latency percentiles (entering the flow to
 //! delivery at the sink), the crossings per element and the element counts to
 //! `<target>/torvyn-bench/pipeline.json`; `cargo xtask bench` prints the ratios.
@@ -299,20 +300,94 @@ fn quantile(sorted: &[u64], q: f64) -> u64 {
     sorted[index]
 }
 
+/// Rounds of the interleaved comparison of the host with its floor.
+const ROUNDS: usize = 21;
+
+/// The host's time per element over the floor's, measured side by side:
+/// `ROUNDS` rounds, each timing a whole run of `count` elements, a run with
+/// none (instantiation, `init` and teardown, subtracted) and `count` bare
+/// floor elements back to back, alternating which goes first. Returns the
+/// median host and floor nanoseconds per element and the quartiles
+/// (25 %, 50 %, 75 %) of the per-round ratios.
+fn interleaved(
+    stages: &Stages,
+    floor: &mut Floor,
+    shape: Shape,
+    count: u64,
+    size: usize,
+) -> (f64, f64, [f64; 3]) {
+    use std::time::Instant;
+    let host = |stages: &Stages| {
+        let started = Instant::now();
+        black_box(stages.run(shape, count, size, false));
+        let run = started.elapsed();
+        let started = Instant::now();
+        black_box(stages.run(shape, 0, size, false));
+        run.saturating_sub(started.elapsed()).as_nanos() as f64 / count as f64
+    };
+    let bare = |floor: &mut Floor| {
+        let started = Instant::now();
+        for _ in 0..count {
+            floor.one(shape);
+        }
+        started.elapsed().as_nanos() as f64 / count as f64
+    };
+    // One round of each, unmeasured, to warm both up.
+    host(stages);
+    bare(floor);
+    let (mut hosts, mut floors, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..ROUNDS {
+        let (h, f) = if round % 2 == 0 {
+            let h = host(stages);
+            (h, bare(floor))
+        } else {
+            let f = bare(floor);
+            (host(stages), f)
+        };
+        hosts.push(h);
+        floors.push(f);
+        ratios.push(h / f);
+    }
+    // The `q`-quantile (0..=1) of the values.
+    let at = |values: &mut Vec<f64>, q: f64| {
+        values.sort_by(f64::total_cmp);
+        values[((values.len() - 1) as f64 * q).round() as usize]
+    };
+    let quartiles = [
+        at(&mut ratios, 0.25),
+        at(&mut ratios, 0.5),
+        at(&mut ratios, 0.75),
+    ];
+    (at(&mut hosts, 0.5), at(&mut floors, 0.5), quartiles)
+}
+
 fn latencies(_: &mut Criterion) {
     let stages = Stages::load();
     let mut record = serde_json::Map::new();
     for (label, size, count) in SIZES {
         let mut by_shape = serde_json::Map::new();
         by_shape.insert("elements".into(), count.into());
+        let mut floor = Floor::new(size);
         for shape in Shape::ALL {
+            let (host_ns, floor_ns, ratio) = interleaved(&stages, &mut floor, shape, count, size);
+            println!(
+                "pipeline-{label}/{}: interleaved over {ROUNDS} rounds: host {host_ns:.0} ns, \
+                 floor {floor_ns:.0} ns per element; host / floor median {:.3} \
+                 (quartiles {:.3}-{:.3})",
+                shape.name(),
+                ratio[1],
+                ratio[0],
+                ratio[2]
+            );
             let mut latencies = stages.run(shape, count, size, true).latencies_ns;
             assert_eq!(latencies.len() as u64, count, "one latency per element");
             latencies.sort_unstable();
             let (p50, p99) = (quantile(&latencies, 0.50), quantile(&latencies, 0.99));
             println!(
-                "pipeline-{label}/{}: latency p50 {p50} ns, p99 {p99} ns",
-                shape.name()
+                "pipeline-{label}/{}: latency p50 {p50} ns, p99 {p99} ns; \
+                 p50 / floor per element {:.2}",
+                shape.name(),
+                p50 as f64 / floor_ns
             );
             let (into_wasm, into_host) = crossings(size, shape);
             println!(
@@ -326,6 +401,10 @@ fn latencies(_: &mut Criterion) {
                     "latency_p99_ns": p99,
                     "floor_calls_into_wasm": into_wasm,
                     "floor_calls_into_host": into_host,
+                    "interleaved_host_ns": host_ns,
+                    "interleaved_floor_ns": floor_ns,
+                    "interleaved_ratio": ratio[1],
+                    "interleaved_ratio_quartiles": [ratio[0], ratio[2]],
                 }),
             );
         }

@@ -367,9 +367,12 @@ fn the_summary_shows_duration_copies_and_each_queues_peak_depth() {
         let peak = edge["peak"].as_u64().unwrap();
         assert!((1..=4).contains(&peak), "{edge}");
     }
-    // The source fills its queue before the limiter runs: 4 of 4.
-    assert_eq!(edges[0]["peak"], 4, "{edges:?}");
-    assert_eq!(summary["peak_queue_depth"], 4);
+    // Consumers first: the source is pulled only when nothing downstream can
+    // move, so its queue never holds more than one element; the sink's
+    // pauses let its queue fill (2 of 4).
+    assert_eq!(edges[0]["peak"], 1, "{edges:?}");
+    assert_eq!(edges[2]["peak"], 2, "{edges:?}");
+    assert_eq!(summary["peak_queue_depth"], 2);
     assert!(summary["duration_seconds"].as_f64().unwrap() > 0.0);
 
     let out = cli(&["run", "--manifest", &manifest]);
@@ -378,7 +381,7 @@ fn the_summary_shows_duration_copies_and_each_queues_peak_depth() {
         .lines()
         .find(|line| line.starts_with("duration "))
         .unwrap_or_else(|| panic!("{stdout}"));
-    assert!(line.contains(" | peak queue depth 4"), "{line}");
+    assert!(line.contains(" | peak queue depth 2"), "{line}");
     assert!(line.contains(" | fan-out copies 0 | "), "{line}");
     assert!(line.contains(" copies "), "{line}");
     let rows: Vec<Vec<&str>> = stdout
@@ -388,5 +391,6 @@ fn the_summary_shows_duration_copies_and_each_queues_peak_depth() {
         .map(|line| line.split_whitespace().collect())
         .collect();
     assert_eq!(rows.len(), 3, "{stdout}");
-    assert_eq!(rows[0], ["source", "->", "limit", "4", "4"]);
+    assert_eq!(rows[0], ["source", "->", "limit", "4", "1"]);
+    assert_eq!(rows[2], ["enrich", "->", "count", "4", "2"]);
 }

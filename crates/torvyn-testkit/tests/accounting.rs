@@ -17,18 +17,22 @@ fn numbers(count: u64) -> Vec<TestElement> {
 
 #[test]
 fn a_stopped_flow_discards_queued_elements_where_they_were_queued() {
-    // The processor fails on its 3rd call (fatal): fail-flow stops the flow.
-    // Elements 0 and 1 were emitted and are still queued for `out`; 3..9 are
-    // still queued for `proc`. They are discarded there, never failed.
+    // The sink pauses after every element, so the queues fill: `out`'s (depth
+    // 2) with 1 and 2, then `proc`'s with 3..9. Once nothing else can move
+    // the sink is resumed and takes 1, and the processor fails on its 4th
+    // call, on 3 (fatal): fail-flow stops the flow. 2, still queued for
+    // `out`, and 4..9, still queued for `proc`, are discarded there, never
+    // failed.
     let err = Pipeline::new("stops")
         .source("input", numbers(10))
         .node(
             "proc",
-            NodeSpec::scripted(Scripted::processor(1).fatal_at(3)),
+            NodeSpec::scripted(Scripted::processor(1).fatal_at(4)),
         )
-        .collector("out")
+        .node("out", NodeSpec::scripted(Scripted::sink(1).pauses(1.0)))
         .edge("input", "proc")
         .edge("proc", "out")
+        .edge_depth(2)
         .run()
         .unwrap_err();
     assert!(
@@ -39,21 +43,23 @@ fn a_stopped_flow_discards_queued_elements_where_they_were_queued() {
     let proc = report.node("proc");
     assert_eq!(
         (proc.received, proc.emitted, proc.failed, proc.discarded),
-        (3, 2, 1, 7)
+        (4, 3, 1, 6)
     );
     let out = report.node("out");
-    assert_eq!((out.received, out.failed, out.discarded), (0, 0, 2));
+    assert_eq!((out.received, out.failed, out.discarded), (2, 0, 1));
     assert!(out.failed <= out.received, "no node fails more than it got");
     assert_eq!(report.elements, 10);
-    assert!(matches!(
-        &report.trace.of(0).last().unwrap().event,
-        Event::Discarded { reason } if reason.starts_with("the flow stopped: node `proc`")
-    ));
+    for sequence in [2, 4, 9] {
+        assert!(matches!(
+            &report.trace.of(sequence).last().unwrap().event,
+            Event::Discarded { reason } if reason.starts_with("the flow stopped: node `proc`")
+        ));
+    }
     assert!(report.unaccounted().is_empty(), "{}", report.trace);
     report.check_accounting().unwrap();
     let json = report.summary_json();
-    assert_eq!(json["nodes"]["out"]["discarded"], 2);
-    assert_eq!(json["counts"]["discarded"], 9);
+    assert_eq!(json["nodes"]["out"]["discarded"], 1);
+    assert_eq!(json["counts"]["discarded"], 7);
     assert_eq!(json["counts"]["entered"], 10);
 }
 

@@ -108,13 +108,14 @@ fn in_a_flow_the_hoarder_stops_the_flow_and_a_raised_budget_lets_it_run() {
 
 #[test]
 fn buffers_handed_out_count_against_the_flow_budget_while_queued() {
-    // Each element becomes a 1 MiB output; with a deep queue the processor
-    // runs ahead of the sink, and the flow's budget of 8 MiB stops it.
+    // Each element becomes a 1 MiB output; the sink pauses after its first
+    // element, so with a deep queue the processor runs ahead of it, and the
+    // flow's budget of 8 MiB stops it.
     let hoard = fixture("raw-hoard-processor");
     let err = Pipeline::new("handing-out")
         .source("input", numbers(20))
         .component("hoard", &hoard, "emit")
-        .collector("out")
+        .node("out", NodeSpec::scripted(Scripted::sink(1).pauses(1.0)))
         .edge("input", "hoard")
         .edge("hoard", "out")
         .queue_depth(64)
@@ -129,9 +130,10 @@ fn buffers_handed_out_count_against_the_flow_budget_while_queued() {
             flow,
         } => {
             assert_eq!((*budget, *requested, *flow), (8 * MIB, MIB, true));
-            // Seven queued outputs and the few bytes of the queued inputs:
-            // an eighth 1 MiB would go over.
-            assert!((7 * MIB + 1..8 * MIB).contains(held), "{held}");
+            // Eight queued outputs fill the budget exactly (no input is
+            // left queued: each is processed as soon as it is pulled), so
+            // a ninth 1 MiB would go over.
+            assert_eq!(*held, 8 * MIB);
         }
         other => panic!("expected HostBuffers, got {other:?}: {}", err.error),
     }
@@ -141,8 +143,8 @@ fn buffers_handed_out_count_against_the_flow_budget_while_queued() {
             && message.contains("`Pipeline::host_buffer_budget`"),
         "{message}"
     );
-    // Seven outputs were queued for `out` when the flow stopped.
-    assert_eq!(err.report.node("out").discarded, 7);
+    // Eight outputs were queued for `out` when the flow stopped.
+    assert_eq!(err.report.node("out").discarded, 8);
     err.report.check_accounting().unwrap();
 
     // The default budget (256 MiB) holds the default queue of 64 such outputs.

@@ -174,13 +174,15 @@ fn aggregator_flush_reaches_the_sink() {
             json!({"window": 2, "count": 1, "by_content_type": {"text/plain": 1}}),
         ]
     );
-    // Aggregates are new elements: sequence numbers after the five inputs.
+    // Aggregates are new elements with their own sequence numbers, taken
+    // when they are made: the first after inputs 0 and 1, the second after
+    // 3 and 4 (inputs 2, 3), the last at `flush`, after the five inputs.
     let sequences: Vec<u64> = run
         .received("count")
         .iter()
         .map(|o| o.meta.sequence)
         .collect();
-    assert_eq!(sequences, [5, 6, 7]);
+    assert_eq!(sequences, [2, 5, 7]);
     let windows = run.node("windows");
     assert_eq!((windows.received, windows.emitted), (5, 3));
     // Its inputs are absorbed; the flow counts 5 elements and 3 aggregates.
@@ -271,20 +273,22 @@ fn error_policies_skip_retry_dead_letter_and_fail() {
         ),
         "{err}"
     );
-    // Elements 0 and 1 were processed but still queued for `out`, and 3 was
-    // queued for `enrich`: they are discarded with the reason, not lost, and
-    // not failed in nodes that never received them.
-    assert_eq!(err.report.received("out").len(), 0);
+    // Each element goes as far as it can before the next is pulled: 0 and 1
+    // reached `out`, 2 failed, and 3 was never pulled, so nothing was queued
+    // (`accounting.rs` checks the discards of a flow stopped with full queues).
+    assert_eq!(err.report.received("out").len(), 2);
     let (enrich, out) = (err.report.node("enrich"), err.report.node("out"));
     assert_eq!(enrich.emitted, 2);
-    assert_eq!((out.received, out.failed, out.discarded), (0, 0, 2));
+    assert_eq!((out.received, out.failed, out.discarded), (2, 0, 0));
     assert_eq!(
         (enrich.received, enrich.failed, enrich.discarded),
-        (3, 1, 1),
-        "element 2 failed, 3 still queued"
+        (3, 1, 0),
+        "element 2 failed, 3 never entered"
     );
-    assert!(matches!(&err.report.trace.of(0)[2].event,
-        Event::Discarded { reason } if reason.starts_with("the flow stopped: node `enrich`")));
+    assert_eq!(err.report.elements, 3);
+    assert_eq!(err.report.trace.of(0)[2].event, Event::Delivered);
+    assert!(matches!(&err.report.trace.of(2)[1].event,
+        Event::Failed { error } if error.contains("invalid-input")));
     assert!(err.report.unaccounted().is_empty(), "{}", err.report.trace);
     err.report.check_accounting().unwrap();
 
@@ -486,4 +490,83 @@ fn a_flow_from_torvyn_toml_runs_with_the_manifest_settings() {
     assert_eq!(manifest.key(), Some("flow.main.nodes.limit.interface"));
     assert!(manifest.problems()[0].line().is_some(), "{manifest}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The events of a run's trace, as `(sequence, node, event)`.
+fn events(run: &torvyn_testkit::pipeline::RunResult) -> Vec<(u64, &str, &Event)> {
+    run.trace
+        .0
+        .iter()
+        .map(|entry| (entry.sequence, entry.node.as_str(), &entry.event))
+        .collect()
+}
+
+#[test]
+fn without_backpressure_each_element_reaches_the_sink_before_the_next_pull() {
+    // Demand-driven, consumers first (Torvyn's `DemandDrivenPolicy`): the
+    // deepest node that can move runs, so no queue holds more than one element.
+    let run = Pipeline::new("depth-first")
+        .source("input", (0..50).map(|n| TestElement::text(n.to_string())))
+        .node("pass", NodeSpec::scripted(Scripted::processor(3)))
+        .collector("out")
+        .edge("input", "pass")
+        .edge("pass", "out")
+        .run()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(run.node("out").delivered, 50);
+    assert_eq!(run.edges.len(), 2);
+    for edge in &run.edges {
+        assert_eq!(
+            (edge.depth, edge.peak),
+            (64, 1),
+            "{} -> {}: one element at a time",
+            edge.from,
+            edge.to
+        );
+    }
+    assert_eq!(run.peak_queue_depth(), 1);
+    assert_eq!(run.summary_json()["peak_queue_depth"], 1);
+    let emitted = Event::Emitted { ports: Vec::new() };
+    let expected: Vec<(u64, &str, &Event)> = (0..50)
+        .flat_map(|seq| {
+            [
+                (seq, "input", &Event::Pulled),
+                (seq, "pass", &emitted),
+                (seq, "out", &Event::Delivered),
+            ]
+        })
+        .collect();
+    assert_eq!(
+        events(&run),
+        expected,
+        "pulled, emitted, delivered, in turn"
+    );
+    run.check_accounting().unwrap();
+}
+
+#[test]
+fn a_held_back_consumer_fills_its_queue_to_the_depth_and_no_further() {
+    // The sink answers `pause` to every element: while it is paused its
+    // queue fills up to the depth, then the processor's, and then the source
+    // is held back.
+    let run = Pipeline::new("held")
+        .source("input", (0..20).map(|n| TestElement::text(n.to_string())))
+        .node("pass", NodeSpec::scripted(Scripted::processor(3)))
+        .node("out", NodeSpec::scripted(Scripted::sink(5).pauses(1.0)))
+        .edge("input", "pass")
+        .edge("pass", "out")
+        .queue_depth(4)
+        .run()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(run.node("out").received, 20);
+    assert_eq!(run.node("out").pauses, 20);
+    let peaks: Vec<(usize, usize)> = run.edges.iter().map(|e| (e.depth, e.peak)).collect();
+    assert_eq!(
+        peaks,
+        [(4, 4), (4, 4)],
+        "the held-back queues fill, no further"
+    );
+    assert_eq!(run.peak_queue_depth(), 4);
+    assert!(run.node("input").pauses >= 1, "the source was held back");
+    run.check_accounting().unwrap();
 }

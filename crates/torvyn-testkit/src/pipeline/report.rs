@@ -345,10 +345,10 @@ impl RunResult {
     ///     .edge("in", "out")
     ///     .edge_depth(3)
     ///     .run()?;
-    /// // The source fills the queue before the sink takes from it.
-    /// assert_eq!((run.edges[0].depth, run.edges[0].peak), (3, 3));
-    /// assert_eq!(run.peak_queue_depth(), 3);
-    /// assert_eq!(run.summary_json()["edges"][0]["peak"], 3);
+    /// // Each element reaches the sink before the source is pulled again.
+    /// assert_eq!((run.edges[0].depth, run.edges[0].peak), (3, 1));
+    /// assert_eq!(run.peak_queue_depth(), 1);
+    /// assert_eq!(run.summary_json()["edges"][0]["peak"], 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn peak_queue_depth(&self) -> usize {

@@ -1,6 +1,6 @@
 //! The executor: validation, instantiation, scheduling, error policies, accounting.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -92,6 +92,47 @@ struct Run {
     buffers: Arc<FlowBuffers>,
     specs: Vec<(String, NodeSpec)>,
     guard: super::limits::Guard,
+}
+
+/// The nodes that may be able to move, by their position in the flow's
+/// topological order; the deepest (the one closest to the sinks) comes first.
+struct Ready {
+    /// Each node's position in the topological order.
+    position: Vec<usize>,
+    /// The positions listed, each at most once.
+    heap: BinaryHeap<usize>,
+    /// Whether a position is in `heap`.
+    listed: Vec<bool>,
+}
+
+impl Ready {
+    fn new(order: &[usize]) -> Self {
+        let mut position = vec![0; order.len()];
+        for (at, &n) in order.iter().enumerate() {
+            position[n] = at;
+        }
+        Ready {
+            position,
+            heap: BinaryHeap::with_capacity(order.len()),
+            listed: vec![false; order.len()],
+        }
+    }
+
+    /// List node `n`: something changed that may let it move.
+    fn wake(&mut self, n: usize) {
+        let at = self.position[n];
+        if !self.listed[at] {
+            self.listed[at] = true;
+            self.heap.push(at);
+        }
+    }
+
+    /// The deepest listed position, unlisted.
+    fn next(&mut self) -> Option<usize> {
+        let at = self.heap.pop()?;
+        self.listed[at] = false;
+        Some(at)
+    }
 }
 
 /// Latencies kept as a bounded uniform sample (reservoir sampling, Algorithm R).
@@ -284,39 +325,66 @@ impl Run {
     }
 
     /// Move elements until every node is done.
+    ///
+    /// Demand-driven and consumers first, as Torvyn's flow driver schedules
+    /// (`torvyn-reactor`'s `DemandDrivenPolicy`): each step runs the deepest
+    /// node (in topological order) that can move, on one element, so an
+    /// element goes as far as it can before a source is pulled again, and a
+    /// queue fills only when its consumer is held back (a full queue further
+    /// on, or a sink's `Pause`). A step only changes the queues of the node
+    /// it ran, so afterwards only that node and its neighbours are listed
+    /// again.
     fn execute(&mut self) -> Result<(), Error> {
+        let mut ready = Ready::new(&self.order);
+        for &n in &self.order {
+            ready.wake(n);
+        }
+        let mut steps: u32 = 0;
         loop {
-            self.guard.check()?;
-            let mut progress = false;
-            for position in (0..self.order.len()).rev() {
-                let n = self.order[position];
-                if !self.nodes[n].done {
-                    progress |= self.step(n)?;
+            while let Some(at) = ready.next() {
+                // The time limits, also checked before every pull.
+                steps = steps.wrapping_add(1);
+                if steps.is_multiple_of(1024) {
+                    self.guard.check()?;
+                }
+                let n = self.order[at];
+                if self.nodes[n].done || !self.step(n)? {
+                    continue;
+                }
+                ready.wake(n);
+                let node = &self.nodes[n];
+                for &e in &node.outputs {
+                    ready.wake(self.edges[e].to);
+                }
+                for &e in &node.inputs {
+                    ready.wake(self.edges[e].from);
                 }
             }
             if self.nodes.iter().all(|node| node.done) {
                 return Ok(());
             }
-            if !progress {
-                let paused: Vec<usize> = (0..self.nodes.len())
-                    .filter(|&n| self.nodes[n].paused)
-                    .collect();
-                if paused.is_empty() {
-                    let waiting: Vec<&str> = self
-                        .nodes
-                        .iter()
-                        .filter(|node| !node.done)
-                        .map(|node| node.name.as_str())
-                        .collect();
-                    return Err(Error::pipeline(format!(
-                        "the flow cannot make progress (nodes still waiting: {}); this is a \
-                         bug in the testkit's scheduler, please report it",
-                        waiting.join(", ")
-                    )));
-                }
-                for n in paused {
+            // Nothing can move: resume the sinks that answered `Pause`.
+            self.guard.check()?;
+            let mut resumed = false;
+            for n in 0..self.nodes.len() {
+                if self.nodes[n].paused {
                     self.nodes[n].paused = false;
+                    ready.wake(n);
+                    resumed = true;
                 }
+            }
+            if !resumed {
+                let waiting: Vec<&str> = self
+                    .nodes
+                    .iter()
+                    .filter(|node| !node.done)
+                    .map(|node| node.name.as_str())
+                    .collect();
+                return Err(Error::pipeline(format!(
+                    "the flow cannot make progress (nodes still waiting: {}); this is a \
+                     bug in the testkit's scheduler, please report it",
+                    waiting.join(", ")
+                )));
             }
         }
     }
@@ -329,21 +397,19 @@ impl Run {
         })
     }
 
+    /// One step of node `n`: one element (or one pull), or its completion
+    /// once everything upstream is done. Whether it did anything.
     fn step(&mut self, n: usize) -> Result<bool, Error> {
         if self.nodes[n].role == Role::Source {
             return self.step_source(n);
         }
-        let mut moved = false;
-        loop {
-            if self.nodes[n].paused || (self.nodes[n].role != Role::Sink && !self.room(n)) {
-                return Ok(moved);
-            }
-            let Some(item) = self.take_input(n) else {
-                break;
-            };
-            moved = true;
+        if self.nodes[n].paused || (self.nodes[n].role != Role::Sink && !self.room(n)) {
+            return Ok(false);
+        }
+        if let Some(item) = self.take_input(n) {
             self.nodes[n].report.received += 1;
             self.handle(n, item)?;
+            return Ok(true);
         }
         let upstream_done = self.nodes[n]
             .inputs
@@ -352,9 +418,9 @@ impl Run {
         if upstream_done {
             self.complete(n)?;
             self.nodes[n].done = true;
-            moved = true;
+            return Ok(true);
         }
-        Ok(moved)
+        Ok(false)
     }
 
     fn take_input(&mut self, n: usize) -> Option<Item> {
@@ -366,69 +432,62 @@ impl Run {
         Some(item)
     }
 
+    /// One pull of source `n`, unless a full queue holds it back.
     fn step_source(&mut self, n: usize) -> Result<bool, Error> {
-        let mut moved = false;
-        loop {
-            if !self.room(n) {
-                if !self.nodes[n].held {
-                    self.nodes[n].held = true;
-                    self.nodes[n].report.pauses += 1;
-                    self.notify(n, Signal::Pause)?;
-                }
-                return Ok(moved);
+        if !self.room(n) {
+            if !self.nodes[n].held {
+                self.nodes[n].held = true;
+                self.nodes[n].report.pauses += 1;
+                self.notify(n, Signal::Pause)?;
             }
-            if self.nodes[n].held {
-                self.nodes[n].held = false;
-                self.notify(n, Signal::Ready)?;
+            return Ok(false);
+        }
+        if self.nodes[n].held {
+            self.nodes[n].held = false;
+            self.notify(n, Signal::Ready)?;
+        }
+        self.guard.check()?;
+        if !self.guard.may_pull() {
+            self.nodes[n].done = true;
+            return Ok(true);
+        }
+        let mut input = None;
+        let pulled = match &mut self.nodes[n].worker {
+            Worker::Source(elements, lines) => {
+                if let Some(lines) = lines {
+                    input = lines
+                        .lines
+                        .pop_front()
+                        .map(|line| (Arc::clone(&lines.file), line));
+                }
+                Ok(elements.pop_front())
             }
-            self.guard.check()?;
-            if !self.guard.may_pull() {
-                self.nodes[n].done = true;
-                return Ok(true);
+            Worker::Component(instance) => instance.pull().map(|o| o.map(TestElement::from)),
+            Worker::Collector | Worker::Scripted(_) | Worker::Pending => Ok(None),
+        };
+        match pulled {
+            Ok(Some(element)) => {
+                self.guard.produced();
+                let mut item = self.new_item(element, None);
+                item.input = input;
+                self.record(item.seq, n, Event::Pulled);
+                self.nodes[n].report.emitted += 1;
+                self.send(n, item, None)?;
             }
-            let mut input = None;
-            let pulled = match &mut self.nodes[n].worker {
-                Worker::Source(elements, lines) => {
-                    if let Some(lines) = lines {
-                        input = lines
-                            .lines
-                            .pop_front()
-                            .map(|line| (Arc::clone(&lines.file), line));
-                    }
-                    Ok(elements.pop_front())
-                }
-                Worker::Component(instance) => instance.pull().map(|o| o.map(TestElement::from)),
-                Worker::Collector | Worker::Scripted(_) | Worker::Pending => Ok(None),
-            };
-            moved = true;
-            match pulled {
-                Ok(Some(element)) => {
-                    self.guard.produced();
-                    let mut item = self.new_item(element, None);
-                    item.input = input;
-                    self.record(item.seq, n, Event::Pulled);
-                    self.nodes[n].report.emitted += 1;
-                    self.send(n, item, None)?;
-                }
-                Ok(None) => {
-                    self.nodes[n].done = true;
-                    return Ok(true);
-                }
-                Err(error) => {
-                    // A source's failure has no element: it counts as a failed call.
-                    let terminated = self.is_terminated(n);
-                    self.nodes[n].report.failed_calls += 1;
-                    match self.nodes[n].policy {
-                        ErrorPolicy::Skip | ErrorPolicy::DeadLetter if !terminated => {}
-                        ErrorPolicy::Skip | ErrorPolicy::DeadLetter => {
-                            self.nodes[n].done = true;
-                            return Ok(true);
-                        }
-                        ErrorPolicy::Retry(_) | ErrorPolicy::FailFlow => return Err(error),
-                    }
+            Ok(None) => self.nodes[n].done = true,
+            Err(error) => {
+                // A source's failure has no element: it counts as a failed call.
+                let terminated = self.is_terminated(n);
+                self.nodes[n].report.failed_calls += 1;
+                match self.nodes[n].policy {
+                    // Pulled again at its next step.
+                    ErrorPolicy::Skip | ErrorPolicy::DeadLetter if !terminated => {}
+                    ErrorPolicy::Skip | ErrorPolicy::DeadLetter => self.nodes[n].done = true,
+                    ErrorPolicy::Retry(_) | ErrorPolicy::FailFlow => return Err(error),
                 }
             }
         }
+        Ok(true)
     }
 
     fn notify(&mut self, n: usize, signal: Signal) -> Result<(), Error> {
@@ -648,13 +707,13 @@ impl Run {
         match outcome {
             Outcome::Emit(items, ports) => {
                 self.nodes[n].report.emitted += 1;
-                self.record(
-                    item.seq,
-                    n,
-                    Event::Emitted {
-                        ports: ports.clone().unwrap_or_default(),
-                    },
-                );
+                if self.trace_capacity == 0 {
+                    // The trace is off: no event to build (a router's ports).
+                    self.trace_dropped += 1;
+                } else {
+                    let ports = ports.clone().unwrap_or_default();
+                    self.record(item.seq, n, Event::Emitted { ports });
+                }
                 for out in items {
                     self.send(n, out, ports.as_deref())?;
                 }
@@ -671,6 +730,9 @@ impl Run {
                 }
             }
             Outcome::Delivered(signal) => {
+                // The sink's earlier deliveries: each was retained up to `retain`.
+                let retained = usize::try_from(self.nodes[n].report.delivered)
+                    .map_or(self.retain, |before| before.min(self.retain));
                 self.nodes[n].report.delivered += 1;
                 self.record(item.seq, n, Event::Delivered);
                 if let Some(born) = item.born {
@@ -678,7 +740,6 @@ impl Run {
                         .add(u64::try_from(born.elapsed().as_nanos()).unwrap_or(u64::MAX));
                 }
                 let name = &self.nodes[n].name;
-                let retained = self.sinks.get(name).map_or(0, Vec::len);
                 if retained < self.retain || self.on_delivered.is_some() {
                     let element = &item.element;
                     let output = Output {
@@ -698,7 +759,12 @@ impl Run {
                         (*observe)(name, &output);
                     }
                     if retained < self.retain {
-                        self.sinks.entry(name.clone()).or_default().push(output);
+                        match self.sinks.get_mut(name) {
+                            Some(retained) => retained.push(output),
+                            None => {
+                                self.sinks.insert(name.clone(), vec![output]);
+                            }
+                        }
                     }
                 }
                 if signal == Signal::Pause {
@@ -724,16 +790,26 @@ impl Run {
 
     /// Queue `item` on the outgoing edges of `n` (for routers, those of `ports`).
     fn send(&mut self, n: usize, item: Item, ports: Option<&[String]>) -> Result<(), Error> {
-        let targets: Vec<usize> = self.nodes[n]
-            .outputs
-            .iter()
-            .copied()
-            .filter(|&e| ports.is_none_or(|ports| ports.contains(&self.edges[e].port)))
-            .collect();
+        let takes = |edge: &Edge| ports.is_none_or(|ports| ports.contains(&edge.port));
+        let outputs = self.nodes[n].outputs.len();
+        let targets = (0..outputs)
+            .filter(|&i| takes(&self.edges[self.nodes[n].outputs[i]]))
+            .count();
         // Each edge gets a copy; the first is the element itself.
-        self.copies += targets.len().saturating_sub(1) as u64;
+        self.copies += targets.saturating_sub(1) as u64;
         let bytes = item.element.payload.len() as u64;
-        for (index, &e) in targets.iter().enumerate() {
+        let mut item = Some(item);
+        let mut left = targets;
+        for i in 0..outputs {
+            let e = self.nodes[n].outputs[i];
+            if !takes(&self.edges[e]) {
+                continue;
+            }
+            left -= 1;
+            let Some(current) = item.as_ref() else {
+                break;
+            };
+            let seq = current.seq;
             let label = self.nodes.len() + e;
             let edge = &mut self.edges[e];
             if edge.queue.len() >= edge.depth {
@@ -749,7 +825,7 @@ impl Run {
                     }
                     BackpressurePolicy::DropNewest => {
                         self.queue_drops += 1;
-                        self.record(item.seq, label, Event::Dropped);
+                        self.record(seq, label, Event::Dropped);
                         continue;
                     }
                     BackpressurePolicy::Error => {
@@ -759,16 +835,21 @@ impl Run {
                             self.labels[label], edge.depth
                         ));
                         // The copies that found no room never reached their nodes.
-                        for &e in &targets[index..] {
-                            self.discarded(self.edges[e].to, item.seq, error.to_string());
+                        for j in i..outputs {
+                            let e = self.nodes[n].outputs[j];
+                            if takes(&self.edges[e]) {
+                                self.discarded(self.edges[e].to, seq, error.to_string());
+                            }
                         }
                         return Err(error);
                     }
                 }
             }
             self.buffers.add(bytes);
+            // The last edge takes the item itself, the others a copy.
+            let queued = if left == 0 { item.take() } else { item.clone() };
             let edge = &mut self.edges[e];
-            edge.queue.push_back(item.clone());
+            edge.queue.extend(queued);
             edge.peak = edge.peak.max(edge.queue.len());
         }
         Ok(())

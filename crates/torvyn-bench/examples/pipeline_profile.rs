@@ -1,0 +1,41 @@
+//! One `Pipeline` run of the bench's SDK components, for profilers:
+//! `valgrind --tool=callgrind target/release/examples/pipeline_profile spsink 20000 64`.
+//!
+//! Arguments: the shape (`sink` for source -> sink, `spsink` for source ->
+//! processor -> sink), the number of elements (default 20 000) and the
+//! payload size in bytes (default 64). The run is as the `pipeline` bench
+//! makes it (`record(false)`, no latency measurement).
+
+use anyhow::{Context, Result, bail};
+use torvyn_bench::{Subject, build_stage};
+use torvyn_testkit::Component;
+use torvyn_testkit::pipeline::Pipeline;
+
+fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let shape = args.next().unwrap_or_else(|| "spsink".to_string());
+    let count: u64 = args.next().map_or(Ok(20_000), |n| n.parse())?;
+    let size: usize = args.next().map_or(Ok(64), |n| n.parse())?;
+    let load = |path: std::path::PathBuf| {
+        Component::from_file(&path).with_context(|| format!("loading {}", path.display()))
+    };
+    let source = load(build_stage("sdk-source")?)?;
+    let sink = load(build_stage("sdk-sink")?)?;
+    let config = format!(r#"{{"count": {count}, "size": {size}}}"#);
+    let mut flow = Pipeline::new("profile").component("source", &source, &config);
+    flow = match shape.as_str() {
+        "sink" => flow.edge("source", "sink"),
+        "spsink" => flow
+            .component("upper", &load(Subject::SdkProcessor.build_release()?)?, "")
+            .edge("source", "upper")
+            .edge("upper", "sink"),
+        other => bail!("unknown shape `{other}`: use `sink` or `spsink`"),
+    };
+    let run = flow
+        .component("sink", &sink, "")
+        .record(false)
+        .run()
+        .map_err(|err| anyhow::anyhow!("{err}"))?;
+    println!("{} elements delivered", run.node("sink").received);
+    Ok(())
+}
