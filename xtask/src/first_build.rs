@@ -9,7 +9,10 @@
 //! same `CARGO_HOME` (the registry cache stays warm; nothing is downloaded:
 //! `CARGO_NET_OFFLINE=true`), in the order A B B A so that a drift in the
 //! machine's load weighs on both sides alike. It prints every run with the load
-//! average before and after, each side's mean and the ratio B / A.
+//! average before and after, each side's mean and the ratio B / A, of the
+//! wall-clock time and of the CPU time (user + system of `cargo test` and all
+//! it ran, from `/proc/self/stat`), which a shared machine's load disturbs far
+//! less.
 //!
 //! The run is slow (several minutes per cold build): `--once` runs B then A
 //! only (B first: a B that does not build fails before A's build is spent, and
@@ -70,8 +73,10 @@ struct Side {
     label: &'static str,
     /// The generated project.
     project: PathBuf,
-    /// The seconds of each cold `cargo test`.
+    /// The wall-clock seconds of each cold `cargo test`.
     times: Vec<f64>,
+    /// The CPU seconds (user + system) of each, when known.
+    cpu: Vec<f64>,
 }
 
 /// Runs the A/B and prints the result; fails when a build or test fails.
@@ -104,11 +109,13 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<()> {
             label: "A",
             project: generate(&base_tree, &work.join("a"), template)?,
             times: Vec::new(),
+            cpu: Vec::new(),
         },
         Side {
             label: "B",
             project: generate(root, &work.join("b"), template)?,
             times: Vec::new(),
+            cpu: Vec::new(),
         },
     ];
     println!(
@@ -134,16 +141,22 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<()> {
         let target = work.join(format!("target-{}-{run}", side.label));
         let log = work.join(format!("cargo-test-{}-{run}.log", side.label));
         let load_before = load_average();
+        let cpu_before = children_cpu_seconds();
         let seconds = cold_test(&side.project, &target, &log)?;
+        let cpu = cpu_before
+            .zip(children_cpu_seconds())
+            .map(|(before, after)| after - before);
         println!(
-            "xtask first-build: run {} ({}): cold `cargo test` {seconds:.1} s \
+            "xtask first-build: run {} ({}): cold `cargo test` {seconds:.1} s, CPU {} \
              (load average before {load_before}, after {}; log {})",
             run + 1,
             side.label,
+            cpu.map_or("unknown".to_string(), |cpu| format!("{cpu:.1} s")),
             load_average(),
             log.display()
         );
         side.times.push(seconds);
+        side.cpu.extend(cpu);
         // A cold target directory of a template is about 2 GB.
         std::fs::remove_dir_all(&target)
             .with_context(|| format!("cannot remove {}", target.display()))?;
@@ -286,6 +299,17 @@ fn load_average() -> String {
                 .join(" ")
         })
         .unwrap_or_else(|_| "unknown".to_string())
+}
+
+/// The user + system CPU seconds of this process's waited-for children and
+/// their descendants (`cutime` + `cstime` of `/proc/self/stat`, in the kernel's
+/// fixed 100 ticks per second), or `None` where there is no `/proc`.
+fn children_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (which may hold spaces), from field 3.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |field: usize| fields.get(field - 3)?.parse::<u64>().ok();
+    Some((ticks(16)? + ticks(17)?) as f64 / 100.0)
 }
 
 /// `12.3 s, 45.6 s`.
