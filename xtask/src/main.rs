@@ -12,8 +12,12 @@
 //! - `cargo xtask bench`: the benchmark suite (`cargo bench -p torvyn-bench`, the
 //!   edit-test loop of an example) and a summary of ratios against the targets;
 //!   see `BENCHMARKS.md` and `bench.rs`.
+//! - `cargo xtask first-build`: the first `cargo test` of a newly generated
+//!   template, cold, as an A/B of `--base <rev>` against this tree (A B B A);
+//!   see `first_build.rs` and BENCHMARKS.md.
 
 mod bench;
+mod first_build;
 mod release;
 mod wit;
 
@@ -80,9 +84,14 @@ fn main() -> ExitCode {
                 .expect("xtask lives inside the workspace");
             bench::run(root, &args)
         }
+        "first-build" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            first_build::Options::parse(&args)
+                .and_then(|options| first_build::run(root(), &options))
+        }
         _ => {
             eprintln!(
-                "usage: cargo xtask ci|release-check|sync-wit|bench\n\n  ci             run every check CI runs (fmt, clippy, doc, test, release-check)\n  release-check  package the crates and build and test every template against the\n                 packages, offline; install and run the CLI\n                 (--check-only a,b: only `cargo check --tests` these templates)\n  sync-wit       copy wit/ into the crates that embed it\n  bench          run the benchmark suite and print ratios against its targets\n                 (--summary: only print the last results; --no-edit-loop)"
+                "usage: cargo xtask ci|release-check|sync-wit|bench|first-build\n\n  ci             run every check CI runs (fmt, clippy, doc, test, release-check)\n  release-check  package the crates and build and test every template against the\n                 packages, offline; install and run the CLI\n                 (--check-only a,b: only `cargo check --tests` these templates)\n  sync-wit       copy wit/ into the crates that embed it\n  bench          run the benchmark suite and print ratios against its targets\n                 (--summary: only print the last results; --no-edit-loop)\n  first-build    time the first cold `cargo test` of a new template, A (--base <rev>,\n                 default main) against B (this tree), in the order A B B A\n                 (--template <name>, default filter; --work-dir <dir>; --once: B A)"
             );
             return ExitCode::from(2);
         }

@@ -170,7 +170,7 @@ fn cargo() -> String {
 }
 
 /// A cargo command with none of the outer `cargo xtask`'s build settings.
-fn clean_cargo() -> Command {
+pub(crate) fn clean_cargo() -> Command {
     let mut command = Command::new(cargo());
     for var in [
         "CARGO_TARGET_DIR",
@@ -187,7 +187,7 @@ fn clean_cargo() -> Command {
 }
 
 /// Run `command`, failing with its output unless it succeeds.
-fn run_checked(command: &mut Command, what: &str) -> Result<Output> {
+pub(crate) fn run_checked(command: &mut Command, what: &str) -> Result<Output> {
     let output = command
         .output()
         .with_context(|| format!("cannot run {what}"))?;
