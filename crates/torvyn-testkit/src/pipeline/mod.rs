@@ -82,6 +82,9 @@ mod scripted;
 mod spec;
 mod trace;
 
+// Over 500 lines: most of it is the module documentation above (the pipeline
+// guide), and the builder methods below are one cohesive API.
+
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex};

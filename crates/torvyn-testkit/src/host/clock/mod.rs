@@ -150,8 +150,9 @@ impl TimeOptions {
     }
 }
 
-/// A stable 64-bit FNV-1a hash, so every instance of a flow gets its own stream.
-fn fingerprint(text: &str) -> u64 {
+/// A stable 64-bit FNV-1a hash: every instance of a flow gets its own random
+/// stream, and the runner's trace ids name their flow.
+pub(crate) fn fingerprint(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })
