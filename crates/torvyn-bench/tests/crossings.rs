@@ -259,8 +259,12 @@ fn the_sdk_crosses_the_boundary_less_than_hand_written_code() {
             "the SDK's {role} crosses more than its raw twin: {s:?} vs {r:?}"
         );
     }
+    // Not fewer: the one call the SDK could leave out (`set-content-type` on
+    // a fresh buffer whose metadata names the type) is observable on upstream
+    // Torvyn, where `buffer.content-type()` answers only what was set
+    // (BENCHMARKS.md, "Boundary crossings per element").
     assert!(
-        flow(&sdk) < flow(&raw),
+        flow(&sdk) <= flow(&raw),
         "source -> processor -> sink: SDK {} crossings per element, raw {}",
         flow(&sdk),
         flow(&raw)

@@ -202,7 +202,7 @@ impl From<&str> for TestElement {
 }
 
 /// An output as the element it becomes downstream: its payload, with the
-/// payload buffer's content type (see [`Output::element_content_type`]), and
+/// content type [`Output::element_content_type`] gives, and
 /// the sequence and timestamp from its metadata (a pipeline replaces those
 /// with its own).
 impl From<Output> for TestElement {
@@ -264,22 +264,23 @@ impl Output {
     }
 
     /// The content type of the element this output becomes downstream: the
-    /// payload buffer's (set with `set-content-type`), since the metadata a
-    /// component writes is advisory in the contract; the metadata's only
-    /// when the buffer has none.
+    /// metadata's, as upstream Torvyn's flow driver passes it on
+    /// (`torvyn-reactor` 0.1.1 builds the next element's metadata from the
+    /// output's `meta.content-type`); the payload buffer's (set with
+    /// `set-content-type`) only when the metadata's is empty.
     ///
     /// ```
     /// # use torvyn_testkit::element::{Meta, Output};
     /// let meta = Meta { content_type: "application/json".into(), ..Meta::default() };
-    /// let output = Output::new(b"hi".to_vec(), "text/plain", meta.clone());
-    /// assert_eq!(output.element_content_type(), "text/plain");
-    /// assert_eq!(Output::new(b"{}".to_vec(), "", meta).element_content_type(), "application/json");
+    /// let output = Output::new(b"{}".to_vec(), "text/plain", meta);
+    /// assert_eq!(output.element_content_type(), "application/json");
+    /// assert_eq!(Output::new(b"hi".to_vec(), "text/plain", Meta::default()).element_content_type(), "text/plain");
     /// ```
     pub fn element_content_type(&self) -> &str {
-        if self.content_type.is_empty() {
-            &self.meta.content_type
-        } else {
+        if self.meta.content_type.is_empty() {
             &self.content_type
+        } else {
+            &self.meta.content_type
         }
     }
 
@@ -384,20 +385,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_output_becomes_an_element_with_its_buffers_content_type() {
+    fn an_output_becomes_an_element_with_its_metadatas_content_type() {
         let meta = Meta {
             sequence: 3,
             timestamp_ns: 40,
             content_type: "application/json".into(),
         };
-        let element = TestElement::from(Output::new(b"hi".to_vec(), "text/plain", meta.clone()));
-        assert_eq!(element.content_type_str(), "text/plain");
+        let element = TestElement::from(Output::new(b"{}".to_vec(), "text/plain", meta.clone()));
+        assert_eq!(element.content_type_str(), "application/json");
         assert_eq!(
             (element.sequence_number(), element.timestamp_ns_value()),
             (3, 40)
         );
-        // A buffer without a content type: the metadata's is the fallback.
-        let element = TestElement::from(Output::new(b"{}".to_vec(), "", meta));
-        assert_eq!(element.content_type_str(), "application/json");
+        // Metadata without a content type: the buffer's is the fallback.
+        let element = TestElement::from(Output::new(b"hi".to_vec(), "text/plain", Meta::default()));
+        assert_eq!(element.content_type_str(), "text/plain");
     }
 }

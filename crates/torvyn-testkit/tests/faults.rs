@@ -438,8 +438,8 @@ fn fault_switches_in_the_options_apply_from_init() {
 #[test]
 fn an_output_becomes_the_same_element_in_a_flow_and_by_hand() {
     // The echo sets its buffer's content type to `text/plain` and copies the
-    // input's metadata (`application/json`): the buffer's wins, by hand and
-    // in a flow (the metadata a component writes is advisory).
+    // input's metadata (`application/json`): the metadata's goes downstream,
+    // by hand and in a flow, as upstream Torvyn's flow driver passes it on.
     let echo = fixture("raw-context-echo");
     let output = echo
         .instantiate("")
@@ -451,7 +451,7 @@ fn an_output_becomes_the_same_element_in_a_flow_and_by_hand() {
     assert_eq!(output.meta.content_type, "application/json");
     assert_eq!(output.content_type, "text/plain");
     let by_hand = TestElement::from(output);
-    assert_eq!(by_hand.content_type_str(), "text/plain");
+    assert_eq!(by_hand.content_type_str(), "application/json");
 
     let run = Pipeline::new("content-type")
         .source("input", [TestElement::json(serde_json::json!({"n": 1}))])

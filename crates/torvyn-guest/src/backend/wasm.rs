@@ -43,9 +43,6 @@ fn from_host_buffer_error(err: wit::BufferError) -> BufferError {
 /// A host `mutable-buffer` being filled.
 pub(crate) struct MutableBuffer {
     buffer: wit::MutableBuffer,
-    /// From `allocate` (no content type yet), not `clone-into-mutable` (the
-    /// source's content type).
-    fresh: bool,
 }
 
 impl MutableBuffer {
@@ -60,18 +57,14 @@ impl MutableBuffer {
     /// Freeze the buffer (the mutable handle is dropped: spent, as the
     /// contract says), giving it the output's content type.
     ///
-    /// A fresh buffer whose output carries a non-empty content type in its
-    /// metadata gets no `set-content-type` call: an output's content type is
-    /// its metadata's, and the buffer's is used only when the metadata's is
-    /// empty (the reference host's rule for what goes downstream, and for
-    /// `Output::content_type` of a call), so downstream sees the same type
-    /// with one boundary crossing less per output (BENCHMARKS.md, "Boundary
-    /// crossings per element"). A clone keeps its source's content type, which
-    /// may differ, so it is always set.
+    /// `set-content-type` is always called, also when the output's metadata
+    /// names the same type: upstream Torvyn keeps a buffer's content type
+    /// apart from the element's metadata (its flow driver passes the
+    /// metadata's downstream, and `buffer.content-type()` answers what was
+    /// set on the buffer), so leaving the call out would change what a
+    /// downstream component reading `content-type()` sees there.
     pub(crate) fn finish(self, content_type: &str) -> FrozenBuffer {
-        if !self.fresh || content_type.is_empty() {
-            self.buffer.set_content_type(content_type);
-        }
+        self.buffer.set_content_type(content_type);
         self.buffer.freeze()
     }
 }
@@ -81,19 +74,13 @@ pub(crate) type FrozenBuffer = wit::Buffer;
 
 pub(crate) fn allocate(capacity_hint: u64) -> Result<MutableBuffer, BufferError> {
     bindings::torvyn::streaming::buffer_allocator::allocate(capacity_hint)
-        .map(|buffer| MutableBuffer {
-            buffer,
-            fresh: true,
-        })
+        .map(|buffer| MutableBuffer { buffer })
         .map_err(from_host_buffer_error)
 }
 
 pub(crate) fn clone_into_mutable(source: &Buffer) -> Result<MutableBuffer, BufferError> {
     bindings::torvyn::streaming::buffer_allocator::clone_into_mutable(source)
-        .map(|buffer| MutableBuffer {
-            buffer,
-            fresh: false,
-        })
+        .map(|buffer| MutableBuffer { buffer })
         .map_err(from_host_buffer_error)
 }
 

@@ -72,14 +72,7 @@ impl Instance {
         self.store.data_mut().buffers.release(buffer.charge);
         Ok(Output {
             payload: buffer.bytes,
-            // A buffer without a content type has its metadata's, as the
-            // element it becomes downstream does (`Output::element_content_type`);
-            // torvyn-guest leaves `set-content-type` out when the metadata names it.
-            content_type: if buffer.content_type.is_empty() {
-                output.meta.content_type.clone()
-            } else {
-                buffer.content_type
-            },
+            content_type: buffer.content_type,
             meta: Meta {
                 sequence: output.meta.sequence,
                 timestamp_ns: output.meta.timestamp_ns,
