@@ -22,18 +22,12 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use torvyn_bench::host::{
-    self, Host, sink::DataSinkPre, source::DataSourcePre, transform::ManagedTransformPre,
-};
+use torvyn_bench::host;
 use torvyn_bench::{Subject, build_stage, write_record};
 use torvyn_testkit::Component;
 use torvyn_testkit::pipeline::{Pipeline, RunResult};
-use wasmtime::Store;
-use wasmtime::component::Resource;
 
-use host::transform::torvyn::streaming::types::{
-    BackpressureSignal, OutputElement, ProcessResult, StreamElement,
-};
+use host::transform::torvyn::streaming::types::{BackpressureSignal, OutputElement, ProcessResult};
 
 /// Payload sizes and how many elements one measured run carries.
 const SIZES: [(&str, usize, u64); 2] = [("64B", 64, 20_000), ("4KiB", 4096, 5_000)];
@@ -130,95 +124,43 @@ fn pipelines(c: &mut Criterion) {
 
 /// The bare calls: a source, the processor and a sink instantiated in one
 /// store of the minimal bench host, passing buffers by handle.
-struct Floor {
-    store: Store<Host>,
-    source: host::source::DataSource,
-    processor: host::transform::ManagedTransform,
-    sink: host::sink::DataSink,
-    context: Resource<host::HostContext>,
-}
+struct Floor(host::Stages);
 
 impl Floor {
     fn new(size: usize) -> Self {
         let engine = host::engine().expect("engine");
-        let linker = host::pipeline_linker(&engine).expect("linker");
-        let load = |path: std::path::PathBuf| {
-            wasmtime::component::Component::from_file(&engine, &path)
-                .unwrap_or_else(|err| panic!("loading {}: {err:?}", path.display()))
-        };
-        let source = load(wasm(build_stage("sdk-source")));
-        let processor = load(wasm(Subject::SdkProcessor.build_release()));
-        let sink = load(wasm(build_stage("sdk-sink")));
-        let mut store = host::store(&engine);
-        let source = DataSourcePre::new(linker.instantiate_pre(&source).expect("pre"))
-            .expect("data-source exports")
-            .instantiate(&mut store)
-            .expect("instantiate the source");
-        let processor = ManagedTransformPre::new(linker.instantiate_pre(&processor).expect("pre"))
-            .expect("managed-transform exports")
-            .instantiate(&mut store)
-            .expect("instantiate the processor");
-        let sink = DataSinkPre::new(linker.instantiate_pre(&sink).expect("pre"))
-            .expect("data-sink exports")
-            .instantiate(&mut store)
-            .expect("instantiate the sink");
-        let config = format!(r#"{{"count": {}, "size": {size}}}"#, u64::MAX);
-        source
-            .torvyn_streaming_lifecycle()
-            .call_init(&mut store, &config)
-            .expect("init call")
-            .expect("source init");
-        processor
-            .torvyn_streaming_lifecycle()
-            .call_init(&mut store, "")
-            .expect("init call")
-            .expect("processor init");
-        sink.torvyn_streaming_lifecycle()
-            .call_init(&mut store, "")
-            .expect("init call")
-            .expect("sink init");
-        let context = store
-            .data_mut()
-            .table
-            .push(host::HostContext)
-            .expect("table");
-        Self {
-            store,
-            source,
-            processor,
-            sink,
-            context,
-        }
-    }
-
-    /// An element lending `out`'s payload and the shared context.
-    fn lend(&self, out: &OutputElement) -> StreamElement {
-        StreamElement {
-            meta: out.meta.clone(),
-            payload: Resource::new_borrow(out.payload.rep()),
-            context: Resource::new_borrow(self.context.rep()),
-        }
+        let stages = host::Stages::new(
+            &engine,
+            &wasm(build_stage("sdk-source")),
+            &wasm(Subject::SdkProcessor.build_release()),
+            &wasm(build_stage("sdk-sink")),
+            size,
+        );
+        Floor(stages.unwrap_or_else(|err| panic!("the floor's stages: {err:#}")))
     }
 
     fn pull(&mut self) -> OutputElement {
-        self.source
+        self.0
+            .source
             .torvyn_streaming_source()
-            .call_pull(&mut self.store)
+            .call_pull(&mut self.0.store)
             .expect("pull call")
             .expect("pull")
             .expect("the source never ends")
     }
 
     fn push(&mut self, out: OutputElement) {
-        let element = self.lend(&out);
+        let element = self.0.lend(&out);
         let signal = self
+            .0
             .sink
             .torvyn_streaming_sink()
-            .call_push(&mut self.store, &element)
+            .call_push(&mut self.0.store, &element)
             .expect("push call")
             .expect("push");
         assert!(matches!(signal, BackpressureSignal::Ready));
-        self.store
+        self.0
+            .store
             .data_mut()
             .table
             .delete(out.payload)
@@ -231,17 +173,19 @@ impl Floor {
         match shape {
             Shape::SourceSink => self.push(pulled),
             Shape::SourceProcessorSink => {
-                let element = self.lend(&pulled);
+                let element = self.0.lend(&pulled);
                 let result = self
+                    .0
                     .processor
                     .torvyn_streaming_processor()
-                    .call_process(&mut self.store, black_box(&element))
+                    .call_process(&mut self.0.store, black_box(&element))
                     .expect("process call")
                     .expect("process");
                 let ProcessResult::Emit(out) = result else {
                     panic!("the processor emits every element")
                 };
-                self.store
+                self.0
+                    .store
                     .data_mut()
                     .table
                     .delete(pulled.payload)
@@ -279,7 +223,7 @@ fn crossings(size: usize, shape: Shape) -> (f64, f64) {
     floor.one(shape);
     let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     let hook_counts = Arc::clone(&counts);
-    floor.store.call_hook(move |_, hook| {
+    floor.0.store.call_hook(move |_, hook| {
         match hook {
             CallHook::CallingWasm => hook_counts[0].fetch_add(1, Ordering::Relaxed),
             CallHook::CallingHost => hook_counts[1].fetch_add(1, Ordering::Relaxed),

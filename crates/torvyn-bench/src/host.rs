@@ -5,7 +5,10 @@
 //! It does no accounting and enforces no limit, so a measured call is the
 //! component's glue and work plus wasmtime's own cost of the call.
 
-use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
+use std::path::Path;
+
+use anyhow::anyhow;
+use wasmtime::component::{Component, HasSelf, Linker, Resource, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -60,7 +63,9 @@ pub mod sink {
     });
 }
 
-use transform::torvyn::streaming::types::{self as wit, BufferError, ElementMeta, StreamElement};
+use transform::torvyn::streaming::types::{
+    self as wit, BufferError, ElementMeta, OutputElement, StreamElement,
+};
 
 /// A host `buffer`: immutable bytes.
 #[derive(Debug, Default)]
@@ -341,6 +346,87 @@ pub fn pipeline_linker(engine: &Engine) -> wasmtime::Result<Linker<Host>> {
     // managed-transform imports types and buffer-allocator: a superset of the
     // source's and the sink's imports.
     transform_linker(engine)
+}
+
+/// A compiled component file.
+///
+/// # Errors
+/// When the file cannot be read or compiled; the error names it.
+pub fn load(engine: &Engine, path: &Path) -> anyhow::Result<Component> {
+    Component::from_file(engine, path).map_err(|err| anyhow!("loading {}: {err:?}", path.display()))
+}
+
+/// A source, a processor and a sink in one store of this host, each `init`ed,
+/// with one flow context to lend with their elements: the bare calls a
+/// pipeline must make, with no scheduling (the pipeline bench's floor).
+pub struct Stages {
+    /// The store all three live in.
+    pub store: Store<Host>,
+    /// The source, asked for elements of the given size without end.
+    pub source: source::DataSource,
+    /// The processor.
+    pub processor: transform::ManagedTransform,
+    /// The sink.
+    pub sink: sink::DataSink,
+    /// The flow context every lent element carries.
+    pub context: Resource<HostContext>,
+}
+
+impl Stages {
+    /// Instantiate the components at `source`, `processor` and `sink` on
+    /// `engine` and `init` them; the source's config asks for `size`-byte
+    /// elements without end.
+    ///
+    /// # Errors
+    /// When a component cannot be loaded or instantiated, lacks its world's
+    /// exports, or fails its `init`.
+    pub fn new(
+        engine: &Engine,
+        source: &Path,
+        processor: &Path,
+        sink: &Path,
+        size: usize,
+    ) -> anyhow::Result<Self> {
+        let linker = pipeline_linker(engine)?;
+        let mut store = store(engine);
+        let source = source::DataSourcePre::new(linker.instantiate_pre(&load(engine, source)?)?)?
+            .instantiate(&mut store)?;
+        let processor = transform::ManagedTransformPre::new(
+            linker.instantiate_pre(&load(engine, processor)?)?,
+        )?
+        .instantiate(&mut store)?;
+        let sink = sink::DataSinkPre::new(linker.instantiate_pre(&load(engine, sink)?)?)?
+            .instantiate(&mut store)?;
+        let config = format!(r#"{{"count": {}, "size": {size}}}"#, u64::MAX);
+        source
+            .torvyn_streaming_lifecycle()
+            .call_init(&mut store, &config)?
+            .map_err(|err| anyhow!("source init: {err:?}"))?;
+        processor
+            .torvyn_streaming_lifecycle()
+            .call_init(&mut store, "")?
+            .map_err(|err| anyhow!("processor init: {err:?}"))?;
+        sink.torvyn_streaming_lifecycle()
+            .call_init(&mut store, "")?
+            .map_err(|err| anyhow!("sink init: {err:?}"))?;
+        let context = store.data_mut().table.push(HostContext)?;
+        Ok(Self {
+            store,
+            source,
+            processor,
+            sink,
+            context,
+        })
+    }
+
+    /// An element lending `out`'s payload and the shared context.
+    pub fn lend(&self, out: &OutputElement) -> StreamElement {
+        StreamElement {
+            meta: out.meta.clone(),
+            payload: Resource::new_borrow(out.payload.rep()),
+            context: Resource::new_borrow(self.context.rep()),
+        }
+    }
 }
 
 /// A `stream-element` whose payload and context live in the store's table.

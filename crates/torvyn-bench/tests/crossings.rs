@@ -13,17 +13,11 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use torvyn_bench::host::{
-    self, Host, filter::ContentFilterPre, sink::DataSinkPre, source::DataSourcePre,
-    transform::ManagedTransformPre,
-};
+use torvyn_bench::host::{self, Host, filter::ContentFilterPre};
 use torvyn_bench::{Subject, build_stage};
-use wasmtime::component::{Component, Resource};
-use wasmtime::{CallHook, Engine, Store};
+use wasmtime::{CallHook, Store};
 
-use host::transform::torvyn::streaming::types::{
-    BackpressureSignal, OutputElement, ProcessResult, StreamElement,
-};
+use host::transform::torvyn::streaming::types::{BackpressureSignal, ProcessResult};
 
 /// Elements counted per run (after one warm-up element).
 const ELEMENTS: u64 = 200;
@@ -86,11 +80,6 @@ fn wasm(result: anyhow::Result<std::path::PathBuf>) -> std::path::PathBuf {
     result.unwrap_or_else(|err| panic!("building a bench component failed:\n{err}"))
 }
 
-fn load(engine: &Engine, path: std::path::PathBuf) -> Component {
-    Component::from_file(engine, &path)
-        .unwrap_or_else(|err| panic!("loading {}: {err:?}", path.display()))
-}
-
 /// Counts each role of `source` -> `processor` -> `sink` and of `filter`
 /// (component paths), over [`ELEMENTS`] elements of [`SIZE`] bytes.
 fn count(
@@ -100,85 +89,48 @@ fn count(
     filter: std::path::PathBuf,
 ) -> Roles {
     let engine = host::engine().expect("engine");
-    let linker = host::pipeline_linker(&engine).expect("linker");
-    let mut store = host::store(&engine);
-    let source = DataSourcePre::new(linker.instantiate_pre(&load(&engine, source)).expect("pre"))
-        .expect("data-source exports")
-        .instantiate(&mut store)
-        .expect("instantiate the source");
-    let processor = ManagedTransformPre::new(
-        linker
-            .instantiate_pre(&load(&engine, processor))
-            .expect("pre"),
-    )
-    .expect("managed-transform exports")
-    .instantiate(&mut store)
-    .expect("instantiate the processor");
-    let sink = DataSinkPre::new(linker.instantiate_pre(&load(&engine, sink)).expect("pre"))
-        .expect("data-sink exports")
-        .instantiate(&mut store)
-        .expect("instantiate the sink");
-    let filter_linker = host::filter_linker(&engine).expect("filter linker");
+    let mut stages = host::Stages::new(&engine, &source, &processor, &sink, SIZE)
+        .unwrap_or_else(|err| panic!("instantiating the stages: {err:#}"));
+    let filter = host::load(&engine, &filter).unwrap_or_else(|err| panic!("{err:#}"));
     let filter = ContentFilterPre::new(
-        filter_linker
-            .instantiate_pre(&load(&engine, filter))
+        host::filter_linker(&engine)
+            .expect("filter linker")
+            .instantiate_pre(&filter)
             .expect("pre"),
     )
     .expect("content-filter exports")
-    .instantiate(&mut store)
+    .instantiate(&mut stages.store)
     .expect("instantiate the filter");
-    let config = format!(r#"{{"count": {}, "size": {SIZE}}}"#, u64::MAX);
-    source
-        .torvyn_streaming_lifecycle()
-        .call_init(&mut store, &config)
-        .expect("init call")
-        .expect("source init");
-    processor
-        .torvyn_streaming_lifecycle()
-        .call_init(&mut store, "")
-        .expect("init call")
-        .expect("processor init");
-    sink.torvyn_streaming_lifecycle()
-        .call_init(&mut store, "")
-        .expect("init call")
-        .expect("sink init");
     filter
         .torvyn_streaming_lifecycle()
-        .call_init(&mut store, "")
+        .call_init(&mut stages.store, "")
         .expect("init call")
         .expect("filter init");
-    let context = store
-        .data_mut()
-        .table
-        .push(host::HostContext)
-        .expect("table");
-    let lend = |out: &OutputElement| StreamElement {
-        meta: out.meta.clone(),
-        payload: Resource::new_borrow(out.payload.rep()),
-        context: Resource::new_borrow(context.rep()),
-    };
     let counter = Counter::default();
-    counter.install(&mut store);
+    counter.install(&mut stages.store);
     let mut roles = Roles::default();
     for i in 0..=ELEMENTS {
         counter.take();
-        let pulled = source
+        let pulled = stages
+            .source
             .torvyn_streaming_source()
-            .call_pull(&mut store)
+            .call_pull(&mut stages.store)
             .expect("pull call")
             .expect("pull")
             .expect("the source never ends");
         let source_counts = counter.take();
+        let element = stages.lend(&pulled);
         let passed = filter
             .torvyn_filtering_filter()
-            .call_evaluate(&mut store, &lend(&pulled))
+            .call_evaluate(&mut stages.store, &element)
             .expect("evaluate call")
             .expect("evaluate");
         assert!(passed, "64-byte payloads pass the filter");
         let filter_counts = counter.take();
-        let result = processor
+        let result = stages
+            .processor
             .torvyn_streaming_processor()
-            .call_process(&mut store, &lend(&pulled))
+            .call_process(&mut stages.store, &element)
             .expect("process call")
             .expect("process");
         let processor_counts = counter.take();
@@ -186,14 +138,16 @@ fn count(
             panic!("the processor emits every element")
         };
         assert_eq!(out.meta.content_type, "application/octet-stream");
-        let signal = sink
+        let element = stages.lend(&out);
+        let signal = stages
+            .sink
             .torvyn_streaming_sink()
-            .call_push(&mut store, &lend(&out))
+            .call_push(&mut stages.store, &element)
             .expect("push call")
             .expect("push");
         assert!(matches!(signal, BackpressureSignal::Ready));
         let sink_counts = counter.take();
-        let table = &mut store.data_mut().table;
+        let table = &mut stages.store.data_mut().table;
         let emitted = table.delete(out.payload).expect("a live buffer");
         assert_eq!(emitted.bytes, vec![b'A'; SIZE], "the processor upper-cases");
         table.delete(pulled.payload).expect("a live buffer");
