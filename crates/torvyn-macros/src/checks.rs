@@ -186,22 +186,6 @@ pub(crate) fn returned_element_error(
     )
 }
 
-/// Levenshtein distance between two short names.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
-}
-
 /// The hook or handler `name` is probably a misspelling of: within edit
 /// distance 2 (1 for names of four letters or fewer, so that a helper such as
 /// `push` in a source is not taken for `pull`), and not an exact name.
@@ -209,7 +193,7 @@ pub(crate) fn did_you_mean<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a
     candidates
         .iter()
         .filter(|c| **c != name)
-        .map(|c| (edit_distance(name, c), *c))
+        .map(|c| (strsim::levenshtein(name, c), *c))
         .filter(|(d, c)| *d <= if c.len() <= 4 { 1 } else { 2 })
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
@@ -307,10 +291,10 @@ mod tests {
 
     #[test]
     fn edit_distance_counts_insertions_deletions_and_substitutions() {
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("flush", "flush"), 0);
-        assert_eq!(edit_distance("ingest", "ingset"), 2);
+        assert_eq!(strsim::levenshtein("", "abc"), 3);
+        assert_eq!(strsim::levenshtein("kitten", "sitting"), 3);
+        assert_eq!(strsim::levenshtein("flush", "flush"), 0);
+        assert_eq!(strsim::levenshtein("ingest", "ingset"), 2);
     }
 
     #[test]

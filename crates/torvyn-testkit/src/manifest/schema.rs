@@ -475,26 +475,10 @@ fn unknown_key(name: &str, keys: &[Key]) -> String {
 fn nearest<'a>(name: &str, names: &[&'a str]) -> Option<&'a str> {
     names
         .iter()
-        .map(|candidate| (distance(name, candidate), *candidate))
+        .map(|candidate| (strsim::levenshtein(name, candidate), *candidate))
         .filter(|(distance, candidate)| *distance <= (candidate.len().max(name.len()) / 3).max(1))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
-}
-
-/// The Levenshtein distance between `a` and `b`.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitute.min(previous + 1).min(row[j] + 1);
-        }
-    }
-    row[b.len()]
 }
 
 #[cfg(test)]
@@ -583,6 +567,6 @@ mod tests {
         assert_eq!(nearest("licence", &["name", "license"]), Some("license"));
         assert_eq!(nearest("fuel", &["fuel_budget", "config"]), None);
         assert_eq!(nearest("colour", &["torvyn", "flow"]), None);
-        assert_eq!(distance("kitten", "sitting"), 3);
+        assert_eq!(strsim::levenshtein("kitten", "sitting"), 3);
     }
 }
