@@ -71,9 +71,62 @@ pub struct TestElement {
     pub(crate) content_type: String,
     pub(crate) sequence: u64,
     pub(crate) timestamp_ns: u64,
-    pub(crate) trace_id: String,
+    pub(crate) trace_id: TraceId,
     pub(crate) span_id: String,
     pub(crate) deadline_ns: u64,
+}
+
+/// A flow context's trace id: the one a test set, or the pipeline runner's
+/// for a flow element, which is kept as numbers and written out (32 hex
+/// characters) only when something reads it: most elements' ids never are.
+#[derive(Clone)]
+pub(crate) enum TraceId {
+    /// An id as given (empty: none).
+    Given(String),
+    /// The runner's id: the flow's fingerprint, then the element's number.
+    Flow {
+        /// [`fingerprint`](crate::host::clock::fingerprint) of the flow's name.
+        flow: u64,
+        /// The element's sequence number plus one.
+        number: u64,
+    },
+}
+
+impl TraceId {
+    /// Whether there is no id.
+    pub(crate) fn is_empty(&self) -> bool {
+        matches!(self, TraceId::Given(id) if id.is_empty())
+    }
+
+    /// The id as text.
+    pub(crate) fn text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            TraceId::Given(id) => std::borrow::Cow::Borrowed(id),
+            TraceId::Flow { flow, number } => {
+                std::borrow::Cow::Owned(format!("{flow:016x}{number:016x}"))
+            }
+        }
+    }
+}
+
+impl Default for TraceId {
+    fn default() -> Self {
+        TraceId::Given(String::new())
+    }
+}
+
+impl PartialEq for TraceId {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl Eq for TraceId {}
+
+impl fmt::Debug for TraceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.text(), f)
+    }
 }
 
 impl TestElement {
@@ -125,7 +178,7 @@ impl TestElement {
             content_type,
             sequence: 0,
             timestamp_ns: 0,
-            trace_id: String::new(),
+            trace_id: TraceId::default(),
             span_id: String::new(),
             deadline_ns: 0,
         }
@@ -157,7 +210,7 @@ impl TestElement {
 
     /// Set the flow context's trace id (32 hex characters by convention).
     pub fn trace_id(mut self, trace_id: impl Into<String>) -> Self {
-        self.trace_id = trace_id.into();
+        self.trace_id = TraceId::Given(trace_id.into());
         self
     }
 
@@ -207,7 +260,12 @@ impl From<&str> for TestElement {
 /// with its own).
 impl From<Output> for TestElement {
     fn from(output: Output) -> Self {
-        let content_type = output.element_content_type().to_string();
+        // The content type `element_content_type` names, moved out of the output.
+        let content_type = if output.meta.content_type.is_empty() {
+            output.content_type
+        } else {
+            output.meta.content_type
+        };
         TestElement::with_payload(output.payload, content_type)
             .sequence(output.meta.sequence)
             .timestamp_ns(output.meta.timestamp_ns)
@@ -383,6 +441,24 @@ pub enum Signal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_runner_trace_id_reads_as_32_hex_characters_and_equals_its_text() {
+        let id = TraceId::Flow {
+            flow: 0x0123_4567_89ab_cdef,
+            number: 5,
+        };
+        assert_eq!(id.text(), "0123456789abcdef0000000000000005");
+        assert!(!id.is_empty());
+        assert!(TraceId::default().is_empty());
+        // Equal to the same id given as text; Debug shows the text.
+        assert_eq!(
+            id,
+            TraceId::Given("0123456789abcdef0000000000000005".into())
+        );
+        assert_ne!(id, TraceId::Given(String::new()));
+        assert_eq!(format!("{id:?}"), r#""0123456789abcdef0000000000000005""#);
+    }
 
     #[test]
     fn an_output_becomes_an_element_with_its_metadatas_content_type() {

@@ -2,7 +2,6 @@
 //! turned into [`Error`]s), its captured output, fault switches and teardown.
 
 use wasmtime::Store;
-use wasmtime::component::Resource;
 
 use super::Component;
 use super::roles::Exports;
@@ -10,7 +9,7 @@ use super::trap::{LogLine, classify, failure_label, from_wit, parse_logs};
 use crate::element::{MAX_BUFFER_BYTES, Output, ProcessError, Processed, Signal, TestElement};
 use crate::error::{Error, ErrorKind};
 use crate::host::bindings::torvyn::streaming::types as wit;
-use crate::host::{BufferRes, FlowContextRes, HostState, Limits, Stats};
+use crate::host::{HostState, Limits, Stats};
 use crate::role::Role;
 
 /// A running component instance, called element by element.
@@ -42,7 +41,8 @@ pub struct Instance {
     pub(super) store: Store<HostState>,
     pub(super) exports: Exports,
     pub(super) limits: Limits,
-    pub(super) flow_id: String,
+    /// Shared by every element's flow context (`flow-id`).
+    pub(super) flow_id: std::sync::Arc<str>,
     pub(super) terminated: Option<String>,
     pub(super) torn_down: bool,
     /// Element calls made so far (`pull` included).
@@ -51,6 +51,8 @@ pub struct Instance {
     pub(super) fail_call: Option<(u64, ProcessError)>,
     /// A teardown that failed before [`Instance::teardown`] could report it.
     pub(super) teardown_error: Option<Error>,
+    /// Where elements are lent to calls (after the first element call).
+    pub(super) lent: Option<super::transfer::Lent>,
 }
 
 impl std::fmt::Debug for Instance {
@@ -167,16 +169,24 @@ impl Instance {
 
     /// Filter: `evaluate`. `true` passes the element on, `false` drops it.
     pub fn evaluate(&mut self, element: impl Into<TestElement>) -> Result<bool, Error> {
+        self.evaluate_lent(&mut element.into())
+    }
+
+    pub(super) fn evaluate_lent(&mut self, element: &mut TestElement) -> Result<bool, Error> {
         let filter = self.export(|e| e.filter.clone(), Role::Filter, "evaluate")?;
-        self.element_call("evaluate", element.into(), |store, element| {
+        self.element_call("evaluate", element, |store, element| {
             filter.call_evaluate(store, element)
         })
     }
 
     /// Processor: `process`. Emits an output or drops the element.
     pub fn process(&mut self, element: impl Into<TestElement>) -> Result<Processed, Error> {
+        self.process_lent(&mut element.into())
+    }
+
+    pub(super) fn process_lent(&mut self, element: &mut TestElement) -> Result<Processed, Error> {
         let processor = self.export(|e| e.processor.clone(), Role::Processor, "process")?;
-        let result = self.element_call("process", element.into(), |store, element| {
+        let result = self.element_call("process", element, |store, element| {
             processor.call_process(store, element)
         })?;
         match result {
@@ -189,16 +199,27 @@ impl Instance {
 
     /// Router: `route`. The port names (several = fan-out, none = drop).
     pub fn route(&mut self, element: impl Into<TestElement>) -> Result<Vec<String>, Error> {
+        self.route_lent(&mut element.into())
+    }
+
+    pub(super) fn route_lent(&mut self, element: &mut TestElement) -> Result<Vec<String>, Error> {
         let router = self.export(|e| e.router.clone(), Role::Router, "route")?;
-        self.element_call("route", element.into(), |store, element| {
+        self.element_call("route", element, |store, element| {
             router.call_route(store, element)
         })
     }
 
     /// Aggregator: `ingest`. May emit an output.
     pub fn ingest(&mut self, element: impl Into<TestElement>) -> Result<Option<Output>, Error> {
+        self.ingest_lent(&mut element.into())
+    }
+
+    pub(super) fn ingest_lent(
+        &mut self,
+        element: &mut TestElement,
+    ) -> Result<Option<Output>, Error> {
         let aggregator = self.export(|e| e.aggregator.clone(), Role::Aggregator, "ingest")?;
-        let output = self.element_call("ingest", element.into(), |store, element| {
+        let output = self.element_call("ingest", element, |store, element| {
             aggregator.call_ingest(store, element)
         })?;
         output
@@ -249,8 +270,12 @@ impl Instance {
 
     /// Sink: `push`. `Ready` or `Pause`.
     pub fn push(&mut self, element: impl Into<TestElement>) -> Result<Signal, Error> {
+        self.push_lent(&mut element.into())
+    }
+
+    pub(super) fn push_lent(&mut self, element: &mut TestElement) -> Result<Signal, Error> {
         let sink = self.export(|e| e.sink.clone(), Role::Sink, "push")?;
-        let signal = self.element_call("push", element.into(), |store, element| {
+        let signal = self.element_call("push", element, |store, element| {
             sink.call_push(store, element)
         })?;
         Ok(match signal {
@@ -387,10 +412,11 @@ impl Instance {
         }
     }
 
+    /// Lend `element` to one element call; it is the caller's again afterwards.
     fn element_call<T>(
         &mut self,
         call: &'static str,
-        element: TestElement,
+        element: &mut TestElement,
         f: impl FnOnce(
             &mut Store<HostState>,
             &wit::StreamElement,
@@ -410,7 +436,7 @@ impl Instance {
                 },
             ));
         }
-        let (stream_element, pushed) = self.push_element(element).map_err(|err| {
+        let stream_element = self.push_element(element).map_err(|err| {
             self.error(
                 call,
                 ErrorKind::Trap {
@@ -420,9 +446,7 @@ impl Instance {
             )
         })?;
         let result = self.call(call, |store| f(store, &stream_element));
-        let table = &mut self.store.data_mut().table;
-        let _ = table.delete(Resource::<BufferRes>::new_own(pushed.payload));
-        let _ = table.delete(Resource::<FlowContextRes>::new_own(pushed.context));
+        self.take_back(element, stream_element);
         result
     }
 }

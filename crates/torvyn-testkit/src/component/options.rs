@@ -243,12 +243,13 @@ impl InstanceOptions {
             store,
             exports,
             limits: self.limits,
-            flow_id: self.flow_id,
+            flow_id: self.flow_id.into(),
             terminated: None,
             torn_down: false,
             element_calls: 0,
             fail_call: self.fail_call,
             teardown_error: None,
+            lent: None,
         };
         if self.init {
             instance.init(&self.config)?;

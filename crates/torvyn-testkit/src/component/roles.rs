@@ -115,32 +115,33 @@ pub(crate) enum Answer {
 }
 
 impl Instance {
-    /// Give `element` to the component through its role's element call
-    /// (`evaluate`, `process`, `route`, `ingest` or `push`). A source has
-    /// no element call: that is an error.
-    pub(crate) fn call_role(&mut self, element: TestElement) -> Result<Answer, Error> {
+    /// Lend `element` to the component through its role's element call
+    /// (`evaluate`, `process`, `route`, `ingest` or `push`); it is the
+    /// caller's again afterwards, whatever the call did. A source has no
+    /// element call: that is an error.
+    pub(crate) fn call_role(&mut self, element: &mut TestElement) -> Result<Answer, Error> {
         Ok(match self.role() {
             Role::Filter => {
-                if self.evaluate(element)? {
+                if self.evaluate_lent(element)? {
                     Answer::Passed
                 } else {
                     Answer::Dropped
                 }
             }
-            Role::Processor => match self.process(element)? {
+            Role::Processor => match self.process_lent(element)? {
                 Processed::Emit(output) => Answer::Emitted(output),
                 Processed::Drop => Answer::Dropped,
             },
             Role::Router => {
-                let ports = self.route(element)?;
+                let ports = self.route_lent(element)?;
                 if ports.is_empty() {
                     Answer::Dropped
                 } else {
                     Answer::Routed(ports)
                 }
             }
-            Role::Aggregator => Answer::Ingested(self.ingest(element)?),
-            Role::Sink => Answer::Delivered(self.push(element)?),
+            Role::Aggregator => Answer::Ingested(self.ingest_lent(element)?),
+            Role::Sink => Answer::Delivered(self.push_lent(element)?),
             Role::Source => return Err(Error::pipeline("internal: element sent to a source")),
         })
     }

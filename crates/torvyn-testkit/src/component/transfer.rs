@@ -3,50 +3,93 @@
 
 use wasmtime::component::Resource;
 
+use std::sync::Arc;
+
 use super::Instance;
-use crate::element::{Meta, Output, TestElement};
+use crate::element::{Meta, Output, Payload, TestElement, TraceId};
 use crate::error::{Error, ErrorKind};
 use crate::host::bindings::torvyn::streaming::types as wit;
 use crate::host::{BufferRes, FlowContextRes};
 
-/// The pushed handles of an element passed to a call, removed afterwards.
-pub(super) struct Pushed {
-    pub(super) payload: u32,
-    pub(super) context: u32,
+/// The two table entries an element is lent through, made at the first
+/// element call and reused by every later one: a borrow cannot outlive its
+/// call, so a component never sees an earlier element's through them.
+pub(super) struct Lent {
+    payload: u32,
+    context: u32,
+    /// Empty bytes, to leave in the payload entry between calls.
+    empty: Payload,
 }
 
 impl Instance {
+    /// Lend `element` to a call: its payload (shared, not copied) and flow
+    /// context go into the instance's two lending entries, its content type
+    /// moves into the metadata; [`Instance::take_back`] undoes it. An
+    /// element call allocates nothing here once the entries hold content
+    /// types as long as the element's.
     pub(super) fn push_element(
         &mut self,
-        element: TestElement,
-    ) -> Result<(wit::StreamElement, Pushed), wasmtime::component::ResourceTableError> {
-        let flow_id = self.flow_id.clone();
-        let table = &mut self.store.data_mut().table;
-        let payload = table.push(BufferRes {
-            bytes: element.payload,
-            content_type: element.content_type.clone(),
-            charge: 0,
-        })?;
-        let context = table.push(FlowContextRes {
-            trace_id: element.trace_id,
-            span_id: element.span_id,
-            deadline_ns: element.deadline_ns,
-            flow_id,
-        })?;
-        let pushed = Pushed {
-            payload: payload.rep(),
-            context: context.rep(),
+        element: &mut TestElement,
+    ) -> Result<wit::StreamElement, wasmtime::component::ResourceTableError> {
+        let lent = match &self.lent {
+            Some(lent) => (lent.payload, lent.context),
+            None => {
+                let table = &mut self.store.data_mut().table;
+                let payload = table.push(BufferRes {
+                    bytes: Payload::default(),
+                    content_type: String::new(),
+                    charge: 0,
+                })?;
+                let context = table.push(FlowContextRes {
+                    trace_id: TraceId::default(),
+                    span_id: String::new(),
+                    deadline_ns: 0,
+                    flow_id: Arc::clone(&self.flow_id),
+                })?;
+                let lent = Lent {
+                    payload: payload.rep(),
+                    context: context.rep(),
+                    empty: Payload::default(),
+                };
+                let reps = (lent.payload, lent.context);
+                self.lent = Some(lent);
+                reps
+            }
         };
-        let stream_element = wit::StreamElement {
+        let table = &mut self.store.data_mut().table;
+        let payload = table.get_mut(&Resource::<BufferRes>::new_own(lent.0))?;
+        payload.bytes = element.payload.clone();
+        payload.content_type.clone_from(&element.content_type);
+        let context = table.get_mut(&Resource::<FlowContextRes>::new_own(lent.1))?;
+        context.trace_id.clone_from(&element.trace_id);
+        context.span_id.clone_from(&element.span_id);
+        context.deadline_ns = element.deadline_ns;
+        Ok(wit::StreamElement {
             meta: wit::ElementMeta {
                 sequence: element.sequence,
                 timestamp_ns: element.timestamp_ns,
-                content_type: element.content_type,
+                content_type: std::mem::take(&mut element.content_type),
             },
-            payload: Resource::new_borrow(pushed.payload),
-            context: Resource::new_borrow(pushed.context),
-        };
-        Ok((stream_element, pushed))
+            payload: Resource::new_borrow(lent.0),
+            context: Resource::new_borrow(lent.1),
+        })
+    }
+
+    /// After the call: give `element` its content type back, and let the
+    /// payload entry go of its bytes.
+    pub(super) fn take_back(
+        &mut self,
+        element: &mut TestElement,
+        stream_element: wit::StreamElement,
+    ) {
+        element.content_type = stream_element.meta.content_type;
+        if let Some(lent) = &self.lent {
+            let empty = lent.empty.clone();
+            let payload = Resource::<BufferRes>::new_own(lent.payload);
+            if let Ok(payload) = self.store.data_mut().table.get_mut(&payload) {
+                payload.bytes = empty;
+            }
+        }
     }
 
     pub(super) fn output(

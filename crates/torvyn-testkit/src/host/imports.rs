@@ -124,7 +124,7 @@ impl wit::HostMutableBuffer for HostState {
 
 impl wit::HostFlowContext for HostState {
     fn trace_id(&mut self, context: Resource<FlowContextRes>) -> wasmtime::Result<String> {
-        Ok(self.table.get(&context)?.trace_id.clone())
+        Ok(self.table.get(&context)?.trace_id.text().into_owned())
     }
 
     fn span_id(&mut self, context: Resource<FlowContextRes>) -> wasmtime::Result<String> {
@@ -136,7 +136,7 @@ impl wit::HostFlowContext for HostState {
     }
 
     fn flow_id(&mut self, context: Resource<FlowContextRes>) -> wasmtime::Result<String> {
-        Ok(self.table.get(&context)?.flow_id.clone())
+        Ok(self.table.get(&context)?.flow_id.to_string())
     }
 
     fn drop(&mut self, context: Resource<FlowContextRes>) -> wasmtime::Result<()> {

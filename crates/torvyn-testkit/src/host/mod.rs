@@ -95,10 +95,10 @@ mod resources {
 
     /// A host `flow-context`.
     pub struct FlowContextRes {
-        pub(crate) trace_id: String,
+        pub(crate) trace_id: crate::element::TraceId,
         pub(crate) span_id: String,
         pub(crate) deadline_ns: u64,
-        pub(crate) flow_id: String,
+        pub(crate) flow_id: std::sync::Arc<str>,
     }
 }
 

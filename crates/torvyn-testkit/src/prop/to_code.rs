@@ -52,7 +52,7 @@ impl TestElement {
             let _ = write!(code, ".timestamp_ns({})", self.timestamp_ns);
         }
         if !self.trace_id.is_empty() {
-            let _ = write!(code, ".trace_id({:?})", self.trace_id);
+            let _ = write!(code, ".trace_id({:?})", self.trace_id.text());
         }
         if !self.span_id.is_empty() {
             let _ = write!(code, ".span_id({:?})", self.span_id);

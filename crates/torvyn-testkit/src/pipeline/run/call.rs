@@ -2,7 +2,7 @@
 //! and what the outcome does to the counts and the trace.
 
 use super::*;
-use crate::host::clock::fingerprint;
+use crate::element::TraceId;
 
 impl Run {
     /// A new flow element: the next sequence number, the clock's timestamp, a trace id.
@@ -13,7 +13,10 @@ impl Run {
         element.timestamp_ns = self.clock.timestamp_ns(seq);
         element.trace_id = match like {
             Some(item) => item.element.trace_id.clone(),
-            None => format!("{:016x}{:016x}", fingerprint(&self.flow), seq + 1),
+            None => TraceId::Flow {
+                flow: self.fingerprint,
+                number: seq + 1,
+            },
         };
         element.span_id.clear();
         element.deadline_ns = self.deadline_ns;
@@ -70,11 +73,11 @@ impl Run {
     }
 
     /// Call node `n` on `item`, applying its error policy.
-    pub(super) fn handle(&mut self, n: usize, item: Item) -> Result<(), Error> {
+    pub(super) fn handle(&mut self, n: usize, mut item: Item) -> Result<(), Error> {
         let mut attempt = 0;
         loop {
-            match self.call(n, &item) {
-                Ok(outcome) => return self.apply(n, &item, outcome),
+            match self.call(n, &mut item) {
+                Ok(outcome) => return self.apply(n, item, outcome),
                 Err(error) => {
                     if matches!(error.kind(), ErrorKind::UnknownPort { .. }) {
                         self.failed(n, item.seq, error.to_string());
@@ -126,8 +129,9 @@ impl Run {
         }
     }
 
-    /// Call node `n` on `item` once: its role's element call, in the flow's terms.
-    pub(super) fn call(&mut self, n: usize, item: &Item) -> Result<Outcome, Error> {
+    /// Call node `n` on `item` once: its role's element call, in the flow's
+    /// terms. The element is lent to the call, not copied.
+    pub(super) fn call(&mut self, n: usize, item: &mut Item) -> Result<Outcome, Error> {
         let instance = match &mut self.nodes[n].worker {
             Worker::Component(instance) => instance,
             Worker::Collector => return Ok(Outcome::Delivered(Signal::Ready)),
@@ -136,10 +140,10 @@ impl Run {
                 return Err(Error::pipeline("internal: element sent to a source"));
             }
         };
-        Ok(match instance.call_role(item.element.clone())? {
-            Answer::Passed => Outcome::Emit(vec![item.clone()], None),
+        Ok(match instance.call_role(&mut item.element)? {
+            Answer::Passed => Outcome::Pass(None),
             Answer::Dropped => Outcome::Dropped,
-            Answer::Emitted(output) => Outcome::Emit(vec![Self::derive(item, output)], None),
+            Answer::Emitted(output) => Outcome::Emit(Self::derive(item, output)),
             Answer::Routed(ports) => {
                 let known: Vec<String> = self.nodes[n]
                     .outputs
@@ -159,7 +163,7 @@ impl Run {
                     )
                     .at(Some(Role::Router), "route"));
                 }
-                Outcome::Emit(vec![item.clone()], Some(ports))
+                Outcome::Pass(Some(ports))
             }
             Answer::Ingested(Some(output)) => {
                 let mut element = TestElement::from(output);
@@ -190,7 +194,7 @@ impl Run {
             return Err(Error::pipeline("internal: not a scripted node"));
         };
         Ok(match script.call(&node.name, &item.element, &ports)? {
-            Action::Emit(ports) => Outcome::Emit(vec![item.clone()], ports),
+            Action::Emit(ports) => Outcome::Pass(ports),
             Action::Dropped => Outcome::Dropped,
             Action::Absorbed(output) => Outcome::Absorbed(output.map(|mut element| {
                 element.trace_id = item.element.trace_id.clone();
@@ -205,20 +209,16 @@ impl Run {
         })
     }
 
-    pub(super) fn apply(&mut self, n: usize, item: &Item, outcome: Outcome) -> Result<(), Error> {
+    /// What `outcome`, node `n`'s answer for `item`, does to the flow.
+    pub(super) fn apply(&mut self, n: usize, item: Item, outcome: Outcome) -> Result<(), Error> {
         match outcome {
-            Outcome::Emit(items, ports) => {
-                self.nodes[n].report.emitted += 1;
-                if self.trace_capacity == 0 {
-                    // The trace is off: no event to build (a router's ports).
-                    self.trace_dropped += 1;
-                } else {
-                    let ports = ports.clone().unwrap_or_default();
-                    self.record(item.seq, n, Event::Emitted { ports });
-                }
-                for out in items {
-                    self.send(n, out, ports.as_deref())?;
-                }
+            Outcome::Pass(ports) => {
+                self.emitted(n, item.seq, ports.as_deref());
+                self.send(n, item, ports.as_deref())?;
+            }
+            Outcome::Emit(out) => {
+                self.emitted(n, item.seq, None);
+                self.send(n, out, None)?;
             }
             Outcome::Dropped => {
                 self.nodes[n].report.dropped += 1;
@@ -243,14 +243,14 @@ impl Run {
                 }
                 let name = &self.nodes[n].name;
                 if retained < self.retain || self.on_delivered.is_some() {
-                    let element = &item.element;
+                    let element = item.element;
                     let output = Output {
-                        payload: element.payload.clone(),
+                        payload: element.payload,
                         content_type: element.content_type.clone(),
                         meta: crate::element::Meta {
                             sequence: element.sequence,
                             timestamp_ns: element.timestamp_ns,
-                            content_type: element.content_type.clone(),
+                            content_type: element.content_type,
                         },
                     };
                     if let Some(observer) = &self.on_delivered {
@@ -276,6 +276,18 @@ impl Run {
             }
         }
         Ok(())
+    }
+
+    /// Count and trace node `n` emitting item `seq` (a router: on `ports`).
+    fn emitted(&mut self, n: usize, seq: u64, ports: Option<&[String]>) {
+        self.nodes[n].report.emitted += 1;
+        if self.trace_capacity == 0 {
+            // The trace is off: no event to build (a router's ports).
+            self.trace_dropped += 1;
+        } else {
+            let ports = ports.map(<[String]>::to_vec).unwrap_or_default();
+            self.record(seq, n, Event::Emitted { ports });
+        }
     }
 
     /// An aggregate: a new element with its own sequence number.

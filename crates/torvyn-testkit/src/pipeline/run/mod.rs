@@ -72,6 +72,8 @@ struct Edge {
 
 struct Run {
     flow: String,
+    /// The flow name's fingerprint, the first half of the elements' trace ids.
+    fingerprint: u64,
     clock: super::Clock,
     deadline_ns: u64,
     retain: usize,
@@ -249,6 +251,7 @@ impl Run {
                 .map(|edge| format!("{}->{}", nodes[edge.from].name, nodes[edge.to].name)),
         );
         let run = Run {
+            fingerprint: crate::host::clock::fingerprint(&flow),
             flow: flow.clone(),
             clock: pipeline.clock,
             deadline_ns: pipeline
@@ -287,8 +290,10 @@ impl Run {
 
 /// What a call on an item produced.
 enum Outcome {
-    /// Send these items on (for routers, only on these ports).
-    Emit(Vec<Item>, Option<Vec<String>>),
+    /// Send the item itself on (for routers, only on these ports).
+    Pass(Option<Vec<String>>),
+    /// Send this new item (a processor's output) on instead.
+    Emit(Item),
     Dropped,
     Absorbed(Option<Item>),
     Delivered(Signal),
