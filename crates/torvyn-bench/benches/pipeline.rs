@@ -127,8 +127,15 @@ fn pipelines(c: &mut Criterion) {
 struct Floor(host::Stages);
 
 impl Floor {
-    fn new(size: usize) -> Self {
-        let engine = host::engine().expect("engine");
+    /// The floor on wasmtime's default engine, or (`epochs`) with epoch
+    /// interruption on, as the testkit's engine runs for its time limits.
+    fn new(size: usize, epochs: bool) -> Self {
+        let engine = if epochs {
+            host::epoch_engine()
+        } else {
+            host::engine()
+        };
+        let engine = engine.expect("engine");
         let stages = host::Stages::new(
             &engine,
             &wasm(build_stage("sdk-source")),
@@ -200,7 +207,7 @@ fn floors(c: &mut Criterion) {
     for (label, size, _) in SIZES {
         let mut group = c.benchmark_group(format!("pipeline-{label}"));
         group.throughput(Throughput::Elements(1));
-        let mut floor = Floor::new(size);
+        let mut floor = Floor::new(size, false);
         for shape in Shape::ALL {
             group.bench_function(format!("floor-{}", shape.name()), |b| {
                 b.iter(|| floor.one(shape))
@@ -219,7 +226,7 @@ fn crossings(size: usize, shape: Shape) -> (f64, f64) {
     use std::sync::atomic::{AtomicU64, Ordering};
     use wasmtime::CallHook;
     const ELEMENTS: u64 = 1_000;
-    let mut floor = Floor::new(size);
+    let mut floor = Floor::new(size, false);
     floor.one(shape);
     let counts = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     let hook_counts = Arc::clone(&counts);
@@ -311,7 +318,8 @@ fn latencies(_: &mut Criterion) {
     for (label, size, count) in SIZES {
         let mut by_shape = serde_json::Map::new();
         by_shape.insert("elements".into(), count.into());
-        let mut floor = Floor::new(size);
+        let mut floor = Floor::new(size, false);
+        let mut epoch_floor = Floor::new(size, true);
         for shape in Shape::ALL {
             let (host_ns, floor_ns, ratio) = interleaved(&stages, &mut floor, shape, count, size);
             println!(
@@ -322,6 +330,19 @@ fn latencies(_: &mut Criterion) {
                 ratio[1],
                 ratio[0],
                 ratio[2]
+            );
+            // The same against a floor that pays for epoch interruption too:
+            // what the host's own work adds beyond the engine's time checks.
+            let (_, epoch_floor_ns, epoch_ratio) =
+                interleaved(&stages, &mut epoch_floor, shape, count, size);
+            println!(
+                "pipeline-{label}/{}: interleaved over {ROUNDS} rounds: floor with epoch \
+                 interruption {epoch_floor_ns:.0} ns per element; host / that floor median {:.3} \
+                 (quartiles {:.3}-{:.3})",
+                shape.name(),
+                epoch_ratio[1],
+                epoch_ratio[0],
+                epoch_ratio[2]
             );
             let mut latencies = stages.run(shape, count, size, true).latencies_ns;
             assert_eq!(latencies.len() as u64, count, "one latency per element");
@@ -349,6 +370,9 @@ fn latencies(_: &mut Criterion) {
                     "interleaved_floor_ns": floor_ns,
                     "interleaved_ratio": ratio[1],
                     "interleaved_ratio_quartiles": [ratio[0], ratio[2]],
+                    "epoch_floor_ns": epoch_floor_ns,
+                    "epoch_floor_ratio": epoch_ratio[1],
+                    "epoch_floor_ratio_quartiles": [epoch_ratio[0], epoch_ratio[2]],
                 }),
             );
         }

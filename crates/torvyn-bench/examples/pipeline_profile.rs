@@ -2,9 +2,13 @@
 //! `valgrind --tool=callgrind target/release/examples/pipeline_profile spsink 20000 64`.
 //!
 //! Arguments: the shape (`sink` for source -> sink, `spsink` for source ->
-//! processor -> sink), the number of elements (default 20 000) and the
-//! payload size in bytes (default 64). The run is as the `pipeline` bench
-//! makes it (`record(false)`, no latency measurement).
+//! processor -> sink, `floor` for the floor's bare source -> processor -> sink
+//! calls on the minimal host, as the `pipeline` bench makes them; with
+//! `FLOOR_EPOCH=1` in the environment, on an engine with epoch interruption
+//! as the testkit's), the number
+//! of elements (default 20 000) and the payload size in bytes (default 64).
+//! The run is as the `pipeline` bench makes it (`record(false)`, no latency
+//! measurement).
 
 use anyhow::{Context, Result, bail};
 use torvyn_bench::{Subject, build_stage};
@@ -19,6 +23,9 @@ fn main() -> Result<()> {
     let load = |path: std::path::PathBuf| {
         Component::from_file(&path).with_context(|| format!("loading {}", path.display()))
     };
+    if shape == "floor" {
+        return floor(count, size);
+    }
     let source = load(build_stage("sdk-source")?)?;
     let sink = load(build_stage("sdk-sink")?)?;
     let config = format!(r#"{{"count": {count}, "size": {size}}}"#);
@@ -37,5 +44,48 @@ fn main() -> Result<()> {
         .run()
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     println!("{} elements delivered", run.node("sink").received);
+    Ok(())
+}
+
+/// The floor: `pull` -> `process` -> `push` on one store of the minimal host,
+/// buffers passed by handle.
+fn floor(count: u64, size: usize) -> Result<()> {
+    use torvyn_bench::host::{self, transform::torvyn::streaming::types::ProcessResult};
+    let engine = if std::env::var_os("FLOOR_EPOCH").is_some() {
+        host::epoch_engine()?
+    } else {
+        host::engine()?
+    };
+    let mut stages = host::Stages::new(
+        &engine,
+        &build_stage("sdk-source")?,
+        &Subject::SdkProcessor.build_release()?,
+        &build_stage("sdk-sink")?,
+        size,
+    )?;
+    let (source, processor, sink) = (
+        stages.source.torvyn_streaming_source().clone(),
+        stages.processor.torvyn_streaming_processor().clone(),
+        stages.sink.torvyn_streaming_sink().clone(),
+    );
+    for _ in 0..count {
+        let pulled = source
+            .call_pull(&mut stages.store)?
+            .map_err(|err| anyhow::anyhow!("pull: {err:?}"))?
+            .context("the source ended")?;
+        let element = stages.lend(&pulled);
+        let ProcessResult::Emit(out) = processor
+            .call_process(&mut stages.store, &element)?
+            .map_err(|err| anyhow::anyhow!("process: {err:?}"))?
+        else {
+            bail!("the processor dropped an element");
+        };
+        stages.store.data_mut().table.delete(pulled.payload)?;
+        let element = stages.lend(&out);
+        sink.call_push(&mut stages.store, &element)?
+            .map_err(|err| anyhow::anyhow!("push: {err:?}"))?;
+        stages.store.data_mut().table.delete(out.payload)?;
+    }
+    println!("{count} floor elements");
     Ok(())
 }

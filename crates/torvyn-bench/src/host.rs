@@ -286,6 +286,22 @@ pub fn engine() -> wasmtime::Result<Engine> {
     )
 }
 
+/// [`engine`] with epoch interruption on, as the testkit's engine has it for
+/// its per-call time limits: compiled code checks the epoch at every
+/// function entry and loop back-edge. [`store`] sets a deadline no run
+/// reaches, and nothing advances the epoch.
+///
+/// # Errors
+/// When wasmtime rejects the configuration.
+pub fn epoch_engine() -> wasmtime::Result<Engine> {
+    Engine::new(
+        Config::new()
+            .wasm_component_model(true)
+            .concurrency_support(false)
+            .epoch_interruption(true),
+    )
+}
+
 /// An engine with the component model on and wasmtime's pooling instance
 /// allocator, sized for a few dozen live instances of at most 16 MiB memory
 /// (the contract's per-component limit): instance memories and tables are
@@ -311,7 +327,10 @@ pub fn pooling_engine() -> wasmtime::Result<Engine> {
 
 /// A store with a fresh [`Host`].
 pub fn store(engine: &Engine) -> Store<Host> {
-    Store::new(engine, Host::new())
+    let mut store = Store::new(engine, Host::new());
+    // Only read on an engine with epoch interruption on: never reached.
+    store.set_epoch_deadline(u64::MAX / 2);
+    store
 }
 
 /// A linker with WASI 0.2 and the `content-filter` imports.
