@@ -2,8 +2,8 @@
 //! `valgrind --tool=callgrind target/release/examples/pipeline_profile spsink 20000 64`.
 //!
 //! Arguments: the shape (`sink` for source -> sink, `spsink` for source ->
-//! processor -> sink, `floor` for the floor's bare source -> processor -> sink
-//! calls on the minimal host, as the `pipeline` bench makes them; with
+//! processor -> sink, `floor` and `floor-sink` for the floor's bare calls of
+//! those on the minimal host, as the `pipeline` bench makes them; with
 //! `FLOOR_EPOCH=1` in the environment, on an engine with epoch interruption
 //! as the testkit's), the number
 //! of elements (default 20 000) and the payload size in bytes (default 64).
@@ -23,8 +23,10 @@ fn main() -> Result<()> {
     let load = |path: std::path::PathBuf| {
         Component::from_file(&path).with_context(|| format!("loading {}", path.display()))
     };
-    if shape == "floor" {
-        return floor(count, size);
+    match shape.as_str() {
+        "floor" => return floor(count, size, true),
+        "floor-sink" => return floor(count, size, false),
+        _ => {}
     }
     let source = load(build_stage("sdk-source")?)?;
     let sink = load(build_stage("sdk-sink")?)?;
@@ -49,7 +51,7 @@ fn main() -> Result<()> {
 
 /// The floor: `pull` -> `process` -> `push` on one store of the minimal host,
 /// buffers passed by handle.
-fn floor(count: u64, size: usize) -> Result<()> {
+fn floor(count: u64, size: usize, processor: bool) -> Result<()> {
     use torvyn_bench::host::{self, transform::torvyn::streaming::types::ProcessResult};
     let engine = if std::env::var_os("FLOOR_EPOCH").is_some() {
         host::epoch_engine()?
@@ -63,7 +65,7 @@ fn floor(count: u64, size: usize) -> Result<()> {
         &build_stage("sdk-sink")?,
         size,
     )?;
-    let (source, processor, sink) = (
+    let (source, upper, sink) = (
         stages.source.torvyn_streaming_source().clone(),
         stages.processor.torvyn_streaming_processor().clone(),
         stages.sink.torvyn_streaming_sink().clone(),
@@ -73,14 +75,19 @@ fn floor(count: u64, size: usize) -> Result<()> {
             .call_pull(&mut stages.store)?
             .map_err(|err| anyhow::anyhow!("pull: {err:?}"))?
             .context("the source ended")?;
-        let element = stages.lend(&pulled);
-        let ProcessResult::Emit(out) = processor
-            .call_process(&mut stages.store, &element)?
-            .map_err(|err| anyhow::anyhow!("process: {err:?}"))?
-        else {
-            bail!("the processor dropped an element");
+        let out = if processor {
+            let element = stages.lend(&pulled);
+            let ProcessResult::Emit(out) = upper
+                .call_process(&mut stages.store, &element)?
+                .map_err(|err| anyhow::anyhow!("process: {err:?}"))?
+            else {
+                bail!("the processor dropped an element");
+            };
+            stages.store.data_mut().table.delete(pulled.payload)?;
+            out
+        } else {
+            pulled
         };
-        stages.store.data_mut().table.delete(pulled.payload)?;
         let element = stages.lend(&out);
         sink.call_push(&mut stages.store, &element)?
             .map_err(|err| anyhow::anyhow!("push: {err:?}"))?;

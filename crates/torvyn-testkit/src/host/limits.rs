@@ -54,7 +54,10 @@ impl Limits {
     /// Limit the time of every call into the component (init, each element
     /// call, flush, complete, teardown), measured as the CPU time the call
     /// uses, so the limit does not depend on the machine's load. Rounded up to
-    /// 10 ms.
+    /// 10 ms. Waiting uses no CPU: a call's waits in the host (a sleep or a
+    /// poll with [`ClockMode::Real`](crate::host::ClockMode::Real), a socket)
+    /// are cut off once `timeout` of wall-clock time has passed since its
+    /// first wait ([`ErrorKind::Blocked`](crate::ErrorKind::Blocked)).
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
         self.call_timeout = timeout;
         self

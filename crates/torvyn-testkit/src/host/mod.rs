@@ -12,6 +12,7 @@
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -266,13 +267,29 @@ fn compiled_cache_dir() -> Option<PathBuf> {
         .or_else(|| crate::build::platform_cache_dir().map(|dir| dir.join("compiled")))
 }
 
+/// Ticks of the epoch threads so far (each runtime's thread counts here).
+static TICKS: AtomicU64 = AtomicU64::new(0);
+/// Whether an epoch thread runs.
+static TICKING: AtomicBool = AtomicBool::new(false);
+
+/// The epoch threads' tick count, when one runs: a clock that moves every
+/// [`TICK`] and costs one atomic load to read, for checks that need not read
+/// the wall clock more often than that.
+pub(crate) fn ticks() -> Option<u64> {
+    TICKING
+        .load(Ordering::Relaxed)
+        .then(|| TICKS.load(Ordering::Relaxed))
+}
+
 fn start_ticker(engine: Engine) {
     let spawned = std::thread::Builder::new()
         .name("torvyn-testkit-epoch".into())
         .spawn(move || {
+            TICKING.store(true, Ordering::Relaxed);
             loop {
                 std::thread::sleep(TICK);
                 engine.increment_epoch();
+                TICKS.fetch_add(1, Ordering::Relaxed);
             }
         });
     // Without the ticker, time limits cannot fire; calls still run, so report

@@ -80,6 +80,8 @@ pub(super) struct Guard {
     virtual_start: u64,
     produced: u64,
     cut: bool,
+    /// The epoch thread's tick count when the wall clock was last read.
+    read_at_tick: Option<u64>,
 }
 
 impl Guard {
@@ -91,6 +93,7 @@ impl Guard {
             virtual_start: start_ns,
             produced: 0,
             cut: false,
+            read_at_tick: None,
         }
     }
 
@@ -120,16 +123,24 @@ impl Guard {
         self.produced += 1;
     }
 
-    /// Stop the run if it is past its time limits.
-    pub(super) fn check(&self) -> Result<(), Error> {
-        let elapsed = self.started.elapsed();
-        let limit = match self.options.timeout {
-            Some(timeout) if elapsed >= timeout => Some(RunLimit::WallTime(timeout)),
-            None if elapsed >= DEFAULT_RUN_TIMEOUT => {
-                Some(RunLimit::DefaultWallTime(DEFAULT_RUN_TIMEOUT))
-            }
-            _ => None,
-        };
+    /// Stop the run if it is past its time limits. The wall clock is read at
+    /// most once per tick of the epoch thread (10 ms) while one runs (a check
+    /// before every pull would otherwise cost a clock read per element), and
+    /// every time when none does (a flow of host-side nodes only).
+    pub(super) fn check(&mut self) -> Result<(), Error> {
+        let tick = crate::host::ticks();
+        let mut limit = None;
+        if tick.is_none() || tick != self.read_at_tick {
+            self.read_at_tick = tick;
+            let elapsed = self.started.elapsed();
+            limit = match self.options.timeout {
+                Some(timeout) if elapsed >= timeout => Some(RunLimit::WallTime(timeout)),
+                None if elapsed >= DEFAULT_RUN_TIMEOUT => {
+                    Some(RunLimit::DefaultWallTime(DEFAULT_RUN_TIMEOUT))
+                }
+                _ => None,
+            };
+        }
         let limit = limit.or_else(|| {
             let max = self.options.max_virtual_time?;
             let passed = self.clock.now_ns().saturating_sub(self.virtual_start);
@@ -196,7 +207,7 @@ mod tests {
 
     #[test]
     fn the_virtual_time_limit_reads_the_flow_clock() {
-        let guard = Guard::new(
+        let mut guard = Guard::new(
             RunOptions {
                 max_virtual_time: Some(Duration::from_secs(1)),
                 ..RunOptions::default()

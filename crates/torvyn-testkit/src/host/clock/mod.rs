@@ -12,7 +12,9 @@
 //! - **Real time** ([`ClockMode::Real`]): the host's clocks. A sleep or a poll
 //!   really waits, but never past the call's time limit: when the per-call
 //!   limit's wall time runs out while the component waits, the call fails with
-//!   [`ErrorKind::Blocked`].
+//!   [`ErrorKind::Blocked`]. That wall time counts from the call's first wait
+//!   (the time before it is CPU time, which the per-call CPU limit bounds), so
+//!   a call that never waits reads no clock for it.
 //! - **Seeded random.** `wasi:random/random`, `insecure` and `insecure-seed`
 //!   are deterministic generators seeded from the instance's seed
 //!   ([`DEFAULT_RANDOM_SEED`] unless set) and its name: the same seed and name
@@ -144,7 +146,7 @@ impl TimeOptions {
             random: StdRng::seed_from_u64(seeder.next_u64()),
             insecure: StdRng::seed_from_u64(seeder.next_u64()),
             insecure_seed: (seeder.next_u64(), seeder.next_u64()),
-            call_deadline: None,
+            call_deadline: CallDeadline::NotYet,
             call_limit: Duration::ZERO,
         }
     }
@@ -169,8 +171,18 @@ pub(crate) struct TimeCtx {
     random: StdRng,
     insecure: StdRng,
     insecure_seed: (u64, u64),
-    call_deadline: Option<Instant>,
+    call_deadline: CallDeadline,
     call_limit: Duration,
+}
+
+/// When the current call's waits are cut off.
+#[derive(Clone, Copy)]
+enum CallDeadline {
+    /// The call has not waited yet (no clock read at the call's start).
+    NotYet,
+    /// Its first wait started; waits end here (`None`: the limit is too far
+    /// away to be an `Instant`).
+    At(Option<Instant>),
 }
 
 impl Default for TimeCtx {
@@ -180,10 +192,11 @@ impl Default for TimeCtx {
 }
 
 impl TimeCtx {
-    /// A call starts: waits in the host end when `limit` of wall time has passed.
+    /// A call starts: its waits in the host end when `limit` of wall time
+    /// has passed since the first of them.
     pub(crate) fn start_call(&mut self, limit: Duration) {
         self.call_limit = limit;
-        self.call_deadline = Instant::now().checked_add(limit);
+        self.call_deadline = CallDeadline::NotYet;
     }
 
     /// An element call: the clock moves forward to the element's timestamp.
@@ -238,7 +251,8 @@ impl TimeCtx {
 
     /// Run a wait (`poll`, `block`) to its end. In virtual mode, a wait that
     /// only clock subscriptions can end advances the clock to the earliest of
-    /// them. Any wait ends with [`Blocked`] at the call's deadline.
+    /// them. Any wait ends with [`Blocked`] at the call's deadline: the call
+    /// limit after its first wait started.
     fn wait<T>(
         &mut self,
         what: &'static str,
@@ -248,7 +262,14 @@ impl TimeCtx {
         wish.store(NO_WISH, Ordering::SeqCst);
         let clock = self.clock.clone();
         let virtual_time = self.mode == ClockMode::Virtual;
-        let deadline = self.call_deadline;
+        let deadline = match self.call_deadline {
+            CallDeadline::At(deadline) => deadline,
+            CallDeadline::NotYet => {
+                let deadline = Instant::now().checked_add(self.call_limit);
+                self.call_deadline = CallDeadline::At(deadline);
+                deadline
+            }
+        };
         let blocked = Blocked {
             limit: self.call_limit,
             waiting_in: what,
