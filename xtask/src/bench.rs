@@ -375,6 +375,17 @@ fn pipeline_rows(s: &mut String, target: &Path) -> Result<()> {
                 quartiles[1].as_f64().unwrap_or(f64::NAN),
                 verdict(ratio <= HOST_OVERHEAD_TARGET)
             )?;
+            // What the host adds beyond the epoch checks its engine compiles
+            // in (the per-call time limits): the floor on such an engine.
+            let epoch_quartiles = &latency["epoch_floor_ratio_quartiles"];
+            writeln!(
+                s,
+                "| {shape} {size}: host time per element / bare calls on an engine with epoch interruption, as the testkit's (interleaved, median; quartiles {:.2}-{:.2}) | {host:.0} ns | {:.0} ns | {:.2} | (reported) | - |",
+                epoch_quartiles[0].as_f64().unwrap_or(f64::NAN),
+                epoch_quartiles[1].as_f64().unwrap_or(f64::NAN),
+                latency["epoch_floor_ns"].as_f64().unwrap_or(f64::NAN),
+                latency["epoch_floor_ratio"].as_f64().unwrap_or(f64::NAN),
+            )?;
             let p50 = latency["latency_p50_ns"].as_f64().unwrap_or(f64::NAN);
             writeln!(
                 s,
