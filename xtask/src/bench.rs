@@ -58,7 +58,7 @@ pub(crate) fn run(root: &Path, args: &[String]) -> Result<()> {
     }) {
         bail!("unknown option `{bad}` (options: --summary, --no-edit-loop, --no-callgrind)");
     }
-    let target = root.join("target");
+    let target = crate::target_dir(root);
     let out = target.join("torvyn-bench");
     std::fs::create_dir_all(&out)?;
     if !summary_only {
@@ -466,7 +466,7 @@ fn count_instructions(root: &Path) -> Result<Option<Value>> {
     if !status.success() {
         bail!("building the `profile` example of torvyn-bench failed");
     }
-    let exe = root.join("target/release/examples/profile");
+    let exe = crate::target_dir(root).join("release/examples/profile");
     let mut record = serde_json::Map::new();
     for (subject, calls) in [
         ("sdk-filter", [10_000u64, 30_000]),
@@ -557,9 +557,9 @@ fn wasm_build_command(root: &Path, manifest: &Path) -> Result<Command> {
         "fallback" => true,
         _ => !rustup_has_std,
     };
-    let target_dir =
-        root.join("target/torvyn-wasm")
-            .join(if fallback { "fallback" } else { "rustup" });
+    let target_dir = crate::target_dir(root)
+        .join("torvyn-wasm")
+        .join(if fallback { "fallback" } else { "rustup" });
     let mut command = Command::new(cargo());
     command
         .arg("build")

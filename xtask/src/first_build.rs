@@ -83,7 +83,7 @@ struct Side {
 pub(crate) fn run(root: &Path, options: &Options) -> Result<()> {
     let work = match &options.work {
         Some(dir) => dir.clone(),
-        None => default_target_dir(root).join("first-build"),
+        None => crate::target_dir(root).join("first-build"),
     };
     if work.exists() {
         std::fs::remove_dir_all(&work)
@@ -179,13 +179,6 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<()> {
     std::fs::remove_dir_all(&base_tree)
         .with_context(|| format!("cannot remove {}", base_tree.display()))?;
     Ok(())
-}
-
-/// The workspace's target directory (`CARGO_TARGET_DIR`, else `target/`).
-fn default_target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
 }
 
 /// `git <args>` in `root`, its trimmed standard output.

@@ -68,6 +68,15 @@ const CI_STEPS: &[Step] = &[
     },
 ];
 
+/// The workspace's target directory: `CARGO_TARGET_DIR` (made absolute),
+/// else `target/` in the workspace root.
+pub(crate) fn target_dir(root: &std::path::Path) -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .map(|dir| std::path::absolute(&dir).unwrap_or(dir))
+        .unwrap_or_else(|| root.join("target"))
+}
+
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {

@@ -85,14 +85,14 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<()> {
     let all = Instant::now();
     let work = std::env::var_os("TORVYN_RELEASE_CHECK_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target/release-check"));
+        .unwrap_or_else(|| crate::target_dir(root).join("release-check"));
     std::fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
     let work = work.canonicalize()?;
     // The workspace's own target directory: the packaged crates and the
     // generated projects reuse the dependencies (wasmtime above all) that the
     // workspace's build compiled already, so this check compiles little more
     // than the torvyn crates and the templates.
-    let target = root.join("target");
+    let target = crate::target_dir(root);
 
     step("wit copies", || crate::wit::check(root))?;
 

@@ -5,8 +5,9 @@
 //! cloning its whole buffer, and a full pipe fails the component's write
 //! (its `println!` then panics with a broken pipe). This pipe:
 //!
-//! - counts: [`CapturePipe::mark`] is O(1), and the text written since a
-//!   mark is a slice of the buffer;
+//! - counts: [`CapturePipe::mark`] is O(1) and takes no lock (the first write
+//!   after it records where the call's bytes start), and the text written
+//!   since a mark is a slice of the buffer;
 //! - **truncates with a marker** at its limit (16 MiB by default,
 //!   [`Limits::capture`](super::Limits::capture)): further writes succeed for
 //!   the component, so the limit never changes what it does, but their bytes
@@ -21,6 +22,7 @@
 //!   pieces of that size, and a last line without a newline when the instance
 //!   ends ([`CapturePipe::flush_tap`]).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -122,6 +124,8 @@ impl Tap {
 #[derive(Clone)]
 pub(crate) struct CapturePipe {
     inner: Arc<Mutex<Captured>>,
+    /// Calls marked so far; only the thread that makes the calls changes it.
+    calls: Arc<AtomicU64>,
 }
 
 struct Captured {
@@ -131,8 +135,10 @@ struct Captured {
     bytes: Vec<u8>,
     /// Bytes written past the limit and discarded.
     discarded: u64,
-    /// Where the current call started in `bytes`.
+    /// Where the call `marked` started in `bytes`.
     mark: usize,
+    /// The call (`CapturePipe::calls`) whose first write set `mark` and `tail`.
+    marked: u64,
     /// The current call's bytes past the limit (at most `CALL_TAIL`).
     tail: Vec<u8>,
     /// Where complete lines go as they are written, if anywhere.
@@ -149,9 +155,11 @@ impl CapturePipe {
                 bytes: Vec::new(),
                 discarded: 0,
                 mark: 0,
+                marked: 0,
                 tail: Vec::new(),
                 tap: None,
             })),
+            calls: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -187,17 +195,22 @@ impl CapturePipe {
         captured.bytes.len() as u64 + captured.discarded
     }
 
-    /// Start of a call: [`since_mark`](Self::since_mark) returns what is written after this.
+    /// Start of a call: [`since_mark`](Self::since_mark) returns what is
+    /// written after this. A count, not a lock: most calls write nothing.
     pub(crate) fn mark(&self) {
-        let mut captured = self.lock();
-        captured.mark = captured.bytes.len();
-        captured.tail.clear();
+        // One thread makes the calls: a load and a store, no read-modify-write.
+        let calls = self.calls.load(Ordering::Relaxed);
+        self.calls.store(calls + 1, Ordering::Relaxed);
     }
 
     /// What was written since the last [`mark`](Self::mark) (past the limit,
     /// the kept part and the call's last bytes), as lossy UTF-8.
     pub(crate) fn since_mark(&self) -> String {
         let captured = self.lock();
+        if captured.marked != self.calls.load(Ordering::Relaxed) {
+            // Nothing written since the mark.
+            return String::new();
+        }
         let mut text = String::from_utf8_lossy(&captured.bytes[captured.mark..]).into_owned();
         text.push_str(&String::from_utf8_lossy(&captured.tail));
         text
@@ -231,6 +244,13 @@ impl CapturePipe {
 
     fn append(&self, data: &[u8]) {
         let mut captured = self.lock();
+        let call = self.calls.load(Ordering::Relaxed);
+        if captured.marked != call {
+            // The call's first write: its bytes start here.
+            captured.marked = call;
+            captured.mark = captured.bytes.len();
+            captured.tail.clear();
+        }
         if let Some(tap) = &mut captured.tap {
             tap.feed(data);
         }

@@ -261,12 +261,7 @@ impl Run {
                         (*observe)(name, &output);
                     }
                     if retained < self.retain {
-                        match self.sinks.get_mut(name) {
-                            Some(retained) => retained.push(output),
-                            None => {
-                                self.sinks.insert(name.clone(), vec![output]);
-                            }
-                        }
+                        self.nodes[n].retained.push(output);
                     }
                 }
                 if signal == Signal::Pause {

@@ -17,7 +17,11 @@ impl Run {
             }
         }
         let mut nodes = Vec::new();
+        let mut sinks = BTreeMap::new();
         for node in &mut self.nodes {
+            if !node.retained.is_empty() {
+                sinks.insert(node.name.clone(), std::mem::take(&mut node.retained));
+            }
             if let Worker::Component(mut instance) =
                 std::mem::replace(&mut node.worker, Worker::Collector)
             {
@@ -65,7 +69,7 @@ impl Run {
         let result = RunResult {
             flow: self.flow,
             nodes,
-            sinks: self.sinks,
+            sinks,
             dead_letters: self.dead_letters,
             trace: Trace(trace),
             trace_dropped: self.trace_dropped,

@@ -30,6 +30,8 @@ struct Node {
     paused: bool,
     held: bool,
     report: NodeReport,
+    /// What a sink received and keeps (its first `retain` elements).
+    retained: Vec<Output>,
 }
 
 /// What does a node's work: a component instance, or one of the host-side
@@ -91,7 +93,6 @@ struct Run {
     trace_dropped: u64,
     /// Node names, then the edges' `from->to` (where a full queue drops).
     labels: Vec<String>,
-    sinks: BTreeMap<String, Vec<Output>>,
     dead_letters: Vec<DeadLetter>,
     queue_drops: u64,
     copies: u64,
@@ -219,6 +220,7 @@ impl Run {
                 done: false,
                 paused: false,
                 held: false,
+                retained: Vec::new(),
                 report: NodeReport {
                     role: Some(spec.role()),
                     ..NodeReport::default()
@@ -276,7 +278,6 @@ impl Run {
             trace: VecDeque::new(),
             trace_dropped: 0,
             labels,
-            sinks: BTreeMap::new(),
             dead_letters: Vec::new(),
             queue_drops: 0,
             copies: 0,
