@@ -8,7 +8,7 @@
 //! as the testkit's), the number
 //! of elements (default 20 000) and the payload size in bytes (default 64).
 //! The run is as the `pipeline` bench makes it (`record(false)`, no latency
-//! measurement).
+//! measurement); with `TRACE=1`, the trace is on.
 
 use anyhow::{Context, Result, bail};
 use torvyn_bench::{Subject, build_stage};
@@ -43,6 +43,12 @@ fn main() -> Result<()> {
     let run = flow
         .component("sink", &sink, "")
         .record(false)
+        // `TRACE=1`: the trace on (its default capacity), still nothing retained.
+        .trace_capacity(if std::env::var_os("TRACE").is_some() {
+            torvyn_testkit::pipeline::DEFAULT_TRACE_CAPACITY
+        } else {
+            0
+        })
         .run()
         .map_err(|err| anyhow::anyhow!("{err}"))?;
     println!("{} elements delivered", run.node("sink").received);
