@@ -13,7 +13,7 @@ use crate::host::{BufferRes, FlowContextRes};
 
 /// The two table entries an element is lent through, made at the first
 /// element call and reused by every later one: a borrow cannot outlive its
-/// call, so a component never sees an earlier element's through them.
+/// call, so a component never sees an earlier element's data through them.
 pub(super) struct Lent {
     payload: u32,
     context: u32,
@@ -75,8 +75,8 @@ impl Instance {
         })
     }
 
-    /// After the call: give `element` its content type back, and let the
-    /// payload entry go of its bytes.
+    /// After the call: give `element` its content type back, and empty the
+    /// payload entry, so it does not hold the element's bytes between calls.
     pub(super) fn take_back(
         &mut self,
         element: &mut TestElement,
