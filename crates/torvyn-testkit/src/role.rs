@@ -76,6 +76,19 @@ impl Role {
             Role::Sink => "sink",
         }
     }
+
+    /// The contract function a role is called with per element (`pull`
+    /// for a source, which takes none).
+    pub(crate) fn element_call(self) -> &'static str {
+        match self {
+            Role::Filter => "evaluate",
+            Role::Processor => "process",
+            Role::Router => "route",
+            Role::Aggregator => "ingest",
+            Role::Sink => "push",
+            Role::Source => "pull",
+        }
+    }
 }
 
 impl fmt::Display for Role {

@@ -177,14 +177,7 @@ impl ScriptState {
         ports: &[String],
     ) -> Result<Action, Error> {
         let role = self.script.role;
-        let call = match role {
-            Role::Filter => "evaluate",
-            Role::Processor => "process",
-            Role::Router => "route",
-            Role::Aggregator => "ingest",
-            Role::Sink => "push",
-            Role::Source => "pull",
-        };
+        let call = role.element_call();
         if let Some(reason) = &self.terminated {
             return Err(Self::error(
                 name,

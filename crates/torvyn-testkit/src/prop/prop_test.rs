@@ -283,14 +283,7 @@ impl PropTest {
             "    let mut instance = component.instantiate({}).unwrap();",
             raw_string(&self.config)
         );
-        let method = match role {
-            Role::Filter => "evaluate",
-            Role::Processor => "process",
-            Role::Router => "route",
-            Role::Aggregator => "ingest",
-            Role::Sink => "push",
-            Role::Source => "pull",
-        };
+        let method = role.element_call();
         for element in input {
             let _ = writeln!(
                 code,
