@@ -27,13 +27,11 @@ use torvyn_bench::{Subject, build_stage, write_record};
 use torvyn_testkit::Component;
 use torvyn_testkit::pipeline::{Pipeline, RunResult};
 
-use host::transform::torvyn::streaming::types::{BackpressureSignal, OutputElement, ProcessResult};
-
 /// Payload sizes and how many elements one measured run carries.
 const SIZES: [(&str, usize, u64); 2] = [("64B", 64, 20_000), ("4KiB", 4096, 5_000)];
 
 /// The two flow shapes.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Shape {
     SourceSink,
     SourceProcessorSink,
@@ -146,60 +144,11 @@ impl Floor {
         Floor(stages.unwrap_or_else(|err| panic!("the floor's stages: {err:#}")))
     }
 
-    fn pull(&mut self) -> OutputElement {
-        self.0
-            .source
-            .torvyn_streaming_source()
-            .call_pull(&mut self.0.store)
-            .expect("pull call")
-            .expect("pull")
-            .expect("the source never ends")
-    }
-
-    fn push(&mut self, out: OutputElement) {
-        let element = self.0.lend(&out);
-        let signal = self
-            .0
-            .sink
-            .torvyn_streaming_sink()
-            .call_push(&mut self.0.store, &element)
-            .expect("push call")
-            .expect("push");
-        assert!(matches!(signal, BackpressureSignal::Ready));
-        self.0
-            .store
-            .data_mut()
-            .table
-            .delete(out.payload)
-            .expect("a live buffer");
-    }
-
     /// One element through the shape's calls.
     fn one(&mut self, shape: Shape) {
-        let pulled = self.pull();
-        match shape {
-            Shape::SourceSink => self.push(pulled),
-            Shape::SourceProcessorSink => {
-                let element = self.0.lend(&pulled);
-                let result = self
-                    .0
-                    .processor
-                    .torvyn_streaming_processor()
-                    .call_process(&mut self.0.store, black_box(&element))
-                    .expect("process call")
-                    .expect("process");
-                let ProcessResult::Emit(out) = result else {
-                    panic!("the processor emits every element")
-                };
-                self.0
-                    .store
-                    .data_mut()
-                    .table
-                    .delete(pulled.payload)
-                    .expect("a live buffer");
-                self.push(out);
-            }
-        }
+        self.0
+            .one(shape == Shape::SourceProcessorSink)
+            .unwrap_or_else(|err| panic!("a floor element: {err:#}"));
     }
 }
 

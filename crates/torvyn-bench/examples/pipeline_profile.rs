@@ -58,7 +58,7 @@ fn main() -> Result<()> {
 /// The floor: `pull` -> `process` -> `push` on one store of the minimal host,
 /// buffers passed by handle.
 fn floor(count: u64, size: usize, processor: bool) -> Result<()> {
-    use torvyn_bench::host::{self, transform::torvyn::streaming::types::ProcessResult};
+    use torvyn_bench::host;
     let engine = if std::env::var_os("FLOOR_EPOCH").is_some() {
         host::epoch_engine()?
     } else {
@@ -71,33 +71,8 @@ fn floor(count: u64, size: usize, processor: bool) -> Result<()> {
         &build_stage("sdk-sink")?,
         size,
     )?;
-    let (source, upper, sink) = (
-        stages.source.torvyn_streaming_source().clone(),
-        stages.processor.torvyn_streaming_processor().clone(),
-        stages.sink.torvyn_streaming_sink().clone(),
-    );
     for _ in 0..count {
-        let pulled = source
-            .call_pull(&mut stages.store)?
-            .map_err(|err| anyhow::anyhow!("pull: {err:?}"))?
-            .context("the source ended")?;
-        let out = if processor {
-            let element = stages.lend(&pulled);
-            let ProcessResult::Emit(out) = upper
-                .call_process(&mut stages.store, &element)?
-                .map_err(|err| anyhow::anyhow!("process: {err:?}"))?
-            else {
-                bail!("the processor dropped an element");
-            };
-            stages.store.data_mut().table.delete(pulled.payload)?;
-            out
-        } else {
-            pulled
-        };
-        let element = stages.lend(&out);
-        sink.call_push(&mut stages.store, &element)?
-            .map_err(|err| anyhow::anyhow!("push: {err:?}"))?;
-        stages.store.data_mut().table.delete(out.payload)?;
+        stages.one(processor)?;
     }
     println!("{count} floor elements");
     Ok(())

@@ -438,6 +438,49 @@ impl Stages {
         })
     }
 
+    /// One element through the bare calls: `pull`, then `process` when
+    /// `through_processor`, then `push`; each buffer is removed from the table
+    /// once its last reader returned.
+    ///
+    /// # Errors
+    /// When a call traps or returns an error, the source ends, the processor
+    /// drops the element or the sink answers `pause`.
+    pub fn one(&mut self, through_processor: bool) -> anyhow::Result<()> {
+        use transform::torvyn::streaming::types::{BackpressureSignal, ProcessResult};
+        let pulled = self
+            .source
+            .torvyn_streaming_source()
+            .call_pull(&mut self.store)?
+            .map_err(|err| anyhow!("pull: {err:?}"))?
+            .ok_or_else(|| anyhow!("the source ended"))?;
+        let out = if through_processor {
+            let element = self.lend(&pulled);
+            let result = self
+                .processor
+                .torvyn_streaming_processor()
+                .call_process(&mut self.store, &element)?
+                .map_err(|err| anyhow!("process: {err:?}"))?;
+            let ProcessResult::Emit(out) = result else {
+                anyhow::bail!("the processor dropped an element");
+            };
+            self.store.data_mut().table.delete(pulled.payload)?;
+            out
+        } else {
+            pulled
+        };
+        let element = self.lend(&out);
+        let signal = self
+            .sink
+            .torvyn_streaming_sink()
+            .call_push(&mut self.store, &element)?
+            .map_err(|err| anyhow!("push: {err:?}"))?;
+        if !matches!(signal, BackpressureSignal::Ready) {
+            anyhow::bail!("the sink answered pause");
+        }
+        self.store.data_mut().table.delete(out.payload)?;
+        Ok(())
+    }
+
     /// An element lending `out`'s payload and the shared context.
     pub fn lend(&self, out: &OutputElement) -> StreamElement {
         StreamElement {
