@@ -6,7 +6,8 @@
 //! `filter`) with its own templates and its `torvyn-*` dependencies pointing at
 //! its own crates by path, with its own `Cargo.lock` (as template-tests do).
 //! Then `cargo test` runs cold, each time in a fresh target directory, with the
-//! same `CARGO_HOME` (the registry cache stays warm; nothing is downloaded:
+//! same `CARGO_HOME` (the registry cache stays warm: each project's crates are
+//! fetched before, and nothing is downloaded during, its timed runs:
 //! `CARGO_NET_OFFLINE=true`), in the order A B B A so that a drift in the
 //! machine's load weighs on both sides alike. It prints every run with the load
 //! average before and after, each side's mean and the ratio B / A, of the
@@ -244,6 +245,17 @@ fn generate(tree: &Path, destination: &Path, template: &str) -> Result<PathBuf> 
     let project = destination.join(&name);
     std::fs::copy(tree.join("Cargo.lock"), project.join("Cargo.lock"))
         .with_context(|| format!("cannot copy {}/Cargo.lock", tree.display()))?;
+    // The timed test runs offline: fetch what the lock names first, for every
+    // platform (the base revision's lock may name versions no build here
+    // downloaded), so that the timing never includes a download and never
+    // fails for one.
+    run_checked(
+        clean_cargo()
+            .arg("fetch")
+            .env("CARGO_NET_OFFLINE", "false")
+            .current_dir(&project),
+        &format!("`cargo fetch` in {}", project.display()),
+    )?;
     Ok(project)
 }
 

@@ -80,7 +80,16 @@ pub(crate) fn target_dir(root: &std::path::Path) -> std::path::PathBuf {
 fn main() -> ExitCode {
     let task = std::env::args().nth(1).unwrap_or_default();
     let result = match task.as_str() {
-        "ci" => ci(),
+        "ci" => {
+            let args: Vec<String> = std::env::args().skip(2).collect();
+            match args.as_slice() {
+                [] => ci(),
+                [flag] if flag == "--fresh-cargo-home" => fresh_cargo_home(root()),
+                _ => Err(anyhow::anyhow!(
+                    "unknown options {args:?} of `cargo xtask ci`; it takes `--fresh-cargo-home`"
+                )),
+            }
+        }
         "release-check" => {
             let args: Vec<String> = std::env::args().skip(2).collect();
             release::Options::parse(&args).and_then(|options| release::run(root(), &options))
@@ -100,7 +109,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask ci|release-check|sync-wit|bench|first-build\n\n  ci             run every check CI runs (fmt, clippy, doc, test, release-check)\n  release-check  package the crates and build and test every template against the\n                 packages, offline; install and run the CLI\n                 (--check-only a,b: only `cargo check --tests` these templates)\n  sync-wit       copy wit/ into the crates that embed it\n  bench          run the benchmark suite and print ratios against its targets\n                 (--summary: only print the last results; --no-edit-loop)\n  first-build    time the first cold `cargo test` of a new template, A (--base <rev>,\n                 default main) against B (this tree), in the order A B B A\n                 (--template <name>, default filter; --work-dir <dir>; --once: B A)"
+                "usage: cargo xtask ci|release-check|sync-wit|bench|first-build\n\n  ci             run every check CI runs (fmt, clippy, doc, test, release-check)\n                 (--fresh-cargo-home: the README's setup and test commands with a new,\n                 empty CARGO_HOME and target directory, as on a new machine)\n  release-check  package the crates and build and test every template against the\n                 packages, offline; install and run the CLI\n                 (--check-only a,b: only `cargo check --tests` these templates)\n  sync-wit       copy wit/ into the crates that embed it\n  bench          run the benchmark suite and print ratios against its targets\n                 (--summary: only print the last results; --no-edit-loop)\n  first-build    time the first cold `cargo test` of a new template, A (--base <rev>,\n                 default main) against B (this tree), in the order A B B A\n                 (--template <name>, default filter; --work-dir <dir>; --once: B A)"
             );
             return ExitCode::from(2);
         }
@@ -119,6 +128,77 @@ fn root() -> &'static std::path::Path {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("xtask lives inside the workspace")
+}
+
+/// `cargo xtask ci --fresh-cargo-home`: the README's two commands
+/// (`./scripts/setup.sh`, then `cargo xtask ci`) as a new machine runs them,
+/// with a new, empty cargo home and target directory under
+/// `target/fresh-cargo-home/`. rustup's toolchains stay where they are
+/// (`RUSTUP_HOME`); everything else (the crates, cargo-generate) must come
+/// from the setup command and the steps themselves, which is the point.
+fn fresh_cargo_home(root: &std::path::Path) -> Result<()> {
+    let base = target_dir(root).join("fresh-cargo-home");
+    if base.exists() {
+        std::fs::remove_dir_all(&base)
+            .with_context(|| format!("cannot remove {}", base.display()))?;
+    }
+    let home = base.join("cargo-home");
+    let target = base.join("target");
+    std::fs::create_dir_all(&home)?;
+    // rustup's proxies (`cargo`, `rustc`) are found on PATH as before, and
+    // keep using the toolchains of `RUSTUP_HOME`, which they otherwise look
+    // for beside the default cargo home.
+    let rustup_home = std::env::var_os("RUSTUP_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".rustup"))
+        })
+        .context("neither RUSTUP_HOME nor HOME is set")?;
+    let path = std::env::join_paths(std::iter::once(home.join("bin")).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))?;
+    let all = Instant::now();
+    for (what, program, args) in [
+        ("setup", "./scripts/setup.sh", &[][..]),
+        ("ci", "cargo", &["xtask", "ci"][..]),
+    ] {
+        println!(
+            "xtask ci --fresh-cargo-home: {what}: CARGO_HOME={} {program} {}",
+            home.display(),
+            args.join(" ")
+        );
+        let started = Instant::now();
+        let mut command = if program == "cargo" {
+            release::clean_cargo()
+        } else {
+            Command::new(program)
+        };
+        let status = command
+            .args(args)
+            .env("CARGO_HOME", &home)
+            .env("RUSTUP_HOME", &rustup_home)
+            .env("CARGO_TARGET_DIR", &target)
+            .env("PATH", &path)
+            .env_remove("RUSTC")
+            .current_dir(root)
+            .status()
+            .with_context(|| format!("cannot run `{program}`"))?;
+        println!(
+            "xtask ci --fresh-cargo-home: {what} took {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+        if !status.success() {
+            bail!(
+                "`{program} {}` failed with a fresh cargo home: {status}",
+                args.join(" ")
+            );
+        }
+    }
+    println!(
+        "xtask ci --fresh-cargo-home: both commands passed in {:.0} s",
+        all.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn ci() -> Result<()> {
