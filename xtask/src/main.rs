@@ -4,6 +4,8 @@
 //!   failure: `cargo fmt --check`, `cargo clippy --workspace --all-targets -- -D warnings`,
 //!   `RUSTDOCFLAGS=-Dwarnings cargo doc --workspace --no-deps`, `cargo test --workspace`,
 //!   `cargo xtask release-check`. Each step prints its command and how long it took.
+//! - `cargo xtask demo`: builds the CLI and runs the demo project's flow
+//!   (the README's second command); see `demo.rs`.
 //! - `cargo xtask release-check`: the published path, offline: packages the
 //!   crates, makes the packages the crates.io versions for every template
 //!   generated with its default dependencies, builds and tests them, and installs
@@ -17,6 +19,7 @@
 //!   see `first_build.rs` and BENCHMARKS.md.
 
 mod bench;
+mod demo;
 mod first_build;
 mod release;
 mod wit;
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
             release::Options::parse(&args).and_then(|options| release::run(root(), &options))
         }
         "sync-wit" => wit::sync(root()),
+        "demo" => demo::run(root()),
         "bench" => {
             let args: Vec<String> = std::env::args().skip(2).collect();
             let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -109,7 +113,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask ci|release-check|sync-wit|bench|first-build\n\n  ci             run every check CI runs (fmt, clippy, doc, test, release-check)\n                 (--fresh-cargo-home: the README's setup and test commands with a new,\n                 empty CARGO_HOME and target directory, as on a new machine)\n  release-check  package the crates and build and test every template against the\n                 packages, offline; install and run the CLI\n                 (--check-only a,b: only `cargo check --tests` these templates)\n  sync-wit       copy wit/ into the crates that embed it\n  bench          run the benchmark suite and print ratios against its targets\n                 (--summary: only print the last results; --no-edit-loop)\n  first-build    time the first cold `cargo test` of a new template, A (--base <rev>,\n                 default main) against B (this tree), in the order A B B A\n                 (--template <name>, default filter; --work-dir <dir>; --once: B A)"
+                "usage: cargo xtask ci|demo|release-check|sync-wit|bench|first-build\n\n  ci             run every check CI runs (fmt, clippy, doc, test, release-check)\n                 (--fresh-cargo-home: the README's setup and test commands with a new,\n                 empty CARGO_HOME and target directory, as on a new machine)\n  demo           build the CLI and run the demo flow (examples/demo/Torvyn.toml)\n  release-check  package the crates and build and test every template against the\n                 packages, offline; install and run the CLI\n                 (--check-only a,b: only `cargo check --tests` these templates)\n  sync-wit       copy wit/ into the crates that embed it\n  bench          run the benchmark suite and print ratios against its targets\n                 (--summary: only print the last results; --no-edit-loop)\n  first-build    time the first cold `cargo test` of a new template, A (--base <rev>,\n                 default main) against B (this tree), in the order A B B A\n                 (--template <name>, default filter; --work-dir <dir>; --once: B A)"
             );
             return ExitCode::from(2);
         }
@@ -130,12 +134,12 @@ fn root() -> &'static std::path::Path {
         .expect("xtask lives inside the workspace")
 }
 
-/// `cargo xtask ci --fresh-cargo-home`: the README's two commands
-/// (`./scripts/setup.sh`, then `cargo xtask ci`) as a new machine runs them,
-/// with a new, empty cargo home and target directory under
-/// `target/fresh-cargo-home/`. rustup's toolchains stay where they are
-/// (`RUSTUP_HOME`); everything else (the crates, cargo-generate) must come
-/// from the setup command and the steps themselves, which is the point.
+/// `cargo xtask ci --fresh-cargo-home`: `.ci/run` (the README's three
+/// commands: setup, demo, tests) as a new machine runs it, with a new, empty
+/// cargo home and target directory under `target/fresh-cargo-home/`. rustup's
+/// toolchains stay where they are (`RUSTUP_HOME`); everything else (the
+/// crates, cargo-generate) must come from the commands themselves, which is
+/// the point.
 fn fresh_cargo_home(root: &std::path::Path) -> Result<()> {
     let base = target_dir(root).join("fresh-cargo-home");
     if base.exists() {
@@ -157,46 +161,33 @@ fn fresh_cargo_home(root: &std::path::Path) -> Result<()> {
     let path = std::env::join_paths(std::iter::once(home.join("bin")).chain(
         std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
     ))?;
-    let all = Instant::now();
-    for (what, program, args) in [
-        ("setup", "./scripts/setup.sh", &[][..]),
-        ("ci", "cargo", &["xtask", "ci"][..]),
-    ] {
-        println!(
-            "xtask ci --fresh-cargo-home: {what}: CARGO_HOME={} {program} {}",
-            home.display(),
-            args.join(" ")
-        );
-        let started = Instant::now();
-        let mut command = if program == "cargo" {
-            release::clean_cargo()
-        } else {
-            Command::new(program)
-        };
-        let status = command
-            .args(args)
-            .env("CARGO_HOME", &home)
-            .env("RUSTUP_HOME", &rustup_home)
-            .env("CARGO_TARGET_DIR", &target)
-            .env("PATH", &path)
-            .env_remove("RUSTC")
-            .current_dir(root)
-            .status()
-            .with_context(|| format!("cannot run `{program}`"))?;
-        println!(
-            "xtask ci --fresh-cargo-home: {what} took {:.0} s",
-            started.elapsed().as_secs_f64()
-        );
-        if !status.success() {
-            bail!(
-                "`{program} {}` failed with a fresh cargo home: {status}",
-                args.join(" ")
-            );
-        }
+    println!(
+        "xtask ci --fresh-cargo-home: CARGO_HOME={} CARGO_TARGET_DIR={} .ci/run",
+        home.display(),
+        target.display()
+    );
+    let started = Instant::now();
+    let mut command = Command::new(root.join(".ci/run"));
+    for var in release::OUTER_CARGO_VARS {
+        command.env_remove(var);
+    }
+    let status = command
+        .env("CARGO_HOME", &home)
+        .env("RUSTUP_HOME", &rustup_home)
+        .env("CARGO_TARGET_DIR", &target)
+        .env("PATH", &path)
+        // `cargo` and `rustc` from PATH (rustup's proxies), as on a new machine.
+        .env_remove("CARGO")
+        .env_remove("RUSTC")
+        .current_dir(root)
+        .status()
+        .context("cannot run .ci/run")?;
+    if !status.success() {
+        bail!("`.ci/run` failed with a fresh cargo home: {status}");
     }
     println!(
-        "xtask ci --fresh-cargo-home: both commands passed in {:.0} s",
-        all.elapsed().as_secs_f64()
+        "xtask ci --fresh-cargo-home: .ci/run passed in {:.0} s",
+        started.elapsed().as_secs_f64()
     );
     Ok(())
 }

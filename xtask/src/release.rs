@@ -177,21 +177,25 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string())
 }
 
+/// The variables of the outer `cargo xtask`'s build that must not reach the
+/// cargo commands it runs.
+pub(crate) const OUTER_CARGO_VARS: &[&str] = &[
+    "CARGO_TARGET_DIR",
+    "CARGO_BUILD_TARGET_DIR",
+    "RUSTFLAGS",
+    "CARGO_ENCODED_RUSTFLAGS",
+    "TORVYN_WASM_TARGET_DIR",
+    "CARGO_MANIFEST_DIR",
+    "CARGO_PRIMARY_PACKAGE",
+    // The work directory's `net.offline` decides; the steps that need the
+    // network say so themselves.
+    "CARGO_NET_OFFLINE",
+];
+
 /// A cargo command with none of the outer `cargo xtask`'s build settings.
 pub(crate) fn clean_cargo() -> Command {
     let mut command = Command::new(cargo());
-    for var in [
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET_DIR",
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "TORVYN_WASM_TARGET_DIR",
-        "CARGO_MANIFEST_DIR",
-        "CARGO_PRIMARY_PACKAGE",
-        // The work directory's `net.offline` decides; the steps that need the
-        // network say so themselves.
-        "CARGO_NET_OFFLINE",
-    ] {
+    for var in OUTER_CARGO_VARS {
         command.env_remove(var);
     }
     command

@@ -1,5 +1,7 @@
-//! The README's demo: the command its first block gives prints the output the
-//! README shows (every line but the run's wall-clock duration).
+//! The README's demo: `cargo xtask demo`, the second command of its first
+//! block, runs `torvyn-testkit run --manifest examples/demo/Torvyn.toml`, which
+//! prints the output the README shows (every line but the run's wall-clock
+//! duration).
 
 use std::path::Path;
 use std::process::Command;
@@ -54,12 +56,18 @@ fn the_readme_demo_prints_what_the_readme_shows() {
         .filter(|line| !line.is_empty())
         .nth(1)
         .expect("the README's first block has a second command, the demo");
-    let args: Vec<&str> = demo
-        .split_once(" -- ")
-        .unwrap_or_else(|| panic!("the demo command `{demo}` is `cargo run ... -- <args>`"))
-        .1
-        .split_whitespace()
-        .collect();
+    assert_eq!(
+        demo, "cargo xtask demo",
+        "the README's demo command changed"
+    );
+    // What `cargo xtask demo` runs after building the CLI (xtask/src/demo.rs).
+    let args = ["run", "--manifest", "examples/demo/Torvyn.toml"];
+    let xtask = std::fs::read_to_string(root().join("xtask/src/demo.rs")).unwrap();
+    assert!(
+        xtask.contains(&format!("ARGS: &[&str] = &{args:?};")),
+        "xtask/src/demo.rs no longer runs `torvyn-testkit {}`; update this test",
+        args.join(" ")
+    );
     let (shown, _) = block(&lines, "```text", after);
 
     let out = Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
