@@ -2,7 +2,8 @@
 //! real `cargo generate`, points its dependencies at this workspace, runs
 //! `cargo test` in the generated project and checks that tests ran.
 //!
-//! The tests are in `tests/templates.rs`; this library holds the steps.
+//! The tests are in `tests/it/` (`templates.rs`, `add_component.rs`); this
+//! library holds the steps.
 //!
 //! ```no_run
 //! let project = template_tests::generate("filter", "my-filter")?;

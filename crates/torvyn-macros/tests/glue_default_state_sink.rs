@@ -1,6 +1,11 @@
 //! The generated native adapter of a stateful sink whose state is `Default`
 //! and whose config type is `Default`: empty config uses `Default`, handlers
 //! work without `init`, re-entrant use traps with a message.
+//!
+//! A test binary of its own on purpose: a crate is one component (the
+//! macros reject a second role attribute in a crate, and the generated
+//! `__TorvynComponent` is one per crate), so each generated adapter needs a
+//! crate of its own. It links `torvyn-guest` only, not the testkit or wasmtime.
 
 use torvyn_guest::__private::{Lifecycle, Sink};
 use torvyn_guest::prelude::*;

@@ -1,6 +1,11 @@
 //! The generated native adapter of a stateful filter with a required `init`:
 //! typed config, config errors, handler before `init`, teardown. (The wasm
 //! export glue forwards to exactly these functions.)
+//!
+//! A test binary of its own on purpose: a crate is one component (the
+//! macros reject a second role attribute in a crate, and the generated
+//! `__TorvynComponent` is one per crate), so each generated adapter needs a
+//! crate of its own. It links `torvyn-guest` only, not the testkit or wasmtime.
 
 use torvyn_guest::__private::{Filter, Lifecycle};
 use torvyn_guest::prelude::*;

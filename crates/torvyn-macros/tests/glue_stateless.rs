@@ -1,5 +1,10 @@
 //! The generated native adapter of a stateless processor: any config is
 //! accepted (a non-empty one is logged as ignored) and errors pass through.
+//!
+//! A test binary of its own on purpose: a crate is one component (the
+//! macros reject a second role attribute in a crate, and the generated
+//! `__TorvynComponent` is one per crate), so each generated adapter needs a
+//! crate of its own. It links `torvyn-guest` only, not the testkit or wasmtime.
 
 use torvyn_guest::__private::{Lifecycle, Processor};
 use torvyn_guest::prelude::*;

@@ -8,11 +8,7 @@ use torvyn_testkit::build::{BuildErrorKind, ComponentBuild, Toolchain, build_com
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use crate::support::fixture_dir as fixture;
 
 /// A scratch crate in this test binary's temporary directory.
 fn scratch_crate(name: &str, cargo_toml: &str, lib_rs: &str) -> PathBuf {

@@ -1,30 +1,22 @@
 //! Golden runs from the command line: `run --expect golden.jsonl` compares
 //! what the sinks received with a golden file, `--bless` rewrites it (the
-//! library side, `Golden`, is tested in the testkit's `tests/superpowers.rs`).
+//! library side, `Golden`, is tested in the testkit's `tests/it/superpowers.rs`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("torvyn-golden-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
+use crate::support::{Cli, flow_project, temp};
 
 #[test]
 fn the_cli_compares_with_expect_and_rewrites_with_bless() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../torvyn-testkit/tests/fixtures/flow-project/Torvyn.toml");
+    let manifest = flow_project();
     let expected = temp("cli-expected.jsonl");
     let _ = std::fs::remove_file(&expected);
     let run = |extra: &[&str]| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"));
-        command
-            .args(["run", "--manifest", manifest.to_str().unwrap(), "--expect"])
+        Cli::new("run")
+            .manifest(&manifest)
+            .arg("--expect")
             .arg(&expected)
             .args(extra)
-            .env_remove("TORVYN_BLESS");
-        command.output().unwrap()
+            .env_remove("TORVYN_BLESS")
+            .output()
     };
     let missing = run(&[]);
     assert_eq!(missing.status.code(), Some(1));

@@ -2,25 +2,12 @@
 //! its flow's, and a run keeps a bounded number of received elements, trace
 //! entries and latencies however long it is.
 
-use std::path::Path;
-
 use torvyn_testkit::pipeline::{DEFAULT_RETAINED, Event, NodeSpec, Pipeline, RunResult, Scripted};
-use torvyn_testkit::{Component, ErrorKind, Limits, TestElement};
+use torvyn_testkit::{ErrorKind, Limits, TestElement};
+
+use crate::support::{fixture, numbers};
 
 const MIB: u64 = 1 << 20;
-
-fn fixture(name: &str) -> Component {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    Component::build(dir).unwrap_or_else(|err| panic!("{err}"))
-}
-
-fn numbers(count: u64) -> Vec<TestElement> {
-    (0..count)
-        .map(|n| TestElement::text(n.to_string()))
-        .collect()
-}
 
 #[test]
 fn a_component_hoarding_host_buffers_hits_its_budget() {

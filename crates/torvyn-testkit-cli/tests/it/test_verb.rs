@@ -1,20 +1,14 @@
 //! `torvyn-testkit test`: one component on ad-hoc input, without a manifest,
 //! for every input form (`--text`, `--json`, `--file`) and every role.
 
-use std::path::Path;
 use std::process::Output;
 
 use serde_json::json;
 
-mod support;
-use support::{cli, fixture_path, temp, text};
+use crate::support::{Cli, cli, example_path, fixture_path, temp, text};
 
 fn example(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name)
-        .display()
-        .to_string()
+    example_path(name).display().to_string()
 }
 
 fn fixture(name: &str) -> String {
@@ -41,18 +35,11 @@ fn json_of(out: &Output) -> serde_json::Value {
 #[test]
 fn a_filter_on_text_elements_prints_passed_and_dropped() {
     let limiter = example("rate-limiter");
-    let out = cli(&[
-        "test",
-        &limiter,
-        "--text",
-        "a",
-        "--text",
-        "b",
-        "--text",
-        "c",
-        "--config",
-        r#"{"max_per_second": 2}"#,
-    ]);
+    let out = Cli::new("test")
+        .arg(&limiter)
+        .texts(["a", "b", "c"])
+        .config(r#"{"max_per_second": 2}"#)
+        .output();
     let stdout = stdout_of(&out);
     assert_eq!(
         stdout.lines().take(4).collect::<Vec<_>>(),
@@ -71,9 +58,17 @@ fn a_filter_on_text_elements_prints_passed_and_dropped() {
     );
 
     // `--role` checks the role it reads from the exports.
-    let out = cli(&["test", &limiter, "--role", "filter", "--text", "a"]);
+    let out = Cli::new("test")
+        .arg(&limiter)
+        .args(["--role", "filter"])
+        .texts(["a"])
+        .output();
     stdout_of(&out);
-    let out = cli(&["test", &limiter, "--role", "processor", "--text", "a"]);
+    let out = Cli::new("test")
+        .arg(&limiter)
+        .args(["--role", "processor"])
+        .texts(["a"])
+        .output();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains(&format!(
@@ -87,19 +82,20 @@ fn a_filter_on_text_elements_prints_passed_and_dropped() {
 #[test]
 fn a_processor_on_json_elements_prints_outputs_and_the_failed_element() {
     let enricher = example("json-enricher");
-    let args = [
-        "test",
-        &enricher,
-        "--json",
-        r#"{"n": 1}"#,
-        "--json",
-        "[2]",
-        "--json",
-        r#"{"n": 3}"#,
-        "--config",
-        r#"{"fields": {"stage": "tested"}, "add_sequence": true}"#,
-    ];
-    let out = cli(&args);
+    let test = || {
+        Cli::new("test")
+            .arg(&enricher)
+            .args([
+                "--json",
+                r#"{"n": 1}"#,
+                "--json",
+                "[2]",
+                "--json",
+                r#"{"n": 3}"#,
+            ])
+            .config(r#"{"fields": {"stage": "tested"}, "add_sequence": true}"#)
+    };
+    let out = test().output();
     // One element failed: the report is printed, and the exit code is 1.
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
@@ -125,9 +121,7 @@ fn a_processor_on_json_elements_prints_outputs_and_the_failed_element() {
         text(&out.stderr)
     );
 
-    let mut json_args = args.to_vec();
-    json_args.extend(["--format", "json"]);
-    let out = cli(&json_args);
+    let out = test().format("json").output();
     assert_eq!(out.status.code(), Some(1));
     let report = json_of(&out);
     assert_eq!(report["role"], "processor");
@@ -157,14 +151,13 @@ fn a_processor_on_json_elements_prints_outputs_and_the_failed_element() {
 fn a_file_of_json_lines_names_each_elements_line() {
     let input = temp("in.jsonl");
     std::fs::write(&input, "{\"n\": 1}\n\n[2]\n").unwrap();
-    let out = cli(&[
-        "test",
-        &example("json-enricher"),
-        "--file",
-        input.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let test_file = || {
+        Cli::new("test")
+            .arg(example("json-enricher"))
+            .arg("--file")
+            .arg(&input)
+    };
+    let out = test_file().format("json").output();
     assert_eq!(out.status.code(), Some(1));
     let report = json_of(&out);
     let results = report["results"].as_array().unwrap();
@@ -178,12 +171,7 @@ fn a_file_of_json_lines_names_each_elements_line() {
     );
     assert_eq!(results[1]["outcome"], "failed");
 
-    let out = cli(&[
-        "test",
-        &example("json-enricher"),
-        "--file",
-        input.to_str().unwrap(),
-    ]);
+    let out = test_file().output();
     assert!(
         text(&out.stdout).contains("#1 (line 3) [2] -> failed: "),
         "{}",
@@ -192,12 +180,7 @@ fn a_file_of_json_lines_names_each_elements_line() {
 
     // The file's format errors are `run --input`'s.
     std::fs::write(&input, "{\"n\": 1}\nnot json\n").unwrap();
-    let out = cli(&[
-        "test",
-        &example("json-enricher"),
-        "--file",
-        input.to_str().unwrap(),
-    ]);
+    let out = test_file().output();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("in.jsonl:2: not a JSON value"),
@@ -210,7 +193,7 @@ fn a_file_of_json_lines_names_each_elements_line() {
 fn a_source_is_pulled_up_to_max_elements() {
     let source = example("line-source");
     let config = r#"{"text": "a\nb\nc"}"#;
-    let out = cli(&["test", &source, "--config", config]);
+    let out = Cli::new("test").arg(&source).config(config).output();
     let stdout = stdout_of(&out);
     assert!(
         stdout.contains("#0 -> pulled \"a\" (text/plain; charset=utf-8)\n"),
@@ -222,16 +205,12 @@ fn a_source_is_pulled_up_to_max_elements() {
         "{stdout}"
     );
 
-    let out = cli(&[
-        "test",
-        &source,
-        "--config",
-        config,
-        "--max-elements",
-        "2",
-        "--format",
-        "json",
-    ]);
+    let out = Cli::new("test")
+        .arg(&source)
+        .config(config)
+        .args(["--max-elements", "2"])
+        .format("json")
+        .output();
     let report = json_of(&out);
     assert!(out.status.success());
     assert_eq!(report["role"], "source");
@@ -240,7 +219,7 @@ fn a_source_is_pulled_up_to_max_elements() {
     assert_eq!(report["results"][1]["output"]["text"], "b");
 
     // A source takes no input: a usage error.
-    let out = cli(&["test", &source, "--text", "a"]);
+    let out = Cli::new("test").arg(&source).texts(["a"]).output();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("is a source, and a source takes no input"),
@@ -251,18 +230,11 @@ fn a_source_is_pulled_up_to_max_elements() {
 
 #[test]
 fn an_aggregator_shows_what_it_absorbed_and_its_flush() {
-    let out = cli(&[
-        "test",
-        &example("window-counter"),
-        "--text",
-        "a",
-        "--text",
-        "b",
-        "--text",
-        "c",
-        "--config",
-        r#"{"window": 2}"#,
-    ]);
+    let out = Cli::new("test")
+        .arg(example("window-counter"))
+        .texts(["a", "b", "c"])
+        .config(r#"{"window": 2}"#)
+        .output();
     let stdout = stdout_of(&out);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines[1], "#0 \"a\" -> absorbed", "{stdout}");
@@ -279,18 +251,12 @@ fn an_aggregator_shows_what_it_absorbed_and_its_flush() {
 
 #[test]
 fn a_sink_shows_what_it_accepted_and_a_router_its_ports() {
-    let out = cli(&[
-        "test",
-        &example("counting-sink"),
-        "--json",
-        "1",
-        "--json",
-        "2",
-        "--config",
-        r#"{"pause_every": 2}"#,
-        "--format",
-        "json",
-    ]);
+    let out = Cli::new("test")
+        .arg(example("counting-sink"))
+        .args(["--json", "1", "--json", "2"])
+        .config(r#"{"pause_every": 2}"#)
+        .format("json")
+        .output();
     let report = json_of(&out);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(report["role"], "sink");
@@ -306,7 +272,10 @@ fn a_sink_shows_what_it_accepted_and_a_router_its_ports() {
     );
 
     // A sink that prints: its stdout is shown.
-    let out = cli(&["test", &fixture("raw-stdout-sink"), "--text", "hello"]);
+    let out = Cli::new("test")
+        .arg(fixture("raw-stdout-sink"))
+        .texts(["hello"])
+        .output();
     let stdout = stdout_of(&out);
     assert!(
         stdout.contains("#0 \"hello\" -> delivered (ready)\n"),
@@ -315,25 +284,18 @@ fn a_sink_shows_what_it_accepted_and_a_router_its_ports() {
     assert!(stdout.contains("stdout:\n  got 0\n  done\n"), "{stdout}");
 
     let router = example("content-router");
-    let out = cli(&[
-        "test",
-        &router,
-        "--json",
-        "{}",
-        "--text",
-        "x",
-        "--config",
-        r#"{"audit": ["application/json"]}"#,
-    ]);
+    let out = Cli::new("test")
+        .arg(&router)
+        .args(["--json", "{}"])
+        .texts(["x"])
+        .config(r#"{"audit": ["application/json"]}"#)
+        .output();
     assert_eq!(out.status.code(), Some(2), "--json and --text do not mix");
-    let out = cli(&[
-        "test",
-        &router,
-        "--json",
-        "{}",
-        "--config",
-        r#"{"audit": ["application/json"]}"#,
-    ]);
+    let out = Cli::new("test")
+        .arg(&router)
+        .args(["--json", "{}"])
+        .config(r#"{"audit": ["application/json"]}"#)
+        .output();
     let stdout = stdout_of(&out);
     assert!(
         stdout.contains("#0 {} -> routed to json, audit\n"),
@@ -345,20 +307,11 @@ fn a_sink_shows_what_it_accepted_and_a_router_its_ports() {
 fn a_wasm_file_runs_and_a_trap_stops_the_component() {
     let wasm = torvyn_testkit::build::build_component(fixture("raw-panic-filter"))
         .unwrap_or_else(|err| panic!("{err}"));
-    let out = cli(&[
-        "test",
-        wasm.to_str().unwrap(),
-        "--text",
-        "a",
-        "--text",
-        "b",
-        "--text",
-        "c",
-        "--text",
-        "d",
-        "--format",
-        "json",
-    ]);
+    let out = Cli::new("test")
+        .arg(&wasm)
+        .texts(["a", "b", "c", "d"])
+        .format("json")
+        .output();
     assert_eq!(out.status.code(), Some(1));
     let report = json_of(&out);
     let outcomes: Vec<&str> = report["results"]
@@ -391,7 +344,11 @@ fn usage_errors_exit_2_and_other_errors_exit_1() {
         text(&out.stderr)
     );
     // --max-elements is for sources.
-    let out = cli(&["test", &limiter, "--text", "a", "--max-elements", "3"]);
+    let out = Cli::new("test")
+        .arg(&limiter)
+        .texts(["a"])
+        .args(["--max-elements", "3"])
+        .output();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("--max-elements bounds the pulls from a source"),
@@ -399,7 +356,10 @@ fn usage_errors_exit_2_and_other_errors_exit_1() {
         text(&out.stderr)
     );
     // Not JSON.
-    let out = cli(&["test", &limiter, "--json", "{x"]);
+    let out = Cli::new("test")
+        .arg(&limiter)
+        .args(["--json", "{x"])
+        .output();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("for plain text use `--text` instead of `--json`"),
@@ -407,7 +367,11 @@ fn usage_errors_exit_2_and_other_errors_exit_1() {
         text(&out.stderr)
     );
     // Not a role.
-    let out = cli(&["test", &limiter, "--role", "mapper", "--text", "a"]);
+    let out = Cli::new("test")
+        .arg(&limiter)
+        .args(["--role", "mapper"])
+        .texts(["a"])
+        .output();
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("`mapper` is not a role; use one of source, processor"),
@@ -428,7 +392,7 @@ fn usage_errors_exit_2_and_other_errors_exit_1() {
     // A directory that is no crate.
     let dir = temp("not-a-crate");
     std::fs::create_dir_all(&dir).unwrap();
-    let out = cli(&["test", dir.to_str().unwrap(), "--text", "a"]);
+    let out = Cli::new("test").arg(&dir).texts(["a"]).output();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("is a directory without a Cargo.toml"),
@@ -436,14 +400,11 @@ fn usage_errors_exit_2_and_other_errors_exit_1() {
         text(&out.stderr)
     );
     // A config the component rejects: its `init` error.
-    let out = cli(&[
-        "test",
-        &limiter,
-        "--config",
-        r#"{"max_per_second": 0}"#,
-        "--text",
-        "a",
-    ]);
+    let out = Cli::new("test")
+        .arg(&limiter)
+        .config(r#"{"max_per_second": 0}"#)
+        .texts(["a"])
+        .output();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("`max_per_second` must be greater than 0"),

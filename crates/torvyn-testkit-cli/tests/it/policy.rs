@@ -5,8 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-mod support;
-use support::{cli, flow_project, temp, text};
+use crate::support::{Cli, flow_project, temp, text};
 
 /// The flow-project fixture's manifest, written to `name` in a temporary
 /// directory (its crate paths made absolute) after `edit`.
@@ -56,15 +55,11 @@ fn assert_balanced(summary: &serde_json::Value) {
 fn fail_flow_names_the_element_and_its_input_line_and_prints_the_partial_report() {
     let manifest = flow_project();
     let input = bad_input();
-    let out = cli(&[
-        "run",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let out = Cli::new("run")
+        .manifest(&manifest)
+        .input(&input)
+        .format("json")
+        .output();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(
@@ -83,13 +78,7 @@ fn fail_flow_names_the_element_and_its_input_line_and_prints_the_partial_report(
     assert_balanced(&summary);
 
     // `trace` says the same, and prints the trace until then.
-    let out = cli(&[
-        "trace",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-    ]);
+    let out = Cli::new("trace").manifest(&manifest).input(&input).output();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("at element #1 (line 3 of "),
@@ -118,17 +107,12 @@ fn on_error_skip_and_dead_letter_on_the_command_line_go_on() {
     let manifest = generous_manifest();
     let input = bad_input();
     let run = |policy: &str, format: &str| {
-        cli(&[
-            "run",
-            "--manifest",
-            manifest.to_str().unwrap(),
-            "--input",
-            input.to_str().unwrap(),
-            "--on-error",
-            policy,
-            "--format",
-            format,
-        ])
+        Cli::new("run")
+            .manifest(&manifest)
+            .input(&input)
+            .args(["--on-error", policy])
+            .format(format)
+            .output()
     };
 
     let out = run("skip", "json");
@@ -174,15 +158,11 @@ fn on_error_skip_and_dead_letter_on_the_command_line_go_on() {
     assert_eq!(json(&out)["nodes"]["enrich"]["retries"], 2);
 
     // `trace` shows the skipped element; `bench` goes on past it.
-    let out = cli(&[
-        "trace",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--on-error",
-        "skip",
-    ]);
+    let out = Cli::new("trace")
+        .manifest(&manifest)
+        .input(&input)
+        .args(["--on-error", "skip"])
+        .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("#1: source pulled -> limit emitted -> enrich failed ("));
@@ -190,30 +170,19 @@ fn on_error_skip_and_dead_letter_on_the_command_line_go_on() {
         stdout.contains("#2: source pulled -> limit emitted -> enrich emitted -> count delivered"),
         "{stdout}"
     );
-    let out = cli(&[
-        "bench",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--on-error",
-        "skip",
-        "--duration",
-        "100ms",
-        "--format",
-        "json",
-    ]);
+    let out = Cli::new("bench")
+        .manifest(&manifest)
+        .input(&input)
+        .args(["--on-error", "skip", "--duration", "100ms"])
+        .format("json")
+        .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(json(&out)["runs"].as_u64().unwrap() >= 1);
-    let out = cli(&[
-        "bench",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--duration",
-        "100ms",
-    ]);
+    let out = Cli::new("bench")
+        .manifest(&manifest)
+        .input(&input)
+        .args(["--duration", "100ms"])
+        .output();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("at element #1 (line 3 of "),
@@ -226,17 +195,12 @@ fn on_error_skip_and_dead_letter_on_the_command_line_go_on() {
 fn on_error_in_the_manifest_per_flow_and_per_node_and_its_override() {
     let input = bad_input();
     let run = |manifest: &Path, extra: &[&str]| {
-        let mut args = vec![
-            "run",
-            "--manifest",
-            manifest.to_str().unwrap(),
-            "--input",
-            input.to_str().unwrap(),
-            "--format",
-            "json",
-        ];
-        args.extend_from_slice(extra);
-        cli(&args)
+        Cli::new("run")
+            .manifest(manifest)
+            .input(&input)
+            .format("json")
+            .args(extra)
+            .output()
     };
 
     // The flow's default.
@@ -310,13 +274,10 @@ fn on_error_in_the_manifest_per_flow_and_per_node_and_its_override() {
 
 #[test]
 fn a_bad_on_error_flag_is_a_usage_error() {
-    let out = cli(&[
-        "run",
-        "--manifest",
-        flow_project().to_str().unwrap(),
-        "--on-error",
-        "ignore",
-    ]);
+    let out = Cli::new("run")
+        .manifest(flow_project())
+        .args(["--on-error", "ignore"])
+        .output();
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
     assert!(

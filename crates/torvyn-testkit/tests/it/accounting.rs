@@ -4,16 +4,12 @@
 //! pauses, error policies, backpressure policies and a random fatal.
 
 use proptest::prelude::*;
+use torvyn_testkit::ErrorKind;
 use torvyn_testkit::pipeline::{
     BackpressurePolicy, ErrorPolicy, Event, FlowError, NodeSpec, Pipeline, RunResult, Scripted,
 };
-use torvyn_testkit::{ErrorKind, TestElement};
 
-fn numbers(count: u64) -> Vec<TestElement> {
-    (0..count)
-        .map(|n| TestElement::text(n.to_string()))
-        .collect()
-}
+use crate::support::numbers;
 
 #[test]
 fn a_stopped_flow_discards_queued_elements_where_they_were_queued() {

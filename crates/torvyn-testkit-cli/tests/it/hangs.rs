@@ -1,28 +1,21 @@
 //! The command line stops a flow whose source never ends (`--max-elements`,
 //! `--timeout`), still prints the report, and warns about a failed teardown.
 //! The subjects are the testkit's raw wit-bindgen fixtures `raw-endless-source`
-//! and `raw-wait-processor` (see the testkit's `tests/hangs.rs`).
+//! and `raw-wait-processor` (see the testkit's `tests/it/hangs.rs`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use torvyn_testkit::Component;
 
-fn fixture(name: &str) -> Component {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../torvyn-testkit/tests/fixtures")
-        .join(name);
-    Component::build(dir).unwrap_or_else(|err| panic!("{err}"))
-}
+use crate::support::{Cli, fixture, temp_dir, text};
 
 fn waiter() -> Component {
     fixture("raw-wait-processor")
 }
 
 fn cli_manifest(name: &str, wait_config: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("torvyn-hangs-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir(&format!("hangs-{name}"));
     let manifest = dir.join("Torvyn.toml");
     let source = fixture("raw-endless-source");
     let wait = waiter();
@@ -68,31 +61,20 @@ to = {{ node = "out", port = "input" }}
     manifest
 }
 
-fn cli(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
-        .args(args)
-        .output()
-        .expect("the CLI runs");
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// Runs `cli`: its exit code, stdout and stderr.
+fn run(cli: Cli) -> (Option<i32>, String, String) {
+    let out = cli.output();
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 
 #[test]
 fn the_cli_stops_an_endless_flow_and_reports_a_failed_teardown() {
     let manifest = cli_manifest("limits", "panic");
     let manifest = manifest.to_str().unwrap();
-    let (code, stdout, stderr) = cli(&[
-        "run",
-        "--manifest",
-        manifest,
-        "--max-elements",
-        "50",
-        "--format",
-        "json",
-    ]);
+    let (code, stdout, stderr) = run(Cli::new("run")
+        .manifest(manifest)
+        .args(["--max-elements", "50"])
+        .format("json"));
     assert_eq!(code, Some(1), "{stderr}");
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["elements"], 50);
@@ -113,7 +95,9 @@ fn the_cli_stops_an_endless_flow_and_reports_a_failed_teardown() {
     );
 
     let started = Instant::now();
-    let (code, stdout, stderr) = cli(&["trace", "--manifest", manifest, "--timeout", "300ms"]);
+    let (code, stdout, stderr) = run(Cli::new("trace")
+        .manifest(manifest)
+        .args(["--timeout", "300ms"]));
     assert!(started.elapsed() < Duration::from_secs(8));
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
@@ -125,7 +109,7 @@ fn the_cli_stops_an_endless_flow_and_reports_a_failed_teardown() {
         "{stderr}"
     );
 
-    let (code, _, stderr) = cli(&["run", "--manifest", manifest, "--clock", "wall"]);
+    let (code, _, stderr) = run(Cli::new("run").manifest(manifest).args(["--clock", "wall"]));
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("`wall` is not a clock mode"), "{stderr}");
 }

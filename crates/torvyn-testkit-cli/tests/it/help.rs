@@ -1,16 +1,14 @@
 //! `--help` says where builds and caches go (never next to the binary).
 
-use std::process::Command;
+use crate::support::{Cli, temp};
 
 #[test]
 fn help_names_the_build_and_cache_directories() {
-    let cache_home = std::env::temp_dir().join("torvyn-cli-help-cache");
-    let out = Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
-        .arg("--help")
+    let cache_home = temp("cache-home");
+    let out = Cli::new("--help")
         .env("XDG_CACHE_HOME", &cache_home)
         .env_remove("TORVYN_WASM_TARGET_DIR")
-        .output()
-        .expect("the CLI runs");
+        .output();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(help.contains("target/torvyn-wasm/"), "{help}");

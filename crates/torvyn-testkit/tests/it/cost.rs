@@ -10,22 +10,12 @@ use std::time::Duration;
 
 use torvyn_testkit::manifest::{Manifest, ManifestErrorKind};
 use torvyn_testkit::pipeline::{NodeSpec, Pipeline};
-use torvyn_testkit::{Component, ErrorKind, Limits, Signal, TestElement};
+use torvyn_testkit::{ErrorKind, Limits, Signal, TestElement};
 
-fn fixture_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn fixture(name: &str) -> Component {
-    Component::build(fixture_dir(name)).unwrap_or_else(|err| panic!("{err}"))
-}
+use crate::support::{busy_machine, fixture, scratch};
 
 fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("torvyn-cost-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    scratch("cost").join(name)
 }
 
 const HEADER: &str = "[torvyn]\nname = \"p\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n";
@@ -241,6 +231,8 @@ fn slow_allocation_toward_the_memory_limit_is_out_of_memory_on_a_busy_machine() 
     let limits = Limits::default()
         .memory(16 << 20)
         .call_timeout(Duration::from_millis(1500));
+    // The tests that measure wall-clock time wait until this one is done.
+    let _machine = busy_machine();
     // More busy threads than cores: the call gets a fraction of a core, so its
     // wall-clock time is several times its CPU time. The CPU time it needs to
     // reach the limit is well under the time limit.

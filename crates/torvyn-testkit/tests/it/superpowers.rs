@@ -4,24 +4,17 @@
 
 use std::path::{Path, PathBuf};
 
+use torvyn_testkit::TestElement;
 use torvyn_testkit::golden::{Golden, GoldenOutcome};
 use torvyn_testkit::pipeline::{Pipeline, RunResult};
 use torvyn_testkit::prop::proptest::collection::vec;
 use torvyn_testkit::prop::proptest::prelude::{Just, Strategy, prop_oneof};
 use torvyn_testkit::prop::{self, PipelineProp, PropTest};
-use torvyn_testkit::{Component, TestElement};
 
-fn fixture(name: &str) -> Component {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    Component::build(dir).unwrap_or_else(|err| panic!("{err}"))
-}
+use crate::support::{fixture, scratch};
 
 fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("torvyn-super-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    scratch("superpowers").join(name)
 }
 
 /// Texts of `a` and `#` (each `#` shrinks to `a`), up to `max` characters.

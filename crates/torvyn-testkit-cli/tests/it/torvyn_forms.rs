@@ -4,17 +4,12 @@
 //! and in the JSON report), byte-exact `--output`, and the end-of-run summary
 //! with each queue's peak depth.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-mod support;
-use support::{cli, fixture_path, temp_dir, text};
+use crate::support::{Cli, example_path, fixture_wasm, temp_dir, text};
 
 fn flow_project() -> String {
-    support::flow_project().to_str().unwrap().to_string()
-}
-
-fn fixture_wasm(name: &str) -> PathBuf {
-    torvyn_testkit::build::build_component(fixture_path(name)).unwrap_or_else(|err| panic!("{err}"))
+    crate::support::flow_project().to_str().unwrap().to_string()
 }
 
 /// A project: `source` (a `file://` component with `config`) -> `out`, the
@@ -53,10 +48,8 @@ to = {{ node = "out", port = "input" }}
 
 /// The line source example emitting the lines of `lines`.
 fn lines_project(name: &str, lines: &str) -> String {
-    let source = torvyn_testkit::build::build_component(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/line-source"),
-    )
-    .unwrap_or_else(|err| panic!("{err}"));
+    let source = torvyn_testkit::build::build_component(example_path("line-source"))
+        .unwrap_or_else(|err| panic!("{err}"));
     let config = serde_json::json!({ "text": lines }).to_string();
     printing_project(name, &source, &config)
 }
@@ -65,7 +58,11 @@ fn lines_project(name: &str, lines: &str) -> String {
 fn the_flow_is_positional_as_in_torvyns_docs() {
     let manifest = flow_project();
     for flow in ["flow.main", "main"] {
-        let out = cli(&["run", flow, "--manifest", &manifest, "--format", "json"]);
+        let out = Cli::new("run")
+            .arg(flow)
+            .manifest(&manifest)
+            .format("json")
+            .output();
         assert!(out.status.success(), "{flow}: {}", text(&out.stderr));
         let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(
@@ -73,10 +70,16 @@ fn the_flow_is_positional_as_in_torvyns_docs() {
             (Some("main"), Some(6))
         );
     }
-    let out = cli(&["trace", "flow.main", "--manifest", &manifest]);
+    let out = Cli::new("trace")
+        .arg("flow.main")
+        .manifest(&manifest)
+        .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout).lines().count(), 6);
-    let out = cli(&["run", "flow.nope", "--manifest", &manifest]);
+    let out = Cli::new("run")
+        .arg("flow.nope")
+        .manifest(&manifest)
+        .output();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("there is no flow `nope` (flows: main)"),
@@ -84,33 +87,38 @@ fn the_flow_is_positional_as_in_torvyns_docs() {
         text(&out.stderr)
     );
     // The positional flow and `--flow` are one setting: both is a usage error.
-    let out = cli(&["run", "main", "--flow", "main", "--manifest", &manifest]);
+    let out = Cli::new("run")
+        .args(["main", "--flow", "main"])
+        .manifest(&manifest)
+        .output();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     // `check` takes it too.
-    let out = cli(&["check", "flow.main", "--manifest", &manifest]);
+    let out = Cli::new("check")
+        .arg("flow.main")
+        .manifest(&manifest)
+        .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("ok  flow.main.nodes.limit: filter"),
         "{}",
         text(&out.stdout)
     );
-    let out = cli(&["check", "flow.nope", "--manifest", &manifest]);
+    let out = Cli::new("check")
+        .arg("flow.nope")
+        .manifest(&manifest)
+        .output();
     assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]
 fn limit_stops_the_sources_and_succeeds_where_max_elements_fails() {
     let manifest = flow_project();
-    let out = cli(&[
-        "run",
-        "main",
-        "--manifest",
-        &manifest,
-        "--limit",
-        "3",
-        "--format",
-        "json",
-    ]);
+    let out = Cli::new("run")
+        .arg("main")
+        .manifest(&manifest)
+        .args(["--limit", "3"])
+        .format("json")
+        .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["elements"], 3);
@@ -126,30 +134,24 @@ fn limit_stops_the_sources_and_succeeds_where_max_elements_fails() {
         text(&out.stderr)
     );
     // `--max-elements` keeps its meaning: a cut-off source is a stopped run.
-    let out = cli(&[
-        "run",
-        "--manifest",
-        &manifest,
-        "--max-elements",
-        "3",
-        "--format",
-        "json",
-    ]);
+    let out = Cli::new("run")
+        .manifest(&manifest)
+        .args(["--max-elements", "3"])
+        .format("json")
+        .output();
     assert_eq!(out.status.code(), Some(1));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["elements"], 3);
-    let out = cli(&[
-        "run",
-        "--manifest",
-        &manifest,
-        "--limit",
-        "3",
-        "--max-elements",
-        "3",
-    ]);
+    let out = Cli::new("run")
+        .manifest(&manifest)
+        .args(["--limit", "3", "--max-elements", "3"])
+        .output();
     assert_eq!(out.status.code(), Some(2));
     // A limit above what the source has changes nothing.
-    let out = cli(&["run", "--manifest", &manifest, "--limit", "100"]);
+    let out = Cli::new("run")
+        .manifest(&manifest)
+        .args(["--limit", "100"])
+        .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("flow `main`: 6 elements\n"));
 }
@@ -157,31 +159,25 @@ fn limit_stops_the_sources_and_succeeds_where_max_elements_fails() {
 #[test]
 fn bench_runs_the_given_number_of_iterations() {
     let manifest = flow_project();
-    let out = cli(&[
-        "bench",
-        "flow.main",
-        "--manifest",
-        &manifest,
-        "--iterations",
-        "3",
-        "--format",
-        "json",
-    ]);
+    let out = Cli::new("bench")
+        .arg("flow.main")
+        .manifest(&manifest)
+        .args(["--iterations", "3"])
+        .format("json")
+        .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["runs"], 3);
     assert_eq!(summary["elements"], 18);
-    let out = cli(&["bench", "--manifest", &manifest, "--iterations", "0"]);
+    let out = Cli::new("bench")
+        .manifest(&manifest)
+        .args(["--iterations", "0"])
+        .output();
     assert_eq!(out.status.code(), Some(2));
-    let out = cli(&[
-        "bench",
-        "--manifest",
-        &manifest,
-        "--iterations",
-        "2",
-        "--duration",
-        "1s",
-    ]);
+    let out = Cli::new("bench")
+        .manifest(&manifest)
+        .args(["--iterations", "2", "--duration", "1s"])
+        .output();
     assert_eq!(
         out.status.code(),
         Some(2),
@@ -194,7 +190,7 @@ fn component_output_is_shown_per_node_as_written() {
     let manifest = lines_project("stdout", "a\nb\nc");
     // Passed through unchanged: stdout to stdout, stderr to stderr, in order,
     // before the report.
-    let out = cli(&["run", "--manifest", &manifest]);
+    let out = Cli::new("run").manifest(&manifest).output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
@@ -207,7 +203,10 @@ fn component_output_is_shown_per_node_as_written() {
         text(&out.stderr)
     );
 
-    let out = cli(&["run", "--manifest", &manifest, "--prefix-nodes"]);
+    let out = Cli::new("run")
+        .manifest(&manifest)
+        .arg("--prefix-nodes")
+        .output();
     let stdout = text(&out.stdout);
     assert!(
         stdout.starts_with("[out] got 0\n[out] got 1\n[out] got 2\n[out] done\n"),
@@ -219,7 +218,7 @@ fn component_output_is_shown_per_node_as_written() {
         text(&out.stderr)
     );
 
-    let out = cli(&["run", "--manifest", &manifest, "--quiet"]);
+    let out = Cli::new("run").manifest(&manifest).arg("--quiet").output();
     assert!(
         text(&out.stdout).starts_with("flow `main`: 3 elements\n"),
         "{}",
@@ -232,7 +231,7 @@ fn component_output_is_shown_per_node_as_written() {
     );
 
     // JSON: in the report, per node, with the cap; nothing else on stdout.
-    let out = cli(&["run", "--manifest", &manifest, "--format", "json"]);
+    let out = Cli::new("run").manifest(&manifest).format("json").output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|err| panic!("{err}: {}", text(&out.stdout)));
@@ -249,14 +248,11 @@ fn component_output_is_shown_per_node_as_written() {
         "{}",
         text(&out.stderr)
     );
-    let out = cli(&[
-        "run",
-        "--manifest",
-        &manifest,
-        "--format",
-        "json",
-        "--quiet",
-    ]);
+    let out = Cli::new("run")
+        .manifest(&manifest)
+        .format("json")
+        .arg("--quiet")
+        .output();
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report.get("component_output").is_none(), "{report}");
 }
@@ -268,14 +264,11 @@ fn output_writes_the_payload_bytes_as_received() {
     let manifest = lines_project("output", &format!("{json}\nplain text"));
     let dir = temp_dir("forms-output");
     let jsonl = dir.join("out.jsonl");
-    let out = cli(&[
-        "run",
-        "--manifest",
-        &manifest,
-        "--quiet",
-        "--output",
-        jsonl.to_str().unwrap(),
-    ]);
+    let out = Cli::new("run")
+        .manifest(&manifest)
+        .args(["--quiet", "--output"])
+        .arg(&jsonl)
+        .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&jsonl)
         .unwrap()
@@ -291,16 +284,12 @@ fn output_writes_the_payload_bytes_as_received() {
     assert_eq!(lines[1]["sequence"], 1);
 
     let raw = dir.join("out.txt");
-    let out = cli(&[
-        "run",
-        "--manifest",
-        &manifest,
-        "--quiet",
-        "--output",
-        raw.to_str().unwrap(),
-        "--output-format",
-        "raw",
-    ]);
+    let out = Cli::new("run")
+        .manifest(&manifest)
+        .args(["--quiet", "--output"])
+        .arg(&raw)
+        .args(["--output-format", "raw"])
+        .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         std::fs::read(&raw).unwrap(),
@@ -309,14 +298,11 @@ fn output_writes_the_payload_bytes_as_received() {
 
     // Bytes that are not UTF-8: base64 in JSON lines, as they are in raw.
     let manifest = printing_project("bytes", &fixture_wasm("raw-bytes-source"), "7b7d ff00fe");
-    let out = cli(&[
-        "run",
-        "--manifest",
-        &manifest,
-        "--quiet",
-        "--output",
-        jsonl.to_str().unwrap(),
-    ]);
+    let out = Cli::new("run")
+        .manifest(&manifest)
+        .args(["--quiet", "--output"])
+        .arg(&jsonl)
+        .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&jsonl)
         .unwrap()
@@ -326,27 +312,26 @@ fn output_writes_the_payload_bytes_as_received() {
     assert_eq!(lines[0]["payload"], "{}");
     assert_eq!(lines[1]["payload_base64"], "/wD+");
     assert!(lines[1].get("payload").is_none());
-    let out = cli(&[
-        "run",
-        "--manifest",
-        &manifest,
-        "--quiet",
-        "--output",
-        raw.to_str().unwrap(),
-        "--output-format",
-        "raw",
-    ]);
+    let out = Cli::new("run")
+        .manifest(&manifest)
+        .args(["--quiet", "--output"])
+        .arg(&raw)
+        .args(["--output-format", "raw"])
+        .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(std::fs::read(&raw).unwrap(), b"{}\n\xff\x00\xfe\n");
     // `--output-format` without `--output` is a usage error.
-    let out = cli(&["run", "--manifest", &manifest, "--output-format", "raw"]);
+    let out = Cli::new("run")
+        .manifest(&manifest)
+        .args(["--output-format", "raw"])
+        .output();
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]
 fn the_summary_shows_duration_copies_and_each_queues_peak_depth() {
     let manifest = flow_project();
-    let out = cli(&["run", "--manifest", &manifest, "--format", "json"]);
+    let out = Cli::new("run").manifest(&manifest).format("json").output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let edges = summary["edges"].as_array().unwrap();
@@ -375,7 +360,7 @@ fn the_summary_shows_duration_copies_and_each_queues_peak_depth() {
     assert_eq!(summary["peak_queue_depth"], 2);
     assert!(summary["duration_seconds"].as_f64().unwrap() > 0.0);
 
-    let out = cli(&["run", "--manifest", &manifest]);
+    let out = Cli::new("run").manifest(&manifest).output();
     let stdout = text(&out.stdout);
     let line = stdout
         .lines()

@@ -2,18 +2,12 @@
 //! contract violations, unknown ports and failed inits are clear errors that
 //! name the node and the call.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use torvyn_testkit::pipeline::{ErrorPolicy, Event, NodeSpec, Pipeline};
-use torvyn_testkit::{Component, ErrorKind, Limits, ProcessError, Processed, Role, TestElement};
+use torvyn_testkit::{ErrorKind, Limits, ProcessError, Processed, Role, TestElement};
 
-fn fixture(name: &str) -> Component {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    Component::build(dir).unwrap_or_else(|err| panic!("{err}"))
-}
+use crate::support::{fixture, wall_clock};
 
 #[test]
 fn a_panic_is_a_trap_with_the_panic_message() {
@@ -46,6 +40,7 @@ fn a_panic_is_a_trap_with_the_panic_message() {
 
 #[test]
 fn an_infinite_loop_hits_the_per_call_time_limit() {
+    let _wall_clock = wall_clock();
     let component = fixture("raw-loop-processor");
     let mut processor = component
         .options()

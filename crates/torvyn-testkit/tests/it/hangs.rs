@@ -6,19 +6,13 @@
 //! polls, reads stdin, reads clocks and random; its config picks a failing
 //! teardown) and `raw-endless-source` (never answers `none`).
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use torvyn_testkit::host::ClockMode;
 use torvyn_testkit::pipeline::{Clock, FlowError, Pipeline, RunLimit};
 use torvyn_testkit::{Component, ErrorKind, Instance, Limits, Processed, TestElement};
 
-fn fixture(name: &str) -> Component {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name);
-    Component::build(dir).unwrap_or_else(|err| panic!("{err}"))
-}
+use crate::support::{fixture, wall_clock};
 
 fn waiter() -> Component {
     fixture("raw-wait-processor")
@@ -38,6 +32,7 @@ fn run(instance: &mut Instance, command: &str) -> String {
 
 #[test]
 fn a_sleep_of_an_hour_returns_at_once_on_the_virtual_clock() {
+    let _wall_clock = wall_clock();
     let mut instance = waiter().instantiate("").unwrap();
     let started = Instant::now();
     assert_eq!(
@@ -57,6 +52,7 @@ fn a_sleep_of_an_hour_returns_at_once_on_the_virtual_clock() {
 
 #[test]
 fn with_real_time_a_sleep_is_cut_off_at_the_call_limit() {
+    let _wall_clock = wall_clock();
     let mut instance = waiter()
         .options()
         .clock_mode(ClockMode::Real)
@@ -125,6 +121,7 @@ fn a_poll_on_clock_subscriptions_advances_virtual_time_to_the_earliest() {
 
 #[test]
 fn with_real_time_a_clock_poll_is_cut_off_at_the_call_limit() {
+    let _wall_clock = wall_clock();
     let mut instance = waiter()
         .options()
         .clock_mode(ClockMode::Real)
@@ -150,6 +147,7 @@ fn with_real_time_a_clock_poll_is_cut_off_at_the_call_limit() {
 
 #[test]
 fn stdin_is_empty_and_reads_end_at_once() {
+    let _wall_clock = wall_clock();
     for mode in [ClockMode::Virtual, ClockMode::Real] {
         let mut instance = waiter()
             .options()
@@ -230,6 +228,7 @@ fn endless(pipeline: Pipeline) -> (FlowError, Duration) {
 
 #[test]
 fn a_source_that_never_ends_stops_at_the_element_limit() {
+    let _wall_clock = wall_clock();
     let (err, took) = endless(Pipeline::new("endless").max_elements(100));
     assert!(took < Duration::from_secs(5), "{took:?}");
     assert!(
@@ -259,6 +258,7 @@ fn a_source_that_never_ends_stops_at_the_element_limit() {
 
 #[test]
 fn a_source_that_never_ends_stops_at_the_time_limits() {
+    let _wall_clock = wall_clock();
     let (err, took) = endless(Pipeline::new("endless").timeout(Duration::from_millis(300)));
     assert!(
         took >= Duration::from_millis(300) && took < Duration::from_secs(5),
@@ -304,6 +304,7 @@ fn a_source_that_never_ends_stops_at_the_time_limits() {
 
 #[test]
 fn a_teardown_that_loops_traps_or_blocks_is_an_error_naming_the_call() {
+    let _wall_clock = wall_clock();
     let limited = |config: &str, mode: ClockMode| {
         waiter()
             .options()

@@ -11,6 +11,8 @@ use torvyn_testkit::manifest::{Manifest, ManifestErrorKind};
 use torvyn_testkit::pipeline::{NodeSpec, Pipeline, Scripted};
 use torvyn_testkit::{ErrorKind, Role, TestElement};
 
+use crate::support::scratch;
+
 /// A node: its name and role.
 type N = (&'static str, Role);
 /// An edge: from, the port it leaves by, to, and a queue depth if not the default.
@@ -314,9 +316,7 @@ fn the_manifest_and_the_builder_give_the_same_verdict_on_every_graph_rule() {
 
 /// A manifest in a fresh directory of its own.
 fn manifest_file(name: &str, text: &str) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("torvyn-graph-rules-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(&format!("graph-rules-{name}"));
     let path = dir.join("Torvyn.toml");
     std::fs::write(&path, text).unwrap();
     path

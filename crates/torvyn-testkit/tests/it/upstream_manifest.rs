@@ -21,10 +21,12 @@ use torvyn_testkit::manifest::{
     BackpressurePolicy, CapabilityPolicy, ComponentRef, Manifest, ManifestErrorKind, schema_keys,
 };
 use torvyn_testkit::pipeline::{NodeSpec, Pipeline, RunLimit, Scripted};
-use torvyn_testkit::{ErrorKind, Role, TestElement};
+use torvyn_testkit::{ErrorKind, Role};
+
+use crate::support::{fixture_dir, numbers, scratch};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/manifests")
+    fixture_dir("manifests")
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -432,12 +434,6 @@ fn every_problem_is_reported_in_file_order_with_its_line_and_column() {
     assert!(text.contains(&format!("--> {file}:19:15")), "{text}");
 }
 
-fn numbers(count: u64) -> Vec<TestElement> {
-    (0..count)
-        .map(|n| TestElement::text(n.to_string()))
-        .collect()
-}
-
 /// A node with a slow sink and a fast collector behind it; the edge to the
 /// slow sink has its own policy (`edge`), the others the pipeline's (`flow`).
 fn fan_out(flow: BackpressurePolicy, edge: BackpressurePolicy) -> Pipeline {
@@ -495,20 +491,12 @@ fn an_edge_backpressure_policy_overrides_the_flows_for_that_edge_only() {
 }
 
 fn fixture_crate(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-        .display()
-        .to_string()
+    fixture_dir(name).display().to_string()
 }
 
 /// A project directory holding `text` as its `Torvyn.toml`.
 fn project(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "torvyn-upstream-manifest-{name}-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(&format!("upstream-manifest-{name}"));
     let path = dir.join("Torvyn.toml");
     std::fs::write(&path, text).unwrap();
     path

@@ -1,26 +1,11 @@
 //! The single-component harness on real components: every role, config, state,
 //! copy accounting, allocation, logs, capabilities and fault injection.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use torvyn_testkit::{Component, ErrorKind, ProcessError, Role, TestElement};
 
-fn example(name: &str) -> Component {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name);
-    Component::build(dir).unwrap_or_else(|err| panic!("{err}"))
-}
-
-fn fixture_path(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn fixture(name: &str) -> Component {
-    Component::build(fixture_path(name)).unwrap_or_else(|err| panic!("{err}"))
-}
+use crate::support::{example, fixture, scratch};
 
 #[test]
 fn roles_are_detected_from_exports() {
@@ -142,8 +127,7 @@ fn nth_call_failure_injection() {
 
 #[test]
 fn loading_garbage_is_a_clear_error() {
-    let dir = std::env::temp_dir().join(format!("torvyn-testkit-garbage-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("garbage");
     let path = dir.join("not_a_component.wasm");
     std::fs::write(&path, b"\0asm\x01\0\0\0").unwrap();
     let err = Component::from_file(&path).unwrap_err();

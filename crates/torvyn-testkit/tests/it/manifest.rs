@@ -9,6 +9,8 @@ use torvyn_testkit::manifest::{
 };
 use torvyn_testkit::pipeline::ErrorPolicy;
 
+use crate::support::{fixture_dir, scratch};
+
 const HEADER: &str = "[torvyn]\nname = \"p\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n";
 
 const FLOW: &str = r#"
@@ -136,8 +138,7 @@ fn the_pipeline_template_manifest_parses() {
 
 #[test]
 fn the_flow_project_fixture_parses() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flow-project/Torvyn.toml");
+    let path = fixture_dir("flow-project/Torvyn.toml");
     let manifest = Manifest::from_path(&path).unwrap();
     assert_eq!(manifest.base_dir(), path.parent().unwrap());
     assert_eq!(manifest.runtime.max_memory_per_component, Some(32 << 20));
@@ -169,8 +170,7 @@ fn the_flow_project_fixture_parses() {
 
 #[test]
 fn from_path_resolves_against_the_file_and_names_it_in_errors() {
-    let dir = std::env::temp_dir().join(format!("torvyn-manifest-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("manifest");
     let good = dir.join("Torvyn.toml");
     std::fs::write(&good, format!("{HEADER}{FLOW}")).unwrap();
     let manifest = Manifest::from_path(&good).unwrap();

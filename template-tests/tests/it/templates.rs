@@ -3,23 +3,19 @@
 //! the compiled-wasm test both run and pass, and the generated code is
 //! formatted, warning-free and clippy-clean.
 //!
-//! Run: `cargo test -p template-tests --test templates` (needs cargo-generate:
-//! `./scripts/setup.sh`). The projects are serialised (they share one target
-//! directory, so cargo would serialise them anyway).
-
-use std::sync::Mutex;
+//! Run: `cargo test -p template-tests --test it templates::` (needs
+//! cargo-generate: `./scripts/setup.sh`). The projects are serialised (see
+//! [`serial`]).
 
 use template_tests::{TestRun, cargo_clippy, cargo_fmt_check, cargo_test, generate};
 
-static SERIAL: Mutex<()> = Mutex::new(());
+use crate::serial;
 
 /// Generates `template` as `name`, runs its `cargo test`, and checks that it
 /// passed and that at least `min_unit` native unit tests and one test in each
 /// of `wasm_tests` ran.
 fn check(template: &str, name: &str, min_unit: u64, wasm_tests: &[&str]) -> TestRun {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _serial = serial();
     let project = generate(template, name).unwrap_or_else(|err| panic!("{err}"));
     let unexpanded = template_tests::unexpanded_placeholders(&project);
     assert!(
@@ -158,9 +154,7 @@ fn templates_directory_has_exactly_these_templates() {
 /// --no-deps` reads them without resolving the registry).
 #[test]
 fn default_dependencies_come_from_crates_io() {
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _serial = serial();
     for template in [
         "filter",
         "processor",
@@ -218,9 +212,7 @@ fn git_subfolder_form_generates_every_template() {
         eprintln!("not a git checkout: the `--git` form is not checked");
         return;
     }
-    let _serial = SERIAL
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let _serial = serial();
     template_tests::check_cargo_generate().unwrap_or_else(|err| panic!("{err}"));
     for template in [
         "filter",

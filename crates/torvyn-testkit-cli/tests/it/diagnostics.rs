@@ -7,27 +7,11 @@
 //! (Lives in the CLI package so that it can run the `torvyn-testkit` binary;
 //! the fixtures are the testkit's.)
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use torvyn_testkit::inspect::{self, Direction};
 use torvyn_testkit::pipeline::Pipeline;
 use torvyn_testkit::{Component, ErrorKind, Processed, Role, TestElement};
 
-fn fixture_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../torvyn-testkit/tests/fixtures")
-        .join(name)
-}
-
-/// The fixture's `.wasm`, built but not loaded.
-fn fixture_wasm(name: &str) -> PathBuf {
-    torvyn_testkit::build::build_component(fixture_dir(name)).unwrap_or_else(|err| panic!("{err}"))
-}
-
-fn fixture(name: &str) -> Component {
-    Component::build(fixture_dir(name)).unwrap_or_else(|err| panic!("{err}"))
-}
+use crate::support::{Cli, fixture, fixture_wasm, temp_dir};
 
 /// Every cause below `err`, outermost first.
 fn chain(err: &dyn std::error::Error) -> Vec<String> {
@@ -38,13 +22,6 @@ fn chain(err: &dyn std::error::Error) -> Vec<String> {
         source = cause.source();
     }
     causes
-}
-
-fn cli(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
-        .args(args)
-        .output()
-        .expect("the CLI runs")
 }
 
 const MISSING: &str = "fixture:telemetry/counters@0.1.0";
@@ -102,8 +79,7 @@ fn a_missing_import_names_the_interface_and_function_and_keeps_the_link_error() 
 fn a_load_error_in_a_flow_names_the_manifest_node_and_the_file() {
     let wasm = fixture_wasm("raw-missing-import");
     let sink = fixture_wasm("raw-stdout-sink");
-    let dir = std::env::temp_dir().join(format!("torvyn-diagnostics-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = temp_dir("project");
     let manifest = dir.join("Torvyn.toml");
     std::fs::write(
         &manifest,
@@ -166,7 +142,7 @@ to = {{ node = "out", port = "input" }}
     );
 
     // The CLI prints the message and the chain.
-    let out = cli(&["run", "--manifest", manifest.to_str().unwrap()]);
+    let out = Cli::new("run").manifest(&manifest).output();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("node `gate`"), "{stderr}");
@@ -205,12 +181,12 @@ fn an_export_with_the_wrong_signature_names_function_and_both_types() {
     assert_eq!(inspection.role, Role::Filter);
     assert!(!inspection.is_valid());
     assert_eq!(inspection.mismatches, err.mismatches());
-    let out = cli(&["inspect", wasm.to_str().unwrap()]);
+    let out = Cli::new("inspect").arg(&wasm).output();
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("contract:  1 mismatches"), "{stdout}");
     assert!(stdout.contains(found), "{stdout}");
-    let out = cli(&["inspect", wasm.to_str().unwrap(), "--format", "json"]);
+    let out = Cli::new("inspect").arg(&wasm).format("json").output();
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["mismatches"][0]["function"], "evaluate");
@@ -229,7 +205,7 @@ fn inspect_lists_a_missing_import_and_passes_a_valid_component() {
         inspection.mismatches
     );
     assert_eq!(inspection.mismatches[0].interface, MISSING);
-    let out = cli(&["inspect", wasm.to_str().unwrap()]);
+    let out = Cli::new("inspect").arg(&wasm).output();
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -239,7 +215,7 @@ fn inspect_lists_a_missing_import_and_passes_a_valid_component() {
 
     let valid = fixture_wasm("raw-filter");
     assert!(inspect::inspect(&valid).unwrap().is_valid());
-    let out = cli(&["inspect", valid.to_str().unwrap()]);
+    let out = Cli::new("inspect").arg(&valid).output();
     assert!(
         out.status.success(),
         "{}",

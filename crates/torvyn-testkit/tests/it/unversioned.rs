@@ -7,11 +7,7 @@ use std::path::{Path, PathBuf};
 
 use torvyn_testkit::{Component, ErrorKind, Limits, Role, TestElement};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use crate::support::fixture_dir as fixture;
 
 fn built() -> PathBuf {
     torvyn_testkit::build::build_component(fixture("raw-unversioned-filter"))

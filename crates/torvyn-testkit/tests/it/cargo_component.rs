@@ -3,15 +3,9 @@
 //! with the testkit's builder: it generates `src/bindings.rs` the way
 //! `cargo component build` does, and the component runs.
 
-use std::path::{Path, PathBuf};
-
 use torvyn_testkit::{Component, Role, TestElement};
 
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
+use crate::support::fixture_dir as fixture;
 
 #[test]
 fn a_cargo_component_crate_builds_and_runs() {

@@ -1,20 +1,11 @@
 //! The `torvyn-testkit` binary: run, trace, bench and inspect over the library.
 
-use std::path::Path;
-
-mod support;
-use support::{cli, flow_project, temp, text};
+use crate::support::{Cli, cli, example_path, flow_project, temp, text};
 
 #[test]
 fn run_prints_counts_and_a_stable_json_object() {
     let manifest = flow_project();
-    let out = cli(&[
-        "run",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let out = Cli::new("run").manifest(&manifest).format("json").output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["flow"], "main");
@@ -27,7 +18,7 @@ fn run_prints_counts_and_a_stable_json_object() {
     assert_eq!(summary["sinks"]["count"], 4);
     assert_eq!(summary["dead_letters"], 0);
 
-    let out = cli(&["run", "--manifest", manifest.to_str().unwrap()]);
+    let out = Cli::new("run").manifest(&manifest).output();
     let stdout = text(&out.stdout);
     assert!(stdout.starts_with("flow `main`: 6 elements\n"), "{stdout}");
     assert!(
@@ -47,15 +38,12 @@ fn input_replaces_the_source_and_output_writes_json_lines_with_the_payload_text(
     let input = temp("in.jsonl");
     std::fs::write(&input, "{\"n\": 10}\n\n{\"n\": 11}\n").unwrap();
     let output = temp("out.jsonl");
-    let out = cli(&[
-        "run",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--output",
-        output.to_str().unwrap(),
-    ]);
+    let out = Cli::new("run")
+        .manifest(&manifest)
+        .input(&input)
+        .arg("--output")
+        .arg(&output)
+        .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&output)
         .unwrap()
@@ -76,13 +64,7 @@ fn input_replaces_the_source_and_output_writes_json_lines_with_the_payload_text(
     assert_eq!(payload(&lines[1])["n"], 11);
 
     std::fs::write(&input, "{\"n\": 1}\nnot json\n").unwrap();
-    let out = cli(&[
-        "run",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-    ]);
+    let out = Cli::new("run").manifest(&manifest).input(&input).output();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("in.jsonl:2: not a JSON value"),
@@ -97,15 +79,11 @@ fn a_stopped_flow_prints_its_partial_report_and_the_error() {
     let input = temp("bad.jsonl");
     // The enricher rejects a non-object: the flow stops at the second element.
     std::fs::write(&input, "{\"n\": 1}\n[2]\n{\"n\": 3}\n").unwrap();
-    let out = cli(&[
-        "run",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let out = Cli::new("run")
+        .manifest(&manifest)
+        .input(&input)
+        .format("json")
+        .output();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
     assert!(
@@ -139,7 +117,7 @@ fn a_stopped_flow_prints_its_partial_report_and_the_error() {
 #[test]
 fn trace_prints_every_element() {
     let manifest = flow_project();
-    let out = cli(&["trace", "--manifest", manifest.to_str().unwrap()]);
+    let out = Cli::new("trace").manifest(&manifest).output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert_eq!(stdout.lines().count(), 6, "{stdout}");
@@ -152,13 +130,10 @@ fn trace_prints_every_element() {
             .contains("#5: source pulled -> limit emitted -> enrich emitted -> count delivered\n"),
         "{stdout}"
     );
-    let out = cli(&[
-        "trace",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
+    let out = Cli::new("trace")
+        .manifest(&manifest)
+        .format("json")
+        .output();
     let trace: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         trace[0],
@@ -169,15 +144,11 @@ fn trace_prints_every_element() {
 #[test]
 fn bench_measures_throughput_and_latency() {
     let manifest = flow_project();
-    let out = cli(&[
-        "bench",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--duration",
-        "300ms",
-        "--format",
-        "json",
-    ]);
+    let out = Cli::new("bench")
+        .manifest(&manifest)
+        .args(["--duration", "300ms"])
+        .format("json")
+        .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(summary["runs"].as_u64().unwrap() >= 1);
@@ -193,11 +164,8 @@ fn bench_measures_throughput_and_latency() {
 
 #[test]
 fn inspect_prints_role_imports_and_exports() {
-    let wasm = torvyn_testkit::build::build_component(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/content-router"),
-    )
-    .unwrap();
-    let out = cli(&["inspect", wasm.to_str().unwrap()]);
+    let wasm = torvyn_testkit::build::build_component(example_path("content-router")).unwrap();
+    let out = Cli::new("inspect").arg(&wasm).output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
@@ -208,7 +176,7 @@ fn inspect_prints_role_imports_and_exports() {
         stdout.contains("  torvyn:streaming/types@0.1.0\n"),
         "{stdout}"
     );
-    let out = cli(&["inspect", wasm.to_str().unwrap(), "--format", "json"]);
+    let out = Cli::new("inspect").arg(&wasm).format("json").output();
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["role"], "router");
     assert_eq!(json["lifecycle"], true);
@@ -223,13 +191,10 @@ fn failures_exit_non_zero_with_a_message() {
         "{}",
         text(&out.stderr)
     );
-    let out = cli(&[
-        "run",
-        "--manifest",
-        flow_project().to_str().unwrap(),
-        "--flow",
-        "nope",
-    ]);
+    let out = Cli::new("run")
+        .manifest(flow_project())
+        .args(["--flow", "nope"])
+        .output();
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains("there is no flow `nope` (flows: main)"),
@@ -238,13 +203,10 @@ fn failures_exit_non_zero_with_a_message() {
     );
     let out = cli(&["inspect", "/nonexistent.wasm"]);
     assert_eq!(out.status.code(), Some(1));
-    let out = cli(&[
-        "bench",
-        "--manifest",
-        flow_project().to_str().unwrap(),
-        "--duration",
-        "soon",
-    ]);
+    let out = Cli::new("bench")
+        .manifest(flow_project())
+        .args(["--duration", "soon"])
+        .output();
     assert_eq!(out.status.code(), Some(2), "a usage error");
     assert!(
         text(&out.stderr).contains("`soon` is not a duration"),

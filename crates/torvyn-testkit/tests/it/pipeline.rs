@@ -1,19 +1,12 @@
 //! Pipelines of real components with the reference semantics: fan-out,
 //! aggregation, backpressure, error policies and accounting.
 
-use std::path::Path;
-
 use serde_json::json;
 use torvyn_testkit::manifest::ManifestErrorKind;
 use torvyn_testkit::pipeline::{ErrorPolicy, Event, NodeSpec, Pipeline, Scripted};
-use torvyn_testkit::{Component, ErrorKind, ProcessError, Role, TestElement};
+use torvyn_testkit::{ErrorKind, ProcessError, Role, TestElement};
 
-fn example(name: &str) -> Component {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name);
-    Component::build(dir).unwrap_or_else(|err| panic!("{err}"))
-}
+use crate::support::{example, fixture_dir, scratch};
 
 fn json_lines(values: &[serde_json::Value]) -> String {
     let lines: Vec<String> = values.iter().map(ToString::to_string).collect();
@@ -315,8 +308,7 @@ fn error_policies_skip_retry_dead_letter_and_fail() {
 
 #[test]
 fn a_flow_stopped_on_an_element_names_its_sequence_and_input_line() {
-    let dir = std::env::temp_dir().join(format!("torvyn-pipeline-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("pipeline");
     let input = dir.join("in.jsonl");
     // Element #1 (an array, which the enricher rejects) is on line 3.
     std::fs::write(&input, "{\"n\": 0}\n\n[1]\n{\"n\": 2}\n").unwrap();
@@ -427,8 +419,7 @@ fn a_failed_init_stops_the_flow_before_any_element() {
 
 #[test]
 fn a_flow_from_torvyn_toml_runs_with_the_manifest_settings() {
-    let manifest =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/flow-project/Torvyn.toml");
+    let manifest = fixture_dir("flow-project/Torvyn.toml");
     let run = Pipeline::from_manifest(&manifest, Some("main"))
         .unwrap_or_else(|err| panic!("{err}"))
         .run()
@@ -466,8 +457,7 @@ fn a_flow_from_torvyn_toml_runs_with_the_manifest_settings() {
         "interface = \"torvyn:filtering/filter\"",
         "interface = \"torvyn:streaming/processor\"",
     );
-    let dir = std::env::temp_dir().join(format!("torvyn-flow-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("pipeline-flow");
     let wrong = dir.join("Torvyn.toml");
     std::fs::write(
         &wrong,

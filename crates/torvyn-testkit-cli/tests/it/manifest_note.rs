@@ -3,8 +3,7 @@
 
 use std::path::PathBuf;
 
-mod support;
-use support::{cli, fixture_path, temp_dir, text};
+use crate::support::{Cli, fixture_path, temp_dir, text};
 
 const NOTE: &str = "torvyn-testkit: note: accepted, not used by the reference host: runtime.worker_threads, registry\n";
 
@@ -55,14 +54,8 @@ to = {{ node = "out", port = "input" }}
 #[test]
 fn run_lists_the_unused_keys_once_on_stderr_and_in_the_json_report() {
     let (manifest, input) = project("run");
-    let args = [
-        "run",
-        "--manifest",
-        manifest.to_str().unwrap(),
-        "--input",
-        input.to_str().unwrap(),
-    ];
-    let out = cli(&[&args[..], &["--format", "json"]].concat());
+    let run = || Cli::new("run").manifest(&manifest).input(&input);
+    let out = run().format("json").output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stderr).matches(NOTE).count(),
@@ -77,7 +70,7 @@ fn run_lists_the_unused_keys_once_on_stderr_and_in_the_json_report() {
     );
     assert_eq!(summary["sinks"]["out"], 2);
 
-    let out = cli(&args);
+    let out = run().output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         text(&out.stderr).matches(NOTE).count(),
@@ -99,7 +92,7 @@ fn a_manifest_error_lists_every_problem_with_its_place() {
             .replace("to = { node = \"out\"", "to = { node = \"oot\""),
     )
     .unwrap();
-    let out = cli(&["run", "--manifest", manifest.to_str().unwrap()]);
+    let out = Cli::new("run").manifest(&manifest).output();
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     let file = manifest.display().to_string();

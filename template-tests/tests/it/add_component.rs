@@ -4,13 +4,15 @@
 //! project. The new crate is a member through `members = ["components/*"]`,
 //! and the project's `cargo test` builds and runs its tests with the others.
 //!
-//! Run: `cargo test -p template-tests --test add_component` (needs
+//! Run: `cargo test -p template-tests --test it add_component::` (needs
 //! cargo-generate: `./scripts/setup.sh`).
 
 use std::path::Path;
 use std::process::Command;
 
 use template_tests::{cargo_test, generate_into, work_dir, workspace_root};
+
+use crate::serial;
 
 /// `cargo generate` of a role template in `dir`, as a user would type it.
 fn cargo_generate(dir: &Path, template: &str, args: &[&str]) -> std::process::Output {
@@ -63,6 +65,7 @@ fn passed_in_package(output: &str, package: &str, target: &str) -> u64 {
 
 #[test]
 fn a_processor_generated_into_components_joins_the_pipeline_workspace() {
+    let _serial = serial();
     let root = workspace_root();
     let project = generate_into(
         "pipeline",

@@ -1,0 +1,21 @@
+//! The command line's integration tests: one test binary, one module per area
+//! (as cargo's `tests/testsuite/main.rs`), so the testkit and wasmtime are
+//! linked once, not once per area. Run one area with
+//! `cargo test -p torvyn-testkit-cli --test it policy::`.
+//!
+//! The areas share one process: a test runs the `torvyn-testkit` binary with
+//! a [`support::Cli`] (its environment is the command's, never this
+//! process's), and writes scratch files with [`support::temp`], which gives
+//! every test a directory of its own.
+
+mod support;
+
+mod cli;
+mod diagnostics;
+mod golden;
+mod hangs;
+mod help;
+mod manifest_note;
+mod policy;
+mod test_verb;
+mod torvyn_forms;
