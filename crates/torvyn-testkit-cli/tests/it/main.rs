@@ -17,5 +17,6 @@ mod hangs;
 mod help;
 mod manifest_note;
 mod policy;
+mod readme_demo;
 mod test_verb;
 mod torvyn_forms;
