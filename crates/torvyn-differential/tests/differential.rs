@@ -65,6 +65,37 @@ fn generated_flows_agree() {
     }
 }
 
+/// A disagreement is printed as a test: the flow as the builder code below,
+/// and `assert_agree`, which fails while the hosts disagree.
+#[test]
+fn a_case_prints_as_the_code_that_builds_it() {
+    let flow = Flow::new(OnError::Skip, BackpressurePolicy::DropOldest)
+        .source(2)
+        .filter(&[(0, Step::Drop), (1, Step::Fail)])
+        .sink(&[(1, Step::Pause)])
+        .edge(0, 1, 1)
+        .edge(1, 2, 3);
+    let code = "Flow::new(OnError::Skip, BackpressurePolicy::DropOldest)
+        .source(2)
+        .filter(&[(0, Step::Drop), (1, Step::Fail)])
+        .sink(&[(1, Step::Pause)])
+        .edge(0, 1, 1)
+        .edge(1, 2, 3)";
+    assert_eq!(flow.to_rust(), code);
+    let disagreement = Disagreement {
+        fields: vec![(Field::Ending, "Completed".into(), "Failed(None)".into())],
+    };
+    let case = case(&flow, &disagreement);
+    assert!(
+        case.contains(&format!("let flow = {code};\n    assert_agree(&flow);")),
+        "{case}"
+    );
+    assert!(
+        case.starts_with("// upstream and the testkit disagree:\n// Ending:"),
+        "{case}"
+    );
+}
+
 // ---- The corpus: cases worth keeping, each agreeing on every compared field.
 
 #[test]
