@@ -99,7 +99,7 @@ pub use crate::manifest::BackpressurePolicy;
 use crate::role::Role;
 pub use limits::{DEFAULT_RUN_TIMEOUT, RunLimit};
 pub use report::{DeadLetter, EdgeReport, FlowCounts, FlowError, NodeReport, RunResult};
-pub use scripted::Scripted;
+pub use scripted::{Scripted, Step};
 pub use spec::{Clock, ErrorPolicy, NodeSpec, read_jsonl};
 pub(crate) use spec::{EdgeSpec, InputLines, NodeKind};
 pub use trace::{Event, Trace, TraceEntry};

@@ -2,6 +2,8 @@
 //! pause and end with `fatal` by a seeded rule, so a flow's shape, its error
 //! policies and its accounting can be tested without building any wasm.
 
+use std::collections::BTreeMap;
+
 use crate::element::{Output, ProcessError, Signal, TestElement};
 use crate::error::{Error, ErrorKind};
 use crate::role::Role;
@@ -21,6 +23,8 @@ use crate::role::Role;
 /// `flush`), and a sink receives it, answering `pause` with probability
 /// [`pauses`](Self::pauses). [`fatal_at`](Self::fatal_at) makes the `n`th
 /// element call return `fatal`, which ends the node like a component's.
+/// [`at`](Self::at) scripts the element of one sequence number exactly
+/// instead ([`Step`]).
 ///
 /// ```
 /// use torvyn_testkit::TestElement;
@@ -54,6 +58,27 @@ pub struct Scripted {
     fatal_at: Option<u64>,
     window: u64,
     fail_complete: bool,
+    at: BTreeMap<u64, Step>,
+}
+
+/// What a scripted node does with the element of one sequence number
+/// ([`Scripted::at`]), instead of what its seeded rule draws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Step {
+    /// Pass it on: a filter passes, a processor emits, a router sends it to
+    /// its seeded ports, an aggregator absorbs, a sink answers `ready`.
+    Pass,
+    /// Drop it (a filter says `false`, a processor `drop`, a router names
+    /// no port); a sink or an aggregator takes it as [`Step::Pass`].
+    Drop,
+    /// The call fails with `invalid-input`.
+    Fail,
+    /// The call returns `fatal`, which ends the node (as
+    /// [`Scripted::fatal_at`]).
+    Fatal,
+    /// A sink receives it and answers `pause`; other roles take it as
+    /// [`Step::Pass`].
+    Pause,
 }
 
 impl Scripted {
@@ -67,6 +92,7 @@ impl Scripted {
             fatal_at: None,
             window: 1,
             fail_complete: false,
+            at: BTreeMap::new(),
         }
     }
 
@@ -119,6 +145,32 @@ impl Scripted {
     /// The `nth` element call (1-based, retries included) returns `fatal`.
     pub fn fatal_at(mut self, nth: u64) -> Self {
         self.fatal_at = Some(nth);
+        self
+    }
+
+    /// Every call on the element with flow sequence number `sequence`
+    /// (retries included) does `step`, whatever the seeded rule would draw:
+    /// a script by sequence numbers, for tests that need exact behaviour
+    /// (the differential tests against upstream's reactor use it).
+    ///
+    /// ```
+    /// use torvyn_testkit::TestElement;
+    /// use torvyn_testkit::pipeline::{ErrorPolicy, NodeSpec, Pipeline, Scripted, Step};
+    ///
+    /// let run = Pipeline::new("exact")
+    ///     .source("input", (0..4).map(|n| TestElement::text(n.to_string())))
+    ///     .node("p", NodeSpec::scripted(Scripted::processor(0).at(1, Step::Drop).at(2, Step::Fail))
+    ///         .policy(ErrorPolicy::Skip))
+    ///     .node("out", NodeSpec::scripted(Scripted::sink(0).at(3, Step::Pause)))
+    ///     .edge("input", "p")
+    ///     .edge("p", "out")
+    ///     .run()?;
+    /// assert_eq!((run.node("p").dropped, run.node("p").failed), (1, 1));
+    /// assert_eq!(run.node("out").delivered, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn at(mut self, sequence: u64, step: Step) -> Self {
+        self.at.insert(sequence, step);
         self
     }
 
@@ -200,7 +252,8 @@ impl ScriptState {
                 },
             )
         };
-        if self.script.fatal_at == Some(self.calls) {
+        let step = self.script.at.get(&element.sequence).copied();
+        if self.script.fatal_at == Some(self.calls) || step == Some(Step::Fatal) {
             self.terminated = Some(format!("it returned fatal from `{call}`"));
             return Err(process(ProcessError::Fatal(format!(
                 "scripted fatal at call {}",
@@ -209,12 +262,15 @@ impl ScriptState {
         }
         let sequence = element.sequence;
         let draw = self.draw(sequence, 1);
-        if draw < self.script.fail_rate {
+        if step.map_or(draw < self.script.fail_rate, |step| step == Step::Fail) {
             return Err(process(ProcessError::InvalidInput(format!(
                 "scripted failure of element #{sequence}"
             ))));
         }
-        let dropped = draw < self.script.fail_rate + self.script.drop_rate;
+        let dropped = step.map_or(
+            draw < self.script.fail_rate + self.script.drop_rate,
+            |step| step == Step::Drop,
+        );
         Ok(match role {
             Role::Filter | Role::Processor if dropped => Action::Dropped,
             Role::Filter | Role::Processor => Action::Emit(None),
@@ -241,7 +297,10 @@ impl ScriptState {
                 }
             }
             Role::Sink => {
-                let pause = self.draw(sequence, 2) < self.script.pause_rate;
+                let pause = step.map_or_else(
+                    || self.draw(sequence, 2) < self.script.pause_rate,
+                    |step| step == Step::Pause,
+                );
                 Action::Delivered(if pause { Signal::Pause } else { Signal::Ready })
             }
             Role::Source => Action::Dropped,
