@@ -39,7 +39,6 @@
 
 pub mod backtrace;
 pub mod build;
-mod cargo_component;
 pub mod component;
 mod contract;
 mod diagnose;

@@ -48,6 +48,7 @@
 //!   diagnostics and a hint on what to do.
 
 mod cargo;
+mod cargo_component;
 mod error;
 mod progress;
 mod target_dir;
@@ -202,7 +203,7 @@ impl ComponentBuild {
 
         // A cargo-component crate (`mod bindings;`) gets its `src/bindings.rs`
         // first, as `cargo component build` would write it.
-        if let Err(err) = crate::cargo_component::prepare(manifest) {
+        if let Err(err) = cargo_component::prepare(manifest) {
             drop(lock);
             return Err(err);
         }
