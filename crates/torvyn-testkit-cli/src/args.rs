@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use torvyn_testkit::host::ClockMode;
-use torvyn_testkit::pipeline::ErrorPolicy;
+use torvyn_testkit::ClockMode;
+use torvyn_testkit::ErrorPolicy;
 
 use crate::output::PayloadFormat;
 use crate::test_verb;
@@ -178,7 +178,7 @@ pub(crate) enum Format {
 
 /// Where builds and caches go, for `--help`.
 fn cache_help() -> String {
-    let cache = torvyn_testkit::build::platform_cache_dir().map_or_else(
+    let cache = torvyn_testkit::platform_cache_dir().map_or_else(
         || "the platform cache directory (none on this system)".to_string(),
         |dir| dir.display().to_string(),
     );

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use torvyn_testkit::ErrorKind;
-use torvyn_testkit::pipeline::RunLimit;
+use torvyn_testkit::RunLimit;
 
 use crate::args::{FlowArgs, Format};
 use crate::flow::{flow_label, load, pipeline_name, warn_teardown};

@@ -31,7 +31,7 @@ pub(crate) fn check(args: &CheckArgs) -> Result<(), String> {
                     name: krate, path, ..
                 } => {
                     progress.step(format!("building {krate} ({})", path.display()));
-                    match torvyn_testkit::build::build_component(path) {
+                    match torvyn_testkit::build_component(path) {
                         Ok(wasm) => wasm,
                         Err(err) => {
                             problems.push(format!("{key}: did not build: {err}"));
@@ -41,7 +41,7 @@ pub(crate) fn check(args: &CheckArgs) -> Result<(), String> {
                 }
             };
             progress.step(format!("checking {key}"));
-            let inspection = match torvyn_testkit::inspect::inspect(&wasm) {
+            let inspection = match torvyn_testkit::inspect(&wasm) {
                 Ok(inspection) => inspection,
                 Err(err) => {
                     problems.push(format!("{key}: {}", describe(&err)));

@@ -2,7 +2,7 @@
 //! line's overrides, and how its run ended.
 
 use torvyn_testkit::ErrorKind;
-use torvyn_testkit::pipeline::{FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
+use torvyn_testkit::{FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
 
 use crate::args::FlowArgs;
 use crate::policy;

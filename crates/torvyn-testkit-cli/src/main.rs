@@ -109,7 +109,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use clap::Parser;
-use torvyn_testkit::golden::{self, Golden, GoldenOutcome};
+use torvyn_testkit::{Golden, GoldenOutcome};
 
 use args::{Cli, Command, Format};
 use bench::bench;
@@ -213,7 +213,7 @@ fn execute(command: Command) -> Result<(), String> {
                 return Err(error);
             }
             if let Some(path) = expect {
-                let golden = Golden::new(&path).bless(bless || golden::bless_requested());
+                let golden = Golden::new(&path).bless(bless || torvyn_testkit::bless_requested());
                 if golden.check(&result).map_err(|err| err.to_string())? == GoldenOutcome::Blessed {
                     eprintln!("torvyn-testkit: wrote golden file {}", path.display());
                 }
@@ -253,7 +253,7 @@ fn execute(command: Command) -> Result<(), String> {
         Command::Test { test } => test_verb::run(&test),
         Command::Inspect { component, format } => {
             let inspection =
-                torvyn_testkit::inspect::inspect(&component).map_err(|err| describe(&err))?;
+                torvyn_testkit::inspect(&component).map_err(|err| describe(&err))?;
             match format {
                 Format::Json => println!(
                     "{}",

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use base64::Engine as _;
 use clap::ValueEnum;
 use torvyn_testkit::Output;
-use torvyn_testkit::pipeline::StdStream;
+use torvyn_testkit::StdStream;
 
 use crate::progress::Progress;
 

@@ -193,7 +193,7 @@ fn bench_measures_throughput_and_latency() {
 
 #[test]
 fn inspect_prints_role_imports_and_exports() {
-    let wasm = torvyn_testkit::build::build_component(
+    let wasm = torvyn_testkit::build_component(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/content-router"),
     )
     .unwrap();

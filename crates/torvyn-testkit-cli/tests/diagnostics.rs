@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use torvyn_testkit::inspect::{self, Direction};
-use torvyn_testkit::pipeline::Pipeline;
+use torvyn_testkit::{Direction, inspect};
+use torvyn_testkit::Pipeline;
 use torvyn_testkit::{Component, ErrorKind, Processed, Role, TestElement};
 
 fn fixture_dir(name: &str) -> PathBuf {
@@ -22,7 +22,7 @@ fn fixture_dir(name: &str) -> PathBuf {
 
 /// The fixture's `.wasm`, built but not loaded.
 fn fixture_wasm(name: &str) -> PathBuf {
-    torvyn_testkit::build::build_component(fixture_dir(name)).unwrap_or_else(|err| panic!("{err}"))
+    torvyn_testkit::build_component(fixture_dir(name)).unwrap_or_else(|err| panic!("{err}"))
 }
 
 fn fixture(name: &str) -> Component {
@@ -201,7 +201,7 @@ fn an_export_with_the_wrong_signature_names_function_and_both_types() {
     );
 
     // `inspect` reports it instead of calling the component valid.
-    let inspection = inspect::inspect(&wasm).unwrap();
+    let inspection = inspect(&wasm).unwrap();
     assert_eq!(inspection.role, Role::Filter);
     assert!(!inspection.is_valid());
     assert_eq!(inspection.mismatches, err.mismatches());
@@ -221,7 +221,7 @@ fn an_export_with_the_wrong_signature_names_function_and_both_types() {
 #[test]
 fn inspect_lists_a_missing_import_and_passes_a_valid_component() {
     let wasm = fixture_wasm("raw-missing-import");
-    let inspection = inspect::inspect(&wasm).unwrap();
+    let inspection = inspect(&wasm).unwrap();
     assert_eq!(
         inspection.mismatches.len(),
         1,
@@ -238,7 +238,7 @@ fn inspect_lists_a_missing_import_and_passes_a_valid_component() {
     );
 
     let valid = fixture_wasm("raw-filter");
-    assert!(inspect::inspect(&valid).unwrap().is_valid());
+    assert!(inspect(&valid).unwrap().is_valid());
     let out = cli(&["inspect", valid.to_str().unwrap()]);
     assert!(
         out.status.success(),

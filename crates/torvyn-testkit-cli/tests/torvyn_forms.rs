@@ -14,7 +14,7 @@ fn flow_project() -> String {
 }
 
 fn fixture_wasm(name: &str) -> PathBuf {
-    torvyn_testkit::build::build_component(fixture_path(name)).unwrap_or_else(|err| panic!("{err}"))
+    torvyn_testkit::build_component(fixture_path(name)).unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// A project: `source` (a `file://` component with `config`) -> `out`, the
@@ -53,7 +53,7 @@ to = {{ node = "out", port = "input" }}
 
 /// The line source example emitting the lines of `lines`.
 fn lines_project(name: &str, lines: &str) -> String {
-    let source = torvyn_testkit::build::build_component(
+    let source = torvyn_testkit::build_component(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/line-source"),
     )
     .unwrap_or_else(|err| panic!("{err}"));

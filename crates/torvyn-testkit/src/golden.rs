@@ -18,7 +18,7 @@
 //! spacing in the file do not matter.
 //!
 //! ```no_run
-//! use torvyn_testkit::pipeline::Pipeline;
+//! use torvyn_testkit::Pipeline;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let run = Pipeline::from_manifest("Torvyn.toml", None)?.run()?;
@@ -84,7 +84,7 @@ impl Golden {
     }
 
     /// Also record and compare each element's `timestamp_ns` (deterministic
-    /// under the pipeline's [`Clock`](crate::pipeline::Clock)).
+    /// under the pipeline's [`Timestamps`](crate::Timestamps)).
     pub fn timestamps(mut self, timestamps: bool) -> Self {
         self.timestamps = timestamps;
         self

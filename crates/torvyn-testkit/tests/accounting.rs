@@ -4,7 +4,7 @@
 //! pauses, error policies, backpressure policies and a random fatal.
 
 use proptest::prelude::*;
-use torvyn_testkit::pipeline::{
+use torvyn_testkit::{
     BackpressurePolicy, ErrorPolicy, Event, FlowError, NodeSpec, Pipeline, RunResult, Scripted,
 };
 use torvyn_testkit::{ErrorKind, TestElement};

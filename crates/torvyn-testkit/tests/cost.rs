@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use torvyn_testkit::manifest::{Manifest, ManifestErrorKind};
-use torvyn_testkit::pipeline::{NodeSpec, Pipeline};
+use torvyn_testkit::{NodeSpec, Pipeline};
 use torvyn_testkit::{Component, ErrorKind, Limits, Signal, TestElement};
 
 fn fixture_dir(name: &str) -> PathBuf {

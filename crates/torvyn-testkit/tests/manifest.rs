@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use torvyn_testkit::Role;
+use torvyn_testkit::BackpressurePolicy;
 use torvyn_testkit::manifest::{
-    BackpressurePolicy, ComponentRef, Endpoint, Manifest, ManifestErrorKind, parse_size,
+    ComponentRef, Endpoint, Manifest, ManifestErrorKind, parse_size,
 };
-use torvyn_testkit::pipeline::ErrorPolicy;
+use torvyn_testkit::ErrorPolicy;
 
 const HEADER: &str = "[torvyn]\nname = \"p\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n";
 

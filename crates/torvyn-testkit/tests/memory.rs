@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use torvyn_testkit::pipeline::{DEFAULT_RETAINED, Event, NodeSpec, Pipeline, RunResult, Scripted};
+use torvyn_testkit::{DEFAULT_RETAINED, Event, NodeSpec, Pipeline, RunResult, Scripted};
 use torvyn_testkit::{Component, ErrorKind, Limits, TestElement};
 
 const MIB: u64 = 1 << 20;

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde_json::json;
 use torvyn_testkit::manifest::ManifestErrorKind;
-use torvyn_testkit::pipeline::{ErrorPolicy, Event, NodeSpec, Pipeline, Scripted};
+use torvyn_testkit::{ErrorPolicy, Event, NodeSpec, Pipeline, Scripted};
 use torvyn_testkit::{Component, ErrorKind, ProcessError, Role, TestElement};
 
 fn example(name: &str) -> Component {
@@ -493,7 +493,7 @@ fn a_flow_from_torvyn_toml_runs_with_the_manifest_settings() {
 }
 
 /// The events of a run's trace, as `(sequence, node, event)`.
-fn events(run: &torvyn_testkit::pipeline::RunResult) -> Vec<(u64, &str, &Event)> {
+fn events(run: &torvyn_testkit::RunResult) -> Vec<(u64, &str, &Event)> {
     run.trace
         .0
         .iter()

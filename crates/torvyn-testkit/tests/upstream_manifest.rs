@@ -17,10 +17,11 @@ use std::path::{Path, PathBuf};
 
 use std::time::Duration;
 
+use torvyn_testkit::BackpressurePolicy;
 use torvyn_testkit::manifest::{
-    BackpressurePolicy, CapabilityPolicy, ComponentRef, Manifest, ManifestErrorKind, schema_keys,
+    CapabilityPolicy, ComponentRef, Manifest, ManifestErrorKind, schema_keys,
 };
-use torvyn_testkit::pipeline::{NodeSpec, Pipeline, RunLimit, Scripted};
+use torvyn_testkit::{NodeSpec, Pipeline, RunLimit, Scripted};
 use torvyn_testkit::{ErrorKind, Role, TestElement};
 
 fn fixtures() -> PathBuf {
@@ -291,11 +292,11 @@ fn the_every_key_fixture_is_honoured_where_the_host_implements_the_key() {
     // This testkit's error policies: the flow's default and a node's own.
     assert_eq!(
         flow.on_error,
-        Some(torvyn_testkit::pipeline::ErrorPolicy::DeadLetter)
+        Some(torvyn_testkit::ErrorPolicy::DeadLetter)
     );
     assert_eq!(
         flow.nodes["upper"].on_error,
-        Some(torvyn_testkit::pipeline::ErrorPolicy::Skip)
+        Some(torvyn_testkit::ErrorPolicy::Skip)
     );
     assert_eq!(source.on_error, None);
 
@@ -367,7 +368,7 @@ fn the_every_key_fixture_is_honoured_where_the_host_implements_the_key() {
     );
     assert_eq!(
         allow_all.security.capabilities("src", None),
-        BTreeSet::from([torvyn_testkit::host::ALL_CAPABILITIES.to_string()])
+        BTreeSet::from([torvyn_testkit::ALL_CAPABILITIES.to_string()])
     );
     assert!(allow_all.accepted_unused_keys().is_empty());
     assert_eq!(allow_all.unused_keys_note(), None);

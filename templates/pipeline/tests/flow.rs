@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use torvyn_testkit::manifest::{ComponentRef, Manifest};
-use torvyn_testkit::pipeline::{ErrorPolicy, NodeSpec, Pipeline};
+use torvyn_testkit::{ErrorPolicy, NodeSpec, Pipeline};
 use torvyn_testkit::{ProcessError, Role, TestElement};
 
 fn manifest_path() -> PathBuf {

@@ -6,7 +6,7 @@
 //! `PROPTEST_CASES=1000 cargo test --test prop` runs more cases.
 
 use torvyn_testkit::TestElement;
-use torvyn_testkit::pipeline::{NodeSpec, Pipeline};
+use torvyn_testkit::{NodeSpec, Pipeline};
 use torvyn_testkit::prop::{self, PipelineProp};
 
 #[test]

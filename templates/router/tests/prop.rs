@@ -5,7 +5,8 @@
 //! `PROPTEST_CASES=1000 cargo test --test prop` runs more cases.
 
 use torvyn_testkit::Component;
-use torvyn_testkit::prop::{self, Outcome, PropTest};
+use torvyn_testkit::prop::{self, PropTest};
+use torvyn_testkit::Answer;
 
 #[test]
 fn routes_by_size_and_audits_json() {
@@ -24,7 +25,7 @@ fn routes_by_size_and_audits_json() {
                 }
             }
             let ports = match outcome {
-                Outcome::Routed(ports) => ports.iter().map(String::as_str).collect(),
+                Answer::Routed(ports) => ports.iter().map(String::as_str).collect(),
                 _ => Vec::new(),
             };
             prop::ensure(

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, CommandFactory};
 use serde_json::Value;
-use torvyn_testkit::pipeline::{Clock, read_jsonl};
+use torvyn_testkit::{Timestamps, read_jsonl};
 use torvyn_testkit::{Component, Instance, Output, Processed, Role, Signal, TestElement};
 
 use crate::Format;
@@ -222,7 +222,7 @@ fn inputs(args: &TestArgs) -> Result<Vec<Input>, String> {
             })
             .collect()
     };
-    let clock = Clock::default();
+    let clock = Timestamps::default();
     for (sequence, input) in (0u64..).zip(&mut inputs) {
         input.element = input
             .element

@@ -4,9 +4,9 @@
 //! `crate-type = ["cdylib"]`) into a `.wasm` component and returns its path:
 //!
 //! ```no_run
-//! let wasm = torvyn_testkit::build::build_component(env!("CARGO_MANIFEST_DIR"))?;
+//! let wasm = torvyn_testkit::build_component(env!("CARGO_MANIFEST_DIR"))?;
 //! assert!(wasm.extension().is_some_and(|e| e == "wasm"));
-//! # Ok::<(), torvyn_testkit::build::BuildError>(())
+//! # Ok::<(), torvyn_testkit::BuildError>(())
 //! ```
 //!
 //! # How it builds
@@ -70,7 +70,7 @@ use target_dir::{keyed_target_dir, lock_target_dir, shared_target_dir};
 pub use toolchain::{Toolchain, configure_cargo};
 
 /// The Rust target every Torvyn component is built for.
-pub const TARGET: &str = "wasm32-wasip2";
+pub const WASM_TARGET: &str = "wasm32-wasip2";
 
 /// Default limit for one component build; `TORVYN_BUILD_TIMEOUT_SECS` overrides it.
 pub const DEFAULT_BUILD_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -88,11 +88,11 @@ pub enum Profile {
 /// A configurable build of one component crate.
 ///
 /// ```no_run
-/// use torvyn_testkit::build::{ComponentBuild, Profile};
+/// use torvyn_testkit::{ComponentBuild, Profile};
 /// let wasm = ComponentBuild::new("examples/rate-limiter")
 ///     .profile(Profile::Release)
 ///     .build()?;
-/// # Ok::<(), torvyn_testkit::build::BuildError>(())
+/// # Ok::<(), torvyn_testkit::BuildError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct ComponentBuild {
@@ -235,7 +235,7 @@ impl ComponentBuild {
             .arg("build")
             .arg("--manifest-path")
             .arg(manifest)
-            .args(["--target", TARGET, "--message-format=json"])
+            .args(["--target", WASM_TARGET, "--message-format=json"])
             .arg("--target-dir")
             .arg(target_dir)
             .stdin(Stdio::null())

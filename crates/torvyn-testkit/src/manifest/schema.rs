@@ -14,7 +14,8 @@ use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, Unexpected};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use super::{BackpressurePolicy, CapabilityPolicy, Size};
+use super::{CapabilityPolicy, Size};
+use crate::settings::BackpressurePolicy;
 
 /// What a key's value must be.
 pub(crate) enum Shape {
@@ -246,7 +247,7 @@ pub(crate) const TOP: &[Key] = &[
     key(
         "testkit",
         Shape::Table(&[
-            key("clock", Shape::Leaf(leaf::<crate::host::ClockMode>)),
+            key("clock", Shape::Leaf(leaf::<crate::settings::ClockMode>)),
             key("random_seed", U64),
         ]),
     ),

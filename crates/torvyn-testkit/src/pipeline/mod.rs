@@ -7,7 +7,7 @@
 //!   moves; a failed `init` stops the flow with that node's error.
 //! - Sources are pulled until they return `none`. Every element pulled gets the
 //!   flow's next sequence number (from 0, in pull order) and a timestamp from the
-//!   flow's [`Clock`]; those are what downstream components see, whatever a
+//!   flow's [`Timestamps`]; those are what downstream components see, whatever a
 //!   component wrote in its output metadata (which is advisory). Each element
 //!   also gets a trace id, kept by everything derived from it.
 //! - Filters pass or drop; processors emit or drop; routers send the same
@@ -37,7 +37,7 @@
 //!   [`ErrorKind::Stopped`](crate::ErrorKind::Stopped), with the report.
 //! - Components read the flow's virtual clock and seeded random unless told
 //!   otherwise ([`Pipeline::clock_mode`], [`Pipeline::random_seed`]; see
-//!   [`crate::host::clock`]).
+//!   [`crate::ClockMode`]).
 //! - No element is lost silently: every element ends as delivered to a sink,
 //!   dropped by a component or by a full queue, absorbed by an aggregator,
 //!   failed with its error, dead-lettered, or (when the flow stops) discarded
@@ -55,7 +55,7 @@
 //!   flow's ([`Pipeline::host_buffer_budget`]).
 //!
 //! ```no_run
-//! use torvyn_testkit::pipeline::Pipeline;
+//! use torvyn_testkit::Pipeline;
 //! use torvyn_testkit::{Component, TestElement};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -74,16 +74,13 @@
 //! ```
 
 mod check;
-mod limits;
 mod loader;
 mod report;
 mod run;
+mod run_limits;
 mod scripted;
 mod spec;
 mod trace;
-
-// Over 500 lines: most of it is the module documentation above (the pipeline
-// guide), and the builder methods below are one cohesive API.
 
 use std::fmt;
 use std::path::Path;
@@ -93,15 +90,14 @@ use std::time::Duration;
 use crate::component::Component;
 use crate::element::{Output, ProcessError, TestElement};
 use crate::error::Error;
-pub use crate::host::StdStream;
-use crate::host::{ClockMode, Limits};
-pub use crate::manifest::BackpressurePolicy;
+use crate::host::{Limits, StdStream};
 use crate::role::Role;
-pub use limits::{DEFAULT_RUN_TIMEOUT, RunLimit};
+use crate::settings::{BackpressurePolicy, ClockMode, ErrorPolicy};
 pub use report::{DeadLetter, EdgeReport, FlowCounts, FlowError, NodeReport, RunResult};
+pub use run_limits::DEFAULT_RUN_TIMEOUT;
 pub use scripted::Scripted;
-pub use spec::{Clock, ErrorPolicy, NodeSpec, read_jsonl};
 pub(crate) use spec::{EdgeSpec, InputLines, NodeKind};
+pub use spec::{NodeSpec, Timestamps, read_jsonl};
 pub use trace::{Event, Trace, TraceEntry};
 
 /// The default depth of an edge's queue.
@@ -132,7 +128,7 @@ pub const DEFAULT_FLOW_BUFFER_BUDGET: u64 = 256 << 20;
 ///
 /// ```
 /// use torvyn_testkit::TestElement;
-/// use torvyn_testkit::pipeline::Pipeline;
+/// use torvyn_testkit::Pipeline;
 ///
 /// let run = Pipeline::new("fan-out")
 ///     .source("numbers", (0..3).map(|n| TestElement::text(n.to_string())))
@@ -148,7 +144,7 @@ pub const DEFAULT_FLOW_BUFFER_BUDGET: u64 = 256 << 20;
 /// ```
 ///
 /// ```no_run
-/// use torvyn_testkit::pipeline::Pipeline;
+/// use torvyn_testkit::Pipeline;
 ///
 /// // Builds every component of the flow `main` (needs the wasm32-wasip2 target).
 /// let run = Pipeline::from_manifest("Torvyn.toml", Some("main"))?.run()?;
@@ -160,7 +156,7 @@ pub struct Pipeline {
     pub(crate) flow: String,
     pub(crate) nodes: Vec<(String, NodeSpec)>,
     pub(crate) edges: Vec<EdgeSpec>,
-    pub(crate) clock: Clock,
+    pub(crate) timestamps: Timestamps,
     pub(crate) queue_depth: usize,
     pub(crate) backpressure: BackpressurePolicy,
     pub(crate) deadline: Option<Duration>,
@@ -172,7 +168,7 @@ pub struct Pipeline {
     pub(crate) buffer_budget: u64,
     pub(crate) measure_latency: bool,
     pub(crate) problems: Vec<String>,
-    pub(crate) run_options: limits::RunOptions,
+    pub(crate) run_options: run_limits::RunOptions,
     /// The manifest's keys accepted but not used ([`Pipeline::accepted_unused_keys`]).
     pub(crate) unused_keys: Vec<String>,
 }
@@ -197,7 +193,7 @@ impl Pipeline {
             flow: flow.into(),
             nodes: Vec::new(),
             edges: Vec::new(),
-            clock: Clock::default(),
+            timestamps: Timestamps::default(),
             queue_depth: DEFAULT_QUEUE_DEPTH,
             backpressure: BackpressurePolicy::BlockProducer,
             deadline: None,
@@ -209,7 +205,7 @@ impl Pipeline {
             buffer_budget: DEFAULT_FLOW_BUFFER_BUDGET,
             measure_latency: false,
             problems: Vec::new(),
-            run_options: limits::RunOptions::default(),
+            run_options: run_limits::RunOptions::default(),
             unused_keys: Vec::new(),
         }
     }
@@ -231,7 +227,7 @@ impl Pipeline {
     /// built nor loaded. An error if the flow has several sources.
     ///
     /// ```no_run
-    /// use torvyn_testkit::pipeline::{NodeSpec, Pipeline};
+    /// use torvyn_testkit::{NodeSpec, Pipeline};
     ///
     /// let input = NodeSpec::source_jsonl("tests/input.jsonl")?;
     /// let run = Pipeline::from_manifest_with_source("Torvyn.toml", None, input)?.run()?;
@@ -339,9 +335,9 @@ impl Pipeline {
         self
     }
 
-    /// The clock that timestamps elements.
-    pub fn clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
+    /// The timestamps elements get (default: from 0, 1 ms apart).
+    pub fn timestamps(mut self, timestamps: Timestamps) -> Self {
+        self.timestamps = timestamps;
         self
     }
 
@@ -388,7 +384,7 @@ impl Pipeline {
     /// ```
     /// use std::sync::{Arc, Mutex};
     /// use torvyn_testkit::TestElement;
-    /// use torvyn_testkit::pipeline::Pipeline;
+    /// use torvyn_testkit::Pipeline;
     ///
     /// let seen = Arc::new(Mutex::new(0u64));
     /// let counter = Arc::clone(&seen);
@@ -423,7 +419,7 @@ impl Pipeline {
     /// The CLI shows component output while a flow runs with this.
     ///
     /// ```no_run
-    /// use torvyn_testkit::pipeline::Pipeline;
+    /// use torvyn_testkit::Pipeline;
     ///
     /// let run = Pipeline::from_manifest("Torvyn.toml", None)?
     ///     .on_output(|node, stream, line| {
@@ -496,7 +492,7 @@ impl Pipeline {
     }
 
     /// Which clocks the components read (default [`ClockMode::Virtual`]: the
-    /// flow's virtual clock, which starts at the [`Clock`]'s start and which
+    /// flow's virtual clock, which starts at the [`Timestamps`]'s start and which
     /// all nodes share).
     pub fn clock_mode(mut self, mode: ClockMode) -> Self {
         self.run_options.clock_mode = mode;
@@ -504,7 +500,7 @@ impl Pipeline {
     }
 
     /// Seed every node's `wasi:random` generators with `seed` (mixed with the
-    /// node's name); default [`DEFAULT_RANDOM_SEED`](crate::host::DEFAULT_RANDOM_SEED).
+    /// node's name); default [`DEFAULT_RANDOM_SEED`](crate::DEFAULT_RANDOM_SEED).
     pub fn random_seed(mut self, seed: u64) -> Self {
         self.run_options.random_seed = Some(seed);
         self
@@ -522,12 +518,12 @@ impl Pipeline {
 
     /// Fault injection: node `node`'s `nth` element call returns `error`.
     pub fn fail_call(self, node: &str, nth: u64, error: ProcessError) -> Self {
-        self.modify(node, |spec| spec.fail_call = Some((nth, error)))
+        self.modify(node, |spec| spec.faults.fail_call(nth, error))
     }
 
     /// Fault injection: node `node`'s first `count` allocations fail.
     pub fn fail_allocations(self, node: &str, count: u32) -> Self {
-        self.modify(node, |spec| spec.fail_allocations = count)
+        self.modify(node, |spec| spec.faults.fail_allocations = count)
     }
 
     /// Replace node `node` (for example a manifest's source, by a host-side source).

@@ -106,7 +106,7 @@ pub struct DeadLetter {
 ///
 /// ```
 /// use torvyn_testkit::TestElement;
-/// use torvyn_testkit::pipeline::Pipeline;
+/// use torvyn_testkit::Pipeline;
 ///
 /// let run = Pipeline::new("demo")
 ///     .source("in", [TestElement::text("a"), TestElement::json(serde_json::json!(1))])
@@ -337,7 +337,7 @@ impl RunResult {
     ///
     /// ```
     /// use torvyn_testkit::TestElement;
-    /// use torvyn_testkit::pipeline::Pipeline;
+    /// use torvyn_testkit::Pipeline;
     ///
     /// let run = Pipeline::new("peak")
     ///     .source("in", (0..5).map(|n| TestElement::text(n.to_string())))

@@ -24,7 +24,7 @@ use crate::role::Role;
 ///
 /// ```
 /// use torvyn_testkit::TestElement;
-/// use torvyn_testkit::pipeline::{ErrorPolicy, NodeSpec, Pipeline, Scripted};
+/// use torvyn_testkit::{ErrorPolicy, NodeSpec, Pipeline, Scripted};
 ///
 /// let run = Pipeline::new("scripted")
 ///     .source("input", (0..100).map(|n| TestElement::text(n.to_string())))

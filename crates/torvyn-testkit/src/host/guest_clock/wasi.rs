@@ -16,7 +16,8 @@ use wasmtime_wasi::p2::bindings::random::{insecure, insecure_seed, random};
 use wasmtime_wasi::p2::bindings::sync::io::poll;
 use wasmtime_wasi::runtime::in_tokio;
 
-use super::{ClockMode, NO_WISH, TimeCtx};
+use super::{NO_WISH, TimeCtx};
+use crate::settings::ClockMode;
 use crate::host::HostState;
 
 /// The most bytes one `get-random-bytes` call may ask for (as in wasmtime-wasi).
