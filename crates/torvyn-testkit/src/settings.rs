@@ -10,6 +10,30 @@ use serde::{Deserialize, Serialize};
 
 /// Which clocks a component reads through `wasi:clocks`.
 ///
+/// - **Virtual time (the default).** `wasi:clocks/monotonic-clock` and
+///   `wasi:clocks/wall-clock` both read a virtual clock, in nanoseconds (the
+///   wall clock as time since the Unix epoch). A sleep, or a `wasi:io/poll` on a
+///   clock subscription, advances the virtual clock to the subscription's
+///   deadline and returns at once, so a component that sleeps for an hour
+///   finishes in microseconds, and reads the same times on every run. Element
+///   calls move the clock forward to the element's timestamp; in a pipeline all
+///   nodes share the flow's clock, which starts at the flow's first timestamp
+///   ([`Timestamps`](crate::Timestamps)).
+/// - **Real time** ([`ClockMode::Real`]): the host's clocks. A sleep or a poll
+///   really waits, but never past the call's time limit: when the per-call
+///   limit's wall time runs out while the component waits, the call fails with
+///   [`ErrorKind::Blocked`](crate::ErrorKind::Blocked). That wall time counts from the call's first wait
+///   (the time before it is CPU time, which the per-call CPU limit bounds), so
+///   a call that never waits reads no clock for it.
+/// - **Seeded random.** `wasi:random/random`, `insecure` and `insecure-seed`
+///   are deterministic generators seeded from the instance's seed
+///   ([`DEFAULT_RANDOM_SEED`] unless set) and its name: the same seed and name
+///   give the same bytes on every run.
+///
+/// Whatever the mode, a wait on anything else (a socket, with network granted)
+/// is cut off at the call's time limit too; stdin is always empty (a read
+/// returns end-of-file at once).
+///
 /// ```
 /// use torvyn_testkit::ClockMode;
 ///

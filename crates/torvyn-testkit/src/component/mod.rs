@@ -93,7 +93,7 @@ impl std::fmt::Debug for Component {
 
 impl Component {
     /// Build the component crate at `crate_dir` to `wasm32-wasip2` (debug profile, in
-    /// the shared target directory; see [`crate::build`]) and load it.
+    /// the shared target directory; see [`build_component`](crate::build_component)) and load it.
     ///
     /// Usually `Component::build(env!("CARGO_MANIFEST_DIR"))` in a crate's own
     /// tests. Builds and compilations are done once per test binary.

@@ -141,7 +141,7 @@ impl InstanceOptions {
 
     /// Which clocks the component reads through `wasi:clocks` (default
     /// [`ClockMode::Virtual`]: a virtual clock starting at 0 that sleeps
-    /// advance; see [`host::clock`]).
+    /// advance; see [`ClockMode`]).
     pub fn clock_mode(mut self, mode: ClockMode) -> Self {
         self.time.mode = mode;
         self

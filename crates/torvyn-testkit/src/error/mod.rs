@@ -138,7 +138,7 @@ impl Error {
     /// The wasm backtrace of a trap (a panic, a time or memory limit hit),
     /// innermost frame first, symbolised to Rust function names and, for
     /// components with debug info, `file:line`; `None` when the error is not a
-    /// trap. See [`crate::backtrace`].
+    /// trap. See [`Frame`].
     pub fn backtrace(&self) -> Option<&[Frame]> {
         self.inner.backtrace.as_deref()
     }

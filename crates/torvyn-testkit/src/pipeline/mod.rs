@@ -1,58 +1,8 @@
 //! Pipelines: a DAG of components and host-side test nodes, run with the
 //! reference semantics of the Torvyn 0.1 contract.
 //!
-//! # Semantics
-//!
-//! - Every component node is instantiated and `init`ed before any element
-//!   moves; a failed `init` stops the flow with that node's error.
-//! - Sources are pulled until they return `none`. Every element pulled gets the
-//!   flow's next sequence number (from 0, in pull order) and a timestamp from the
-//!   flow's [`Timestamps`]; those are what downstream components see, whatever a
-//!   component wrote in its output metadata (which is advisory). Each element
-//!   also gets a trace id, kept by everything derived from it.
-//! - Filters pass or drop; processors emit or drop; routers send the same
-//!   payload to every named port (an unnamed port is an error that stops the
-//!   flow); aggregators `ingest` each element and are flushed once everything
-//!   upstream is complete (their outputs are new elements: they take the
-//!   flow's next sequence numbers, and are counted in
-//!   [`RunResult::aggregated`], not in [`RunResult::elements`]); sinks get
-//!   `push`, then `complete` once everything upstream is complete. Non-router
-//!   nodes send their output along every outgoing edge.
-//! - Edges are bounded queues (default depth 64). A producer is not called while
-//!   one of its outgoing queues is full (`block-producer`), and a component
-//!   source is told `notify-backpressure(pause)` when it is held back that way
-//!   and `ready` when it may go on. A sink answering `pause` gets no more
-//!   elements until nothing else in the flow can move; then it is resumed.
-//! - Errors follow the node's [`ErrorPolicy`]: fail the flow (the default),
-//!   skip the element, retry it up to N times, or put it on the dead-letter
-//!   list. `fatal`, a trap, a time or memory limit hit end that node: it is
-//!   torn down and gets no more elements (later elements for it fail under the
-//!   same policy). `teardown` runs for every node at the end, also after a
-//!   failure, with the node's limits (a node that trapped or hit a limit
-//!   cannot be entered again and gets none); a failing teardown is reported in
-//!   [`NodeReport::teardown_error`].
-//! - A run stops at its limits: [`Pipeline::max_elements`],
-//!   [`Pipeline::timeout`] (by default [`DEFAULT_RUN_TIMEOUT`]) and
-//!   [`Pipeline::max_virtual_time`]; the error is
-//!   [`ErrorKind::Stopped`](crate::ErrorKind::Stopped), with the report.
-//! - Components read the flow's virtual clock and seeded random unless told
-//!   otherwise ([`Pipeline::clock_mode`], [`Pipeline::random_seed`]; see
-//!   [`crate::ClockMode`]).
-//! - No element is lost silently: every element ends as delivered to a sink,
-//!   dropped by a component or by a full queue, absorbed by an aggregator,
-//!   failed with its error, dead-lettered, or (when the flow stops) discarded
-//!   from the queue that held it; the counts add up
-//!   ([`RunResult::check_accounting`]), and the [`Trace`] records which node
-//!   did what to each sequence number.
-//! - Memory stays flat however long the run: each sink keeps the first
-//!   [`DEFAULT_RETAINED`] elements it received ([`Pipeline::retain`]), the
-//!   trace the last [`DEFAULT_TRACE_CAPACITY`] entries
-//!   ([`Pipeline::trace_capacity`]), latencies a sample of
-//!   [`DEFAULT_LATENCY_SAMPLES`] ([`Pipeline::latency_samples`]); every
-//!   delivery can be streamed with [`Pipeline::on_delivered`], and every line
-//!   a component writes to stdout or stderr with [`Pipeline::on_output`]. Host buffers
-//!   count against each component's budget ([`Limits::host_buffers`]) and the
-//!   flow's ([`Pipeline::host_buffer_budget`]).
+//! The semantics are on [`Pipeline`]'s documentation (rustdoc shows only
+//! the crate root's items).
 //!
 //! ```no_run
 //! use torvyn_testkit::Pipeline;
@@ -151,6 +101,59 @@ pub const DEFAULT_FLOW_BUFFER_BUDGET: u64 = 256 << 20;
 /// println!("{}", run.trace);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Semantics
+///
+/// - Every component node is instantiated and `init`ed before any element
+///   moves; a failed `init` stops the flow with that node's error.
+/// - Sources are pulled until they return `none`. Every element pulled gets the
+///   flow's next sequence number (from 0, in pull order) and a timestamp from the
+///   flow's [`Timestamps`]; those are what downstream components see, whatever a
+///   component wrote in its output metadata (which is advisory). Each element
+///   also gets a trace id, kept by everything derived from it.
+/// - Filters pass or drop; processors emit or drop; routers send the same
+///   payload to every named port (an unnamed port is an error that stops the
+///   flow); aggregators `ingest` each element and are flushed once everything
+///   upstream is complete (their outputs are new elements: they take the
+///   flow's next sequence numbers, and are counted in
+///   [`RunResult::aggregated`], not in [`RunResult::elements`]); sinks get
+///   `push`, then `complete` once everything upstream is complete. Non-router
+///   nodes send their output along every outgoing edge.
+/// - Edges are bounded queues (default depth 64). A producer is not called while
+///   one of its outgoing queues is full (`block-producer`), and a component
+///   source is told `notify-backpressure(pause)` when it is held back that way
+///   and `ready` when it may go on. A sink answering `pause` gets no more
+///   elements until nothing else in the flow can move; then it is resumed.
+/// - Errors follow the node's [`ErrorPolicy`]: fail the flow (the default),
+///   skip the element, retry it up to N times, or put it on the dead-letter
+///   list. `fatal`, a trap, a time or memory limit hit end that node: it is
+///   torn down and gets no more elements (later elements for it fail under the
+///   same policy). `teardown` runs for every node at the end, also after a
+///   failure, with the node's limits (a node that trapped or hit a limit
+///   cannot be entered again and gets none); a failing teardown is reported in
+///   [`NodeReport::teardown_error`].
+/// - A run stops at its limits: [`Pipeline::max_elements`],
+///   [`Pipeline::timeout`] (by default [`DEFAULT_RUN_TIMEOUT`]) and
+///   [`Pipeline::max_virtual_time`]; the error is
+///   [`ErrorKind::Stopped`](crate::ErrorKind::Stopped), with the report.
+/// - Components read the flow's virtual clock and seeded random unless told
+///   otherwise ([`Pipeline::clock_mode`], [`Pipeline::random_seed`]; see
+///   [`crate::ClockMode`]).
+/// - No element is lost silently: every element ends as delivered to a sink,
+///   dropped by a component or by a full queue, absorbed by an aggregator,
+///   failed with its error, dead-lettered, or (when the flow stops) discarded
+///   from the queue that held it; the counts add up
+///   ([`RunResult::check_accounting`]), and the [`Trace`] records which node
+///   did what to each sequence number.
+/// - Memory stays flat however long the run: each sink keeps the first
+///   [`DEFAULT_RETAINED`] elements it received ([`Pipeline::retain`]), the
+///   trace the last [`DEFAULT_TRACE_CAPACITY`] entries
+///   ([`Pipeline::trace_capacity`]), latencies a sample of
+///   [`DEFAULT_LATENCY_SAMPLES`] ([`Pipeline::latency_samples`]); every
+///   delivery can be streamed with [`Pipeline::on_delivered`], and every line
+///   a component writes to stdout or stderr with [`Pipeline::on_output`]. Host buffers
+///   count against each component's budget ([`Limits::host_buffers`]) and the
+///   flow's ([`Pipeline::host_buffer_budget`]).
 #[derive(Clone, Debug)]
 pub struct Pipeline {
     pub(crate) flow: String,
@@ -466,7 +469,7 @@ impl Pipeline {
     /// Stop pulling the sources once they have produced `max` elements, let
     /// the elements already in the flow run to the end, and return
     /// [`ErrorKind::Stopped`](crate::ErrorKind::Stopped) with
-    /// [`RunLimit::Elements`] (and the report) if a source was cut off. The
+    /// [`RunLimit::Elements`](crate::RunLimit::Elements) (and the report) if a source was cut off. The
     /// way to run a source that never ends.
     pub fn max_elements(mut self, max: u64) -> Self {
         self.run_options.max_elements = Some(max);
@@ -476,7 +479,7 @@ impl Pipeline {
     /// Stop the run once it has taken `timeout` of wall time (checked between
     /// calls; one call is bounded by its own limit), with
     /// [`ErrorKind::Stopped`](crate::ErrorKind::Stopped) and
-    /// [`RunLimit::WallTime`]. Without it, a run stops after
+    /// [`RunLimit::WallTime`](crate::RunLimit::WallTime). Without it, a run stops after
     /// [`DEFAULT_RUN_TIMEOUT`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.run_options.timeout = Some(timeout);
@@ -485,7 +488,7 @@ impl Pipeline {
 
     /// Stop the run once the flow's virtual clock has moved `limit` past its
     /// start (elements' timestamps and components' sleeps move it), with
-    /// [`RunLimit::VirtualTime`].
+    /// [`RunLimit::VirtualTime`](crate::RunLimit::VirtualTime).
     pub fn max_virtual_time(mut self, limit: Duration) -> Self {
         self.run_options.max_virtual_time = Some(limit);
         self
