@@ -1,12 +1,27 @@
 //! `check`: the manifest and its components, without running.
 
-use crate::args::CheckArgs;
+use clap::Args;
+use torvyn_testkit::manifest::{ComponentRef, Manifest};
+
+use crate::command_prelude::FlowChoice;
 use crate::flow::{describe, note_unused_keys};
 use crate::progress::Progress;
 
+#[derive(Args)]
+#[command(
+    mut_arg("flow_name", |arg| arg.help(
+        "Check only this flow, written `flow.main` or `main` (the same as `--flow`)"
+    )),
+    mut_arg("flow", |arg| arg.help("Check only this flow (default: every flow)")),
+)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    choice: FlowChoice,
+}
+
 /// `check`: every problem of the manifest and its components, without running.
-pub(crate) fn check(args: &CheckArgs) -> Result<(), String> {
-    use torvyn_testkit::manifest::{ComponentRef, Manifest};
+pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
+    let args = args.choice;
     let manifest = Manifest::from_path(&args.manifest).map_err(|err| err.to_string())?;
     note_unused_keys(manifest.accepted_unused_keys());
     let progress = Progress::new();
