@@ -4,9 +4,6 @@
 //! returns *every* unknown key and badly typed value (not only the first, as
 //! serde would), each with its byte span, plus the keys that are accepted but
 //! not used. Where a key is in the text: `place.rs`.
-//!
-//! Over 500 lines with its tests: the schema table (`TOP` and the tables
-//! under it) and the walk that checks a document against it belong together.
 
 use std::ops::Range;
 
