@@ -11,8 +11,7 @@
 use std::time::{Duration, Instant};
 
 use torvyn_bench::{build_stage, write_record};
-use torvyn_testkit::Component;
-use torvyn_testkit::Pipeline;
+use torvyn_testkit::{Component, Pipeline};
 
 /// Element counts compared.
 const COUNTS: [u64; 2] = [10_000, 100_000];

@@ -24,8 +24,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use torvyn_bench::host;
 use torvyn_bench::{Subject, build_stage, write_record};
-use torvyn_testkit::Component;
-use torvyn_testkit::{Pipeline, RunResult};
+use torvyn_testkit::{Component, Pipeline, RunResult};
 
 /// Payload sizes and how many elements one measured run carries.
 const SIZES: [(&str, usize, u64); 2] = [("64B", 64, 20_000), ("4KiB", 4096, 5_000)];

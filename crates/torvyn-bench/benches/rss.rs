@@ -11,8 +11,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use torvyn_bench::{Subject, build_stage, write_record};
-use torvyn_testkit::Component;
-use torvyn_testkit::Pipeline;
+use torvyn_testkit::{Component, Pipeline};
 
 /// The element counts measured.
 const SIZES: [u64; 4] = [10_000, 100_000, 1_000_000, 10_000_000];

@@ -12,8 +12,7 @@
 
 use anyhow::{Context, Result, bail};
 use torvyn_bench::{Subject, build_stage};
-use torvyn_testkit::Component;
-use torvyn_testkit::Pipeline;
+use torvyn_testkit::{Component, Pipeline};
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);

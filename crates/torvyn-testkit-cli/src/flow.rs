@@ -1,8 +1,7 @@
 //! The flow a command names: loading it from the manifest with the command
 //! line's overrides, and how its run ended.
 
-use torvyn_testkit::ErrorKind;
-use torvyn_testkit::{FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
+use torvyn_testkit::{ErrorKind, FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
 
 use crate::command_prelude::FlowArgs;
 use crate::policy;
@@ -103,8 +102,12 @@ pub(crate) fn load(args: &FlowArgs, progress: &Progress) -> Result<Pipeline, Str
         pipeline = pipeline.random_seed(seed);
     }
     if let Some(policy) = args.on_error {
-        pipeline =
-            policy::override_flow_default(pipeline, &choice.manifest, choice.flow.as_deref(), policy)?;
+        pipeline = policy::override_flow_default(
+            pipeline,
+            &choice.manifest,
+            choice.flow.as_deref(),
+            policy,
+        )?;
     }
     Ok(pipeline)
 }

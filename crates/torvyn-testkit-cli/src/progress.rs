@@ -15,8 +15,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use torvyn_testkit::manifest::{ComponentRef, Manifest};
 use torvyn_testkit::Role;
+use torvyn_testkit::manifest::{ComponentRef, Manifest};
 
 /// How often a spinner redraws on its own, also while a call blocks.
 const TICK: Duration = Duration::from_millis(120);

@@ -10,9 +10,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use torvyn_testkit::{Direction, inspect};
 use torvyn_testkit::Pipeline;
 use torvyn_testkit::{Component, ErrorKind, Processed, Role, TestElement};
+use torvyn_testkit::{Direction, inspect};
 
 fn fixture_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

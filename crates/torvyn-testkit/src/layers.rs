@@ -16,15 +16,15 @@ use std::path::{Path, PathBuf};
 /// The layers, bottom first: what each is, and its modules. Modules of one
 /// layer do not import each other.
 const LAYERS: &[(&str, &[&str])] = &[
-    (
-        "plain values",
-        &["element", "role", "settings", "units"],
-    ),
+    ("plain values", &["element", "role", "settings", "units"]),
     (
         "the graph rules, the contract, the build",
         &["build", "contract", "graph"],
     ),
-    ("the manifest, the name re-encoder", &["manifest", "unversioned"]),
+    (
+        "the manifest, the name re-encoder",
+        &["manifest", "unversioned"],
+    ),
     ("the wasmtime host", &["backtrace", "host"]),
     ("the error", &["error"]),
     ("trap diagnosis", &["diagnose"]),
@@ -107,9 +107,7 @@ fn code_only(source: &str) -> String {
             let (hashes, body) = raw_string_start(&chars, i).expect("checked");
             let mut end = body;
             while end < chars.len() {
-                if chars[end] == '"'
-                    && (1..=hashes).all(|h| chars.get(end + h) == Some(&'#'))
-                {
+                if chars[end] == '"' && (1..=hashes).all(|h| chars.get(end + h) == Some(&'#')) {
                     end += 1 + hashes;
                     break;
                 }
@@ -224,7 +222,9 @@ fn root_paths(code: &str, depth: usize) -> Vec<(String, usize)> {
     let mut line = 1;
     let mut i = 0;
     let word_at = |i: usize, word: &str| {
-        word.chars().enumerate().all(|(k, c)| chars.get(i + k) == Some(&c))
+        word.chars()
+            .enumerate()
+            .all(|(k, c)| chars.get(i + k) == Some(&c))
             && (i == 0 || !(is_ident(chars[i - 1]) || chars[i - 1] == '$'))
             && !chars.get(i + word.len()).copied().is_some_and(is_ident)
     };
@@ -272,8 +272,8 @@ fn root_paths(code: &str, depth: usize) -> Vec<(String, usize)> {
             // `crate::{a, b::{c, d}}`: the first name of each top-level part.
             let mut depth = 0;
             let mut part_start = true;
-            for k in at..chars.len() {
-                match chars[k] {
+            for (k, &c) in chars.iter().enumerate().skip(at) {
+                match c {
                     '{' => {
                         depth += 1;
                         part_start = depth == 1;
@@ -327,9 +327,16 @@ fn root_reexports(lib: &str) -> BTreeMap<String, String> {
     names
 }
 
-/// Every import of a module from another, as (importing module, imported
-/// module, `file:line`), and the files of the crate's modules.
-fn imports() -> (Vec<(String, String, String)>, Vec<(String, String)>) {
+/// An import of a module from another: (importing module, imported module,
+/// `file:line`).
+type Import = (String, String, String);
+
+/// A file of a module, as (module, its code without comments, strings and
+/// test items).
+type Code = (String, String);
+
+/// Every import of a module from another, and the code of the crate's modules.
+fn imports() -> (Vec<Import>, Vec<Code>) {
     let src = src_dir();
     let lib = fs::read_to_string(src.join("lib.rs")).expect("src/lib.rs");
     let reexports = root_reexports(&lib);
@@ -371,7 +378,13 @@ fn imports() -> (Vec<(String, String, String)>, Vec<(String, String)>) {
 fn every_module_has_a_layer() {
     let mut entries: Vec<String> = fs::read_dir(src_dir())
         .expect("src")
-        .map(|entry| entry.expect("an entry").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|name| !NOT_MODULES.contains(&name.as_str()))
         .map(|name| name.trim_end_matches(".rs").to_string())
         .collect();

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use torvyn_testkit::manifest::{Manifest, ManifestErrorKind};
-use torvyn_testkit::{NodeSpec, Pipeline};
 use torvyn_testkit::{Component, ErrorKind, Limits, Signal, TestElement};
+use torvyn_testkit::{NodeSpec, Pipeline};
 
 fn fixture_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

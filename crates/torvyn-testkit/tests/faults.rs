@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use torvyn_testkit::{ErrorPolicy, Event, NodeSpec, Pipeline};
 use torvyn_testkit::{Component, ErrorKind, Limits, ProcessError, Processed, Role, TestElement};
+use torvyn_testkit::{ErrorPolicy, Event, NodeSpec, Pipeline};
 
 fn fixture(name: &str) -> Component {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -10,8 +10,8 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use torvyn_testkit::ClockMode;
-use torvyn_testkit::{Timestamps, FlowError, Pipeline, RunLimit};
 use torvyn_testkit::{Component, ErrorKind, Instance, Limits, Processed, TestElement};
+use torvyn_testkit::{FlowError, Pipeline, RunLimit, Timestamps};
 
 fn fixture(name: &str) -> Component {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

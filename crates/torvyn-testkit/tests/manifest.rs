@@ -3,12 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
-use torvyn_testkit::Role;
 use torvyn_testkit::BackpressurePolicy;
-use torvyn_testkit::manifest::{
-    ComponentRef, Endpoint, Manifest, ManifestErrorKind, parse_size,
-};
 use torvyn_testkit::ErrorPolicy;
+use torvyn_testkit::Role;
+use torvyn_testkit::manifest::{ComponentRef, Endpoint, Manifest, ManifestErrorKind, parse_size};
 
 const HEADER: &str = "[torvyn]\nname = \"p\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n";
 

@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use torvyn_testkit::{DEFAULT_RETAINED, Event, NodeSpec, Pipeline, RunResult, Scripted};
 use torvyn_testkit::{Component, ErrorKind, Limits, TestElement};
+use torvyn_testkit::{DEFAULT_RETAINED, Event, NodeSpec, Pipeline, RunResult, Scripted};
 
 const MIB: u64 = 1 << 20;
 

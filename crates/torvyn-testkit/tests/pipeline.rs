@@ -5,8 +5,8 @@ use std::path::Path;
 
 use serde_json::json;
 use torvyn_testkit::manifest::ManifestErrorKind;
-use torvyn_testkit::{ErrorPolicy, Event, NodeSpec, Pipeline, Scripted};
 use torvyn_testkit::{Component, ErrorKind, ProcessError, Role, TestElement};
+use torvyn_testkit::{ErrorPolicy, Event, NodeSpec, Pipeline, Scripted};
 
 fn example(name: &str) -> Component {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -4,12 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use torvyn_testkit::{Golden, GoldenOutcome};
-use torvyn_testkit::{Pipeline, RunResult};
 use torvyn_testkit::prop::proptest::collection::vec;
 use torvyn_testkit::prop::proptest::prelude::{Just, Strategy, prop_oneof};
 use torvyn_testkit::prop::{self, PipelineProp, PropTest};
 use torvyn_testkit::{Component, TestElement};
+use torvyn_testkit::{Golden, GoldenOutcome};
+use torvyn_testkit::{Pipeline, RunResult};
 
 fn fixture(name: &str) -> Component {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

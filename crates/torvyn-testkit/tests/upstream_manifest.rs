@@ -21,8 +21,8 @@ use torvyn_testkit::BackpressurePolicy;
 use torvyn_testkit::manifest::{
     CapabilityPolicy, ComponentRef, Manifest, ManifestErrorKind, schema_keys,
 };
-use torvyn_testkit::{NodeSpec, Pipeline, RunLimit, Scripted};
 use torvyn_testkit::{ErrorKind, Role, TestElement};
+use torvyn_testkit::{NodeSpec, Pipeline, RunLimit, Scripted};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/manifests")
@@ -290,10 +290,7 @@ fn the_every_key_fixture_is_honoured_where_the_host_implements_the_key() {
         ComponentRef::File(dir.join("out.wasm"))
     );
     // This testkit's error policies: the flow's default and a node's own.
-    assert_eq!(
-        flow.on_error,
-        Some(torvyn_testkit::ErrorPolicy::DeadLetter)
-    );
+    assert_eq!(flow.on_error, Some(torvyn_testkit::ErrorPolicy::DeadLetter));
     assert_eq!(
         flow.nodes["upper"].on_error,
         Some(torvyn_testkit::ErrorPolicy::Skip)

@@ -5,8 +5,7 @@
 //! for; a failure is shrunk to the shortest stream and printed to paste.
 //! `PROPTEST_CASES=1000 cargo test --test prop` runs more cases.
 
-use torvyn_testkit::TestElement;
-use torvyn_testkit::{NodeSpec, Pipeline};
+use torvyn_testkit::{NodeSpec, Pipeline, TestElement};
 use torvyn_testkit::prop::{self, PipelineProp};
 
 #[test]

@@ -6,8 +6,7 @@
 //! `PROPTEST_CASES=1000 cargo test --test prop` runs more cases.
 
 use torvyn_testkit::prop::{self, PropTest};
-use torvyn_testkit::Answer;
-use torvyn_testkit::{Component, Signal};
+use torvyn_testkit::{Answer, Component, Signal};
 
 #[test]
 fn pauses_after_every_third_element() {

@@ -19,8 +19,7 @@ pub(crate) struct InspectArgs {
 
 pub(crate) fn exec(args: InspectArgs) -> Result<(), String> {
     let InspectArgs { component, format } = args;
-    let inspection =
-        torvyn_testkit::inspect(&component).map_err(|err| describe(&err))?;
+    let inspection = torvyn_testkit::inspect(&component).map_err(|err| describe(&err))?;
     match format {
         Format::Json => println!(
             "{}",

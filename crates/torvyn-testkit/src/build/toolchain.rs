@@ -94,7 +94,9 @@ impl Toolchain {
             }
             BuildError::new(
                 BuildErrorKind::ToolchainMissing,
-                format!("no toolchain can build `{WASM_TARGET}` components on this machine\n{tried}"),
+                format!(
+                    "no toolchain can build `{WASM_TARGET}` components on this machine\n{tried}"
+                ),
                 INSTALL_HINT.to_string(),
             )
         })

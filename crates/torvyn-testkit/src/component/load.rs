@@ -10,8 +10,8 @@ use std::time::SystemTime;
 use wasmtime::component::InstancePre;
 
 use super::Component;
-use super::inspect;
 use super::exports::Indices;
+use super::inspect;
 use crate::error::{Error, ErrorKind};
 use crate::host::{self, HostState};
 

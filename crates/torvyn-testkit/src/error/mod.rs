@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::backtrace::Frame;
-use crate::element::ProcessError;
 use crate::contract::Mismatch;
+use crate::element::ProcessError;
 use crate::role::Role;
 
 mod kind;

@@ -22,7 +22,6 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 pub(crate) mod guest_clock;
 
-
 mod budget;
 mod capture;
 mod deadline;
@@ -124,7 +123,9 @@ impl HostState {
         let stderr = CapturePipe::new("stderr", limits.capture);
         let mut wasi = WasiCtx::builder();
         wasi.stdout(stdout.clone()).stderr(stderr.clone());
-        if grants.contains("wasi-network-egress") || grants.contains(crate::settings::ALL_CAPABILITIES) {
+        if grants.contains("wasi-network-egress")
+            || grants.contains(crate::settings::ALL_CAPABILITIES)
+        {
             wasi.inherit_network().allow_ip_name_lookup(true);
         }
         HostState {

@@ -109,8 +109,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::settings::{BackpressurePolicy, ErrorPolicy};
 use crate::role::Role;
+use crate::settings::{BackpressurePolicy, ErrorPolicy};
 
 pub use error::{ManifestError, ManifestErrorKind, ManifestProblem};
 pub(crate) use raw::Size;

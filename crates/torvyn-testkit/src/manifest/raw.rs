@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, Unexpected, Visitor};
 
-use super::error::Problem;
 use super::CapabilityPolicy;
+use super::error::Problem;
 use crate::settings::BackpressurePolicy;
 
 // The raw structs: what serde reads once `schema::check` found no

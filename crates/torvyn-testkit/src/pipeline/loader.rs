@@ -7,7 +7,9 @@ use super::{NodeSpec, Pipeline};
 use crate::component::Component;
 use crate::error::{Error, ErrorKind};
 use crate::host::Limits;
-use crate::manifest::{ComponentRef, Manifest, ManifestError, ManifestErrorKind, Node, RuntimeSettings};
+use crate::manifest::{
+    ComponentRef, Manifest, ManifestError, ManifestErrorKind, Node, RuntimeSettings,
+};
 use crate::role::Role;
 
 /// Load `flow` of the manifest at `path`; with `input`, the flow's only

@@ -5,8 +5,7 @@
 //! the crate root's items).
 //!
 //! ```no_run
-//! use torvyn_testkit::Pipeline;
-//! use torvyn_testkit::{Component, TestElement};
+//! use torvyn_testkit::{Component, Pipeline, TestElement};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let filter = Component::build("examples/rate-limiter")?;
@@ -77,8 +76,7 @@ pub const DEFAULT_FLOW_BUFFER_BUDGET: u64 = 256 << 20;
 /// project's flow with [`from_manifest`](Pipeline::from_manifest):
 ///
 /// ```
-/// use torvyn_testkit::TestElement;
-/// use torvyn_testkit::Pipeline;
+/// use torvyn_testkit::{Pipeline, TestElement};
 ///
 /// let run = Pipeline::new("fan-out")
 ///     .source("numbers", (0..3).map(|n| TestElement::text(n.to_string())))
@@ -386,8 +384,7 @@ impl Pipeline {
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
-    /// use torvyn_testkit::TestElement;
-    /// use torvyn_testkit::Pipeline;
+    /// use torvyn_testkit::{Pipeline, TestElement};
     ///
     /// let seen = Arc::new(Mutex::new(0u64));
     /// let counter = Arc::clone(&seen);

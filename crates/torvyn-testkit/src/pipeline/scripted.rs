@@ -23,8 +23,7 @@ use crate::role::Role;
 /// element call return `fatal`, which ends the node like a component's.
 ///
 /// ```
-/// use torvyn_testkit::TestElement;
-/// use torvyn_testkit::{ErrorPolicy, NodeSpec, Pipeline, Scripted};
+/// use torvyn_testkit::{ErrorPolicy, NodeSpec, Pipeline, Scripted, TestElement};
 ///
 /// let run = Pipeline::new("scripted")
 ///     .source("input", (0..100).map(|n| TestElement::text(n.to_string())))

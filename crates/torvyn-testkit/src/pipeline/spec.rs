@@ -7,14 +7,13 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-
 use super::Scripted;
-use crate::settings::{BackpressurePolicy, ErrorPolicy};
 use crate::component::{Component, Faults};
 use crate::element::{MAX_BUFFER_BYTES, ProcessError, TestElement};
 use crate::error::Error;
 use crate::host::Limits;
 use crate::role::Role;
+use crate::settings::{BackpressurePolicy, ErrorPolicy};
 
 /// The flow's element timestamps: the timestamp the host gives the element with sequence
 /// number `n` is `start + n * step`.

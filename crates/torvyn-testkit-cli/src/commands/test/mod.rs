@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, CommandFactory};
 use serde_json::Value;
-use torvyn_testkit::{Timestamps, read_jsonl};
-use torvyn_testkit::{Component, Instance, Output, Processed, Role, Signal, TestElement};
+use torvyn_testkit::{
+    Component, Instance, Output, Processed, Role, Signal, TestElement, Timestamps, read_jsonl,
+};
 
 use crate::command_prelude::Format;
 

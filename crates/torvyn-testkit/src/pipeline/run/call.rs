@@ -143,7 +143,9 @@ impl Run {
         Ok(match instance.call_role(&mut item.element)? {
             Answer::Evaluated(true) => Disposition::Pass(None),
             Answer::Evaluated(false) | Answer::Processed(Processed::Drop) => Disposition::Dropped,
-            Answer::Processed(Processed::Emit(output)) => Disposition::Emit(Self::derive(item, output)),
+            Answer::Processed(Processed::Emit(output)) => {
+                Disposition::Emit(Self::derive(item, output))
+            }
             Answer::Routed(ports) if ports.is_empty() => Disposition::Dropped,
             Answer::Routed(ports) => {
                 let known: Vec<String> = self.nodes[n]
@@ -179,7 +181,9 @@ impl Run {
             Answer::Ingested(None) => Disposition::Absorbed(None),
             Answer::Pushed(signal) => Disposition::Delivered(signal),
             Answer::Failed(_) => {
-                return Err(Error::pipeline("internal: an element call answered an error"));
+                return Err(Error::pipeline(
+                    "internal: an element call answered an error",
+                ));
             }
         })
     }
@@ -214,7 +218,12 @@ impl Run {
     }
 
     /// What `outcome`, node `n`'s answer for `item`, does to the flow.
-    pub(super) fn apply(&mut self, n: usize, item: Item, outcome: Disposition) -> Result<(), Error> {
+    pub(super) fn apply(
+        &mut self,
+        n: usize,
+        item: Item,
+        outcome: Disposition,
+    ) -> Result<(), Error> {
         match outcome {
             Disposition::Pass(ports) => {
                 self.emitted(n, item.seq, ports.as_deref());

@@ -283,7 +283,10 @@ impl Run {
             copies: 0,
             buffers: FlowBuffers::new(pipeline.buffer_budget),
             specs: pipeline.nodes,
-            guard: super::run_limits::Guard::new(pipeline.run_options, pipeline.timestamps.start_ns),
+            guard: super::run_limits::Guard::new(
+                pipeline.run_options,
+                pipeline.timestamps.start_ns,
+            ),
         };
         Ok(run)
     }
