@@ -4,9 +4,8 @@
 //! shrunk to the smallest element and printed as a test to paste.
 //! `PROPTEST_CASES=1000 cargo test --test prop` runs more cases.
 
-use torvyn_testkit::Component;
 use torvyn_testkit::prop::{self, PropTest};
-use torvyn_testkit::Answer;
+use torvyn_testkit::{Answer, Component};
 
 #[test]
 fn routes_by_size_and_audits_json() {

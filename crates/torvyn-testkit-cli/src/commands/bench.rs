@@ -25,10 +25,11 @@ pub(crate) struct BenchArgs {
 /// `bench`: run the flow for `duration`, or exactly `iterations` times.
 pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
     let BenchArgs {
-        flow: ref args,
+        flow,
         duration,
         iterations,
     } = args;
+    let args = &flow;
     let progress = Progress::new();
     let pipeline = load(args, &progress)?.record(false).measure_latency(true);
     let mut latencies = Vec::new();
