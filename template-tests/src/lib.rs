@@ -123,14 +123,14 @@ pub fn generate_into(
 
 /// Builds the component crate in `crate_dir` with its own release profile for
 /// `wasm32-wasip2` (what `cargo build --release --target wasm32-wasip2` does,
-/// through `torvyn_testkit::build`, so it works with either wasm toolchain) into
+/// through `torvyn_testkit::ComponentBuild`, so it works with either wasm toolchain) into
 /// `<work dir>/wasm-release`, and checks that the result is a component.
 /// Returns the `.wasm` path and its size.
 ///
 /// # Errors
 /// The build error, or why the file is not a WebAssembly component.
 pub fn release_build(crate_dir: &Path) -> Result<(PathBuf, u64), String> {
-    use torvyn_testkit::build::{ComponentBuild, Profile};
+    use torvyn_testkit::{ComponentBuild, Profile};
     let wasm = ComponentBuild::new(crate_dir)
         .profile(Profile::Release)
         .target_dir(work_dir().join("wasm-release"))

@@ -1,6 +1,6 @@
 //! The cost of captured output: a source that logs two lines per element
 //! (`sdk-source` with `"log": true`, about 70 bytes of stderr per element)
-//! into a sink, through `torvyn_testkit::pipeline::Pipeline`, at 10^4 and 10^5
+//! into a sink, through `torvyn_testkit::Pipeline`, at 10^4 and 10^5
 //! elements. The time per element is (run - run with 0 elements) / elements,
 //! the median of `RUNS` runs each; with captured output costing O(new bytes)
 //! per call it is the same at both counts (the target: the 10^5 figure at most
@@ -11,8 +11,7 @@
 use std::time::{Duration, Instant};
 
 use torvyn_bench::{build_stage, write_record};
-use torvyn_testkit::Component;
-use torvyn_testkit::pipeline::Pipeline;
+use torvyn_testkit::{Component, Pipeline};
 
 /// Element counts compared.
 const COUNTS: [u64; 2] = [10_000, 100_000];

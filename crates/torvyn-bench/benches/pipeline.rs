@@ -2,7 +2,7 @@
 //! components (all built with the SDK and cargo's default `release` profile):
 //!
 //! - `pipeline-<size>/source-sink` and `pipeline-<size>/source-processor-sink`:
-//!   one whole run of a `torvyn_testkit::pipeline::Pipeline` per iteration
+//!   one whole run of a `torvyn_testkit::Pipeline` per iteration
 //!   (instantiate and `init` every node, pull the source to its end, `complete`
 //!   and `teardown`), with `COUNT` elements of `<size>` bytes;
 //! - `pipeline-<size>/<shape>-empty`: the same run with no element, so that
@@ -24,8 +24,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use torvyn_bench::host;
 use torvyn_bench::{Subject, build_stage, write_record};
-use torvyn_testkit::Component;
-use torvyn_testkit::pipeline::{Pipeline, RunResult};
+use torvyn_testkit::{Component, Pipeline, RunResult};
 
 /// Payload sizes and how many elements one measured run carries.
 const SIZES: [(&str, usize, u64); 2] = [("64B", 64, 20_000), ("4KiB", 4096, 5_000)];

@@ -1,4 +1,4 @@
-//! Peak memory of long runs: one `torvyn_testkit::pipeline::Pipeline` run of
+//! Peak memory of long runs: one `torvyn_testkit::Pipeline` run of
 //! `sdk-source` -> `sdk-processor` -> `sdk-sink` (64 B elements) per size,
 //! 10^4 to 10^7 elements, each in a fresh child process (this same binary,
 //! started with `--rss-child N`), which reports its peak resident set size
@@ -11,8 +11,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use torvyn_bench::{Subject, build_stage, write_record};
-use torvyn_testkit::Component;
-use torvyn_testkit::pipeline::Pipeline;
+use torvyn_testkit::{Component, Pipeline};
 
 /// The element counts measured.
 const SIZES: [u64; 4] = [10_000, 100_000, 1_000_000, 10_000_000];

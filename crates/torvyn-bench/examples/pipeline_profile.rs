@@ -12,8 +12,7 @@
 
 use anyhow::{Context, Result, bail};
 use torvyn_bench::{Subject, build_stage};
-use torvyn_testkit::Component;
-use torvyn_testkit::pipeline::Pipeline;
+use torvyn_testkit::{Component, Pipeline};
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -45,7 +44,7 @@ fn main() -> Result<()> {
         .record(false)
         // `TRACE=1`: the trace on (its default capacity), still nothing retained.
         .trace_capacity(if std::env::var_os("TRACE").is_some() {
-            torvyn_testkit::pipeline::DEFAULT_TRACE_CAPACITY
+            torvyn_testkit::DEFAULT_TRACE_CAPACITY
         } else {
             0
         })

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use torvyn_testkit::build::{ComponentBuild, Profile, Toolchain, configure_cargo};
+use torvyn_testkit::{ComponentBuild, Profile, Toolchain, configure_cargo};
 
 pub mod host;
 

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-pub use torvyn_testkit::pipeline::BackpressurePolicy;
-pub use torvyn_testkit::pipeline::Step;
+pub use torvyn_testkit::BackpressurePolicy;
+pub use torvyn_testkit::Step;
 
 /// A node's role. Upstream's reactor schedules filters and processors alike
 /// (`invoke_process`); routers and aggregators are left out (upstream's

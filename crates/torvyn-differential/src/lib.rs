@@ -8,7 +8,7 @@
 //! - on upstream's `FlowDriver`, through a `ComponentInvoker` that plays the
 //!   script ([`upstream::run`]), on a current-thread runtime (the driver is
 //!   one task: deterministic);
-//! - on the testkit's [`Pipeline`](torvyn_testkit::pipeline::Pipeline), with
+//! - on the testkit's [`Pipeline`](torvyn_testkit::Pipeline), with
 //!   a host source and scripted nodes ([`ours::run`]).
 //!
 //! Each run gives an [`Observation`]: how the flow ended (and which node

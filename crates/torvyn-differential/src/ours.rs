@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use torvyn_testkit::TestElement;
-use torvyn_testkit::pipeline::{ErrorPolicy, Event, NodeSpec, Pipeline, RunResult, Scripted};
+use torvyn_testkit::{ErrorPolicy, Event, NodeSpec, Pipeline, RunResult, Scripted};
 
 use crate::flow::{Flow, Node, OnError, Role};
 use crate::observe::{Counts, Ending, Observation, Stage};

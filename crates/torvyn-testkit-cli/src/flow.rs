@@ -1,10 +1,9 @@
 //! The flow a command names: loading it from the manifest with the command
 //! line's overrides, and how its run ended.
 
-use torvyn_testkit::ErrorKind;
-use torvyn_testkit::pipeline::{FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
+use torvyn_testkit::{ErrorKind, FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
 
-use crate::args::FlowArgs;
+use crate::command_prelude::FlowArgs;
 use crate::policy;
 use crate::progress::Progress;
 
@@ -67,22 +66,23 @@ pub(crate) fn describe(err: &dyn std::error::Error) -> String {
 /// The flow of the manifest, with `--input` replacing its source; on a
 /// terminal, `progress` names each crate as it builds.
 pub(crate) fn load(args: &FlowArgs, progress: &Progress) -> Result<Pipeline, String> {
-    if !args.manifest.is_file() {
+    let choice = &args.choice;
+    if !choice.manifest.is_file() {
         return Err(format!(
             "{}: no such file; pass the project's manifest with `--manifest path/to/Torvyn.toml`",
-            args.manifest.display()
+            choice.manifest.display()
         ));
     }
     let flow = args.flow();
-    progress.build_crates(&args.manifest, flow.as_deref(), args.input.is_some());
+    progress.build_crates(&choice.manifest, flow.as_deref(), args.input.is_some());
     progress.step("loading components");
     let mut pipeline = match &args.input {
         // The replaced source is not built.
         Some(input) => {
             let spec = NodeSpec::source_jsonl(input).map_err(|err| err.to_string())?;
-            Pipeline::from_manifest_with_source(&args.manifest, flow.as_deref(), spec)
+            Pipeline::from_manifest_with_source(&choice.manifest, flow.as_deref(), spec)
         }
-        None => Pipeline::from_manifest(&args.manifest, flow.as_deref()),
+        None => Pipeline::from_manifest(&choice.manifest, flow.as_deref()),
     }
     .map_err(|err| {
         progress.clear();
@@ -102,8 +102,12 @@ pub(crate) fn load(args: &FlowArgs, progress: &Progress) -> Result<Pipeline, Str
         pipeline = pipeline.random_seed(seed);
     }
     if let Some(policy) = args.on_error {
-        pipeline =
-            policy::override_flow_default(pipeline, &args.manifest, args.flow.as_deref(), policy)?;
+        pipeline = policy::override_flow_default(
+            pipeline,
+            &choice.manifest,
+            choice.flow.as_deref(),
+            policy,
+        )?;
     }
     Ok(pipeline)
 }

@@ -8,8 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use clap::ValueEnum;
-use torvyn_testkit::Output;
-use torvyn_testkit::pipeline::StdStream;
+use torvyn_testkit::{Output, StdStream};
 
 use crate::progress::Progress;
 

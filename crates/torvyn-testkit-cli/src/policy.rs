@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use torvyn_testkit::manifest::Manifest;
-use torvyn_testkit::pipeline::{ErrorPolicy, Pipeline, RunResult};
+use torvyn_testkit::{ErrorPolicy, Pipeline, RunResult};
 
 /// How many dead letters the text report lists (the JSON summary counts all).
 const LISTED_DEAD_LETTERS: usize = 20;

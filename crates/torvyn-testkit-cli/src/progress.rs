@@ -15,8 +15,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use torvyn_testkit::Role;
 use torvyn_testkit::manifest::{ComponentRef, Manifest};
-use torvyn_testkit::role::Role;
 
 /// How often a spinner redraws on its own, also while a call blocks.
 const TICK: Duration = Duration::from_millis(120);
@@ -142,7 +142,7 @@ impl Progress {
                 index + 1,
             ));
             // An error is reported by the load that follows.
-            let _ = torvyn_testkit::build::build_component(path);
+            let _ = torvyn_testkit::build_component(path);
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use torvyn_testkit::pipeline::RunResult;
+use torvyn_testkit::RunResult;
 
 pub(crate) fn print_counts(result: &RunResult) {
     let aggregated = if result.aggregated > 0 {

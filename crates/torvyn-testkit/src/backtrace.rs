@@ -1,22 +1,6 @@
 //! Wasm backtraces of traps and panics, symbolised to the author's source.
 //!
-//! The reference host compiles components with wasmtime's
-//! `wasm_backtrace_details`, so when a component built with debug info (the
-//! testkit's default debug profile) traps, every wasm frame is resolved through
-//! the component's DWARF to a Rust function name and `file:line`. A component
-//! without debug info (a stripped release build) still gets function names from
-//! its `name` section.
-//!
-//! [`Error::backtrace`](crate::Error::backtrace) gives the frames as data; the
-//! error's `Display` shows the author's frames and collapses the ones inside the
-//! standard library, the SDK and the generated glue:
-//!
-//! ```text
-//! node `buggy` (filter) trapped in `evaluate`: the component panicked: too long (at src/lib.rs:23:13)
-//!   wasm backtrace (innermost first; 19 std/SDK/glue frames hidden):
-//!     buggy::check at src/lib.rs:23:13
-//!     <buggy::Buggy as ...::Guest>::evaluate at src/lib.rs:31:9
-//! ```
+//! What the frames are and how an error shows them: [`Frame`].
 
 use std::fmt;
 
@@ -24,6 +8,24 @@ use std::fmt;
 ///
 /// Inlined calls appear as frames of their own, innermost first, as in a
 /// native backtrace.
+///
+/// The reference host compiles components with wasmtime's
+/// `wasm_backtrace_details`, so when a component built with debug info (the
+/// testkit's default debug profile) traps, every wasm frame is resolved through
+/// the component's DWARF to a Rust function name and `file:line`. A component
+/// without debug info (a stripped release build) still gets function names from
+/// its `name` section.
+///
+/// [`Error::backtrace`](crate::Error::backtrace) gives the frames as data; the
+/// error's `Display` shows the author's frames and collapses the ones inside the
+/// standard library, the SDK and the generated glue:
+///
+/// ```text
+/// node `buggy` (filter) trapped in `evaluate`: the component panicked: too long (at src/lib.rs:23:13)
+///   wasm backtrace (innermost first; 19 std/SDK/glue frames hidden):
+///     buggy::check at src/lib.rs:23:13
+///     <buggy::Buggy as ...::Guest>::evaluate at src/lib.rs:31:9
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frame {
     /// The demangled Rust function name, when the component has a name

@@ -54,7 +54,7 @@ impl fmt::Debug for Payload {
 ///
 /// ```
 /// use std::time::Duration;
-/// use torvyn_testkit::element::TestElement;
+/// use torvyn_testkit::TestElement;
 ///
 /// let element = TestElement::text("hello")
 ///     .sequence(7)
@@ -85,7 +85,7 @@ pub(crate) enum TraceId {
     Given(String),
     /// The runner's id: the flow's fingerprint, then the element's number.
     Flow {
-        /// [`fingerprint`](crate::host::clock::fingerprint) of the flow's name.
+        /// [`fingerprint`](crate::host::guest_clock::fingerprint) of the flow's name.
         flow: u64,
         /// The element's sequence number plus one.
         number: u64,
@@ -149,7 +149,7 @@ impl TestElement {
     /// An element carrying `value` as JSON, with content type `application/json`.
     ///
     /// ```
-    /// use torvyn_testkit::element::TestElement;
+    /// use torvyn_testkit::TestElement;
     ///
     /// let element = TestElement::json(serde_json::json!({"user": "ada"}));
     /// assert_eq!(element.payload().as_bytes(), br#"{"user":"ada"}"#);
@@ -290,7 +290,7 @@ pub struct Meta {
 /// An element a component produced (`output-element`), as plain values.
 ///
 /// ```
-/// # use torvyn_testkit::element::{Output, Meta};
+/// # use torvyn_testkit::{Output, Meta};
 /// # let output = Output::new(br#"{"n":1}"#.to_vec(), "application/json", Meta::default());
 /// assert_eq!(output.text(), Some(r#"{"n":1}"#));
 /// let value: serde_json::Value = output.json().unwrap();
@@ -328,7 +328,7 @@ impl Output {
     /// `set-content-type`) only when the metadata's is empty.
     ///
     /// ```
-    /// # use torvyn_testkit::element::{Meta, Output};
+    /// # use torvyn_testkit::{Meta, Output};
     /// let meta = Meta { content_type: "application/json".into(), ..Meta::default() };
     /// let output = Output::new(b"{}".to_vec(), "text/plain", meta);
     /// assert_eq!(output.element_content_type(), "application/json");
@@ -436,6 +436,53 @@ pub enum Signal {
     Ready,
     /// `pause`: stop sending until further notice.
     Pause,
+}
+
+/// What a component answered for one element, whatever its role: what a
+/// property of `prop::PropTest` sees, and what the
+/// pipeline runner acts on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Answer {
+    /// A filter's `evaluate`: pass (`true`) or drop.
+    Evaluated(bool),
+    /// A processor's `process`.
+    Processed(Processed),
+    /// A router's `route`: the ports.
+    Routed(Vec<String>),
+    /// An aggregator's `ingest`.
+    Ingested(Option<Output>),
+    /// A sink's `push`.
+    Pushed(Signal),
+    /// A `process-error` (not `fatal`, unless allowed).
+    Failed(ProcessError),
+}
+
+impl Answer {
+    /// A filter's answer, `None` for other roles and errors.
+    pub fn passed(&self) -> Option<bool> {
+        match self {
+            Answer::Evaluated(pass) => Some(*pass),
+            _ => None,
+        }
+    }
+
+    /// The element the component emitted (processor `emit`, aggregator output).
+    pub fn output(&self) -> Option<&Output> {
+        match self {
+            Answer::Processed(Processed::Emit(output)) => Some(output),
+            Answer::Ingested(Some(output)) => Some(output),
+            _ => None,
+        }
+    }
+
+    /// The `process-error` the component returned, if it did.
+    pub fn error(&self) -> Option<&ProcessError> {
+        match self {
+            Answer::Failed(error) => Some(error),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,32 +1,7 @@
 //! Golden runs: compare what every sink of a flow received with a JSON-lines
 //! file, and rewrite the file on request.
 //!
-//! Each line of a golden file is one element a sink received, in sink-name
-//! order and then in arrival order:
-//!
-//! ```text
-//! {"content_type":"application/json","json":{"n":1},"sequence":0,"sink":"out"}
-//! {"content_type":"text/plain; charset=utf-8","sequence":2,"sink":"out","text":"hi"}
-//! ```
-//!
-//! (keys in alphabetical order, as serde_json writes them).
-//!
-//! The payload is written as `json` when it parses as JSON, as `text` when it
-//! is UTF-8, and as `bytes` (an array of numbers) otherwise. Timestamps are
-//! left out unless asked for ([`Golden::timestamps`]), so the file does not
-//! change from run to run. Lines are compared as JSON values, so key order and
-//! spacing in the file do not matter.
-//!
-//! ```no_run
-//! use torvyn_testkit::pipeline::Pipeline;
-//!
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let run = Pipeline::from_manifest("Torvyn.toml", None)?.run()?;
-//! // Fails with the first differing element; `TORVYN_BLESS=1 cargo test` rewrites it.
-//! run.assert_matches_file("tests/golden/main.jsonl");
-//! # Ok(())
-//! # }
-//! ```
+//! The file format is on [`Golden`]'s documentation.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -37,6 +12,33 @@ use crate::element::Output;
 use crate::pipeline::RunResult;
 
 /// A golden file to compare a run's sink outputs with.
+///
+/// Each line of a golden file is one element a sink received, in sink-name
+/// order and then in arrival order:
+///
+/// ```text
+/// {"content_type":"application/json","json":{"n":1},"sequence":0,"sink":"out"}
+/// {"content_type":"text/plain; charset=utf-8","sequence":2,"sink":"out","text":"hi"}
+/// ```
+///
+/// (keys in alphabetical order, as serde_json writes them).
+///
+/// The payload is written as `json` when it parses as JSON, as `text` when it
+/// is UTF-8, and as `bytes` (an array of numbers) otherwise. Timestamps are
+/// left out unless asked for ([`Golden::timestamps`]), so the file does not
+/// change from run to run. Lines are compared as JSON values, so key order and
+/// spacing in the file do not matter.
+///
+/// ```no_run
+/// use torvyn_testkit::Pipeline;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let run = Pipeline::from_manifest("Torvyn.toml", None)?.run()?;
+/// // Fails with the first differing element; `TORVYN_BLESS=1 cargo test` rewrites it.
+/// run.assert_matches_file("tests/golden/main.jsonl");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone, Debug)]
 pub struct Golden {
     path: PathBuf,
@@ -84,7 +86,7 @@ impl Golden {
     }
 
     /// Also record and compare each element's `timestamp_ns` (deterministic
-    /// under the pipeline's [`Clock`](crate::pipeline::Clock)).
+    /// under the pipeline's [`Timestamps`](crate::Timestamps)).
     pub fn timestamps(mut self, timestamps: bool) -> Self {
         self.timestamps = timestamps;
         self
@@ -192,7 +194,7 @@ impl Golden {
 
 impl RunResult {
     /// Compare what every sink received with the golden file at `path` (see
-    /// [`crate::golden`]) and panic with a readable diff (the first differing
+    /// [`Golden`]) and panic with a readable diff (the first differing
     /// element, and what differs in its payload) when they differ.
     /// `TORVYN_BLESS=1` rewrites the file instead.
     #[track_caller]

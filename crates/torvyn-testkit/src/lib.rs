@@ -2,7 +2,7 @@
 //!
 //! `torvyn-testkit` is the reference host of the Torvyn 0.1 contract. It embeds
 //! wasmtime with the component model, builds an author's crate into a
-//! `wasm32-wasip2` component from inside a test ([`build`]), and runs it element by
+//! `wasm32-wasip2` component from inside a test ([`build_component`]), and runs it element by
 //! element or as part of a pipeline.
 //!
 //! A component crate's `tests/wasm.rs` (this needs the `wasm32-wasip2`
@@ -22,8 +22,7 @@
 //! one has only host-side nodes, so it runs anywhere:
 //!
 //! ```
-//! use torvyn_testkit::TestElement;
-//! use torvyn_testkit::pipeline::Pipeline;
+//! use torvyn_testkit::{Pipeline, TestElement};
 //!
 //! let run = Pipeline::new("demo")
 //!     .source("lines", [TestElement::text("a"), TestElement::text("b")])
@@ -35,29 +34,60 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+//! Everything is at the crate root, one path per item, except two
+//! namespaces: [`manifest`], the parsed model of a `Torvyn.toml` (whose
+//! `Flow`, `Node` and `Edge` would read as the pipeline's at the root), and
+//! [`prop`], property-based testing and its strategies (the `prop` feature,
+//! on by default).
 #![deny(unsafe_code)]
 
-pub mod backtrace;
-pub mod build;
-mod cargo_component;
-pub mod component;
+// Every module but `manifest` and `prop` is private: its public items are
+// re-exported below. The modules form layers, each importing only the ones
+// below it: `layers.rs` holds the order and its test (ARCHITECTURE.md,
+// "Architecture invariants").
+mod backtrace;
+mod build;
+mod component;
 mod contract;
 mod diagnose;
-pub mod element;
-pub mod error;
-pub mod golden;
+mod element;
+mod error;
+mod golden;
 mod graph;
-pub mod host;
+mod host;
+#[cfg(test)]
+mod layers;
 pub mod manifest;
-pub mod pipeline;
+mod pipeline;
 #[cfg(feature = "prop")]
 pub mod prop;
-pub mod role;
+mod role;
+mod settings;
+mod units;
 mod unversioned;
 
-pub use component::inspect;
-pub use component::{Component, Instance, InstanceOptions, LogLine};
-pub use element::{Meta, Output, Payload, ProcessError, Processed, Signal, TestElement};
-pub use error::{Error, ErrorKind};
-pub use host::{Limits, Stats};
-pub use role::Role;
+pub use self::backtrace::Frame;
+pub use self::build::{
+    BuildError, BuildErrorKind, ComponentBuild, DEFAULT_BUILD_TIMEOUT, Profile, Toolchain,
+    WASM_TARGET, build_component, configure_cargo, platform_cache_dir,
+};
+pub use self::component::{
+    Component, Inspection, Instance, InstanceOptions, LIFECYCLE_INTERFACE, LogLine, inspect,
+};
+pub use self::contract::{Direction, Mismatch};
+pub use self::element::{
+    Answer, MAX_BUFFER_BYTES, Meta, Output, Payload, ProcessError, Processed, Signal, TestElement,
+};
+pub use self::error::{Error, ErrorKind, RunLimit};
+pub use self::golden::{Golden, GoldenError, GoldenOutcome, bless_requested};
+pub use self::host::{Limits, Stats, StdStream};
+pub use self::pipeline::{
+    DEFAULT_FLOW_BUFFER_BUDGET, DEFAULT_LATENCY_SAMPLES, DEFAULT_QUEUE_DEPTH, DEFAULT_RETAINED,
+    DEFAULT_RUN_TIMEOUT, DEFAULT_TRACE_CAPACITY, DeadLetter, EdgeReport, Event, FlowCounts,
+    FlowError, NodeReport, NodeSpec, Pipeline, RunResult, Scripted, Step, Timestamps, Trace,
+    TraceEntry, read_jsonl,
+};
+pub use self::role::Role;
+pub use self::settings::{
+    ALL_CAPABILITIES, BackpressurePolicy, ClockMode, DEFAULT_RANDOM_SEED, ErrorPolicy,
+};

@@ -5,7 +5,7 @@ use std::fmt;
 /// The role of a component in a flow, fixed by the contract interface it exports.
 ///
 /// ```
-/// use torvyn_testkit::role::Role;
+/// use torvyn_testkit::Role;
 ///
 /// assert_eq!(Role::from_interface("torvyn:filtering/filter"), Some(Role::Filter));
 /// assert_eq!(Role::from_interface("torvyn:filtering/filter@0.1.0"), Some(Role::Filter));

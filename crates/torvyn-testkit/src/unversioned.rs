@@ -21,9 +21,6 @@ use wasmparser::{Chunk, Parser, Payload};
 
 use crate::contract::CONTRACT_VERSION;
 
-/// The note `inspect` shows for a component with unversioned Torvyn names.
-pub(crate) const NOTE_PREFIX: &str = "unversioned torvyn names treated as 0.1.0";
-
 /// `name` with `@0.1.0` appended when it is an unversioned `torvyn:` interface
 /// name (`torvyn:streaming/types`), else `None`.
 pub(crate) fn versioned(name: &str) -> Option<String> {

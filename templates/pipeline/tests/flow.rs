@@ -6,8 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use torvyn_testkit::manifest::{ComponentRef, Manifest};
-use torvyn_testkit::pipeline::{ErrorPolicy, NodeSpec, Pipeline};
-use torvyn_testkit::{ProcessError, Role, TestElement};
+use torvyn_testkit::{ErrorPolicy, NodeSpec, Pipeline, ProcessError, Role, TestElement};
 
 fn manifest_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("Torvyn.toml")

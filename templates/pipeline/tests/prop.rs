@@ -5,9 +5,8 @@
 //! for; a failure is shrunk to the shortest stream and printed to paste.
 //! `PROPTEST_CASES=1000 cargo test --test prop` runs more cases.
 
-use torvyn_testkit::TestElement;
-use torvyn_testkit::pipeline::{NodeSpec, Pipeline};
 use torvyn_testkit::prop::{self, PipelineProp};
+use torvyn_testkit::{NodeSpec, Pipeline, TestElement};
 
 #[test]
 fn the_flow_keeps_exactly_the_even_numbers() {

@@ -4,8 +4,8 @@
 //! shrunk to the smallest element and printed as a test to paste.
 //! `PROPTEST_CASES=1000 cargo test --test prop` runs more cases.
 
-use torvyn_testkit::Component;
-use torvyn_testkit::prop::{self, Outcome, PropTest};
+use torvyn_testkit::prop::{self, PropTest};
+use torvyn_testkit::{Answer, Component};
 
 #[test]
 fn routes_by_size_and_audits_json() {
@@ -24,7 +24,7 @@ fn routes_by_size_and_audits_json() {
                 }
             }
             let ports = match outcome {
-                Outcome::Routed(ports) => ports.iter().map(String::as_str).collect(),
+                Answer::Routed(ports) => ports.iter().map(String::as_str).collect(),
                 _ => Vec::new(),
             };
             prop::ensure(

@@ -2,8 +2,7 @@
 //! testkit's reference host (the Torvyn 0.1 contract, as the runtime calls it):
 //! `init` with a config, then `route` element by element.
 
-use torvyn_testkit::pipeline::Pipeline;
-use torvyn_testkit::{Component, ProcessError, Role, TestElement};
+use torvyn_testkit::{Component, Pipeline, ProcessError, Role, TestElement};
 
 /// The component, built once per test binary (and cached on disk).
 fn router() -> Component {

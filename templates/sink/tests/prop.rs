@@ -5,8 +5,8 @@
 //! shortest stream and printed as a test to paste.
 //! `PROPTEST_CASES=1000 cargo test --test prop` runs more cases.
 
-use torvyn_testkit::prop::{self, Outcome, PropTest};
-use torvyn_testkit::{Component, Signal};
+use torvyn_testkit::prop::{self, PropTest};
+use torvyn_testkit::{Answer, Component, Signal};
 
 #[test]
 fn pauses_after_every_third_element() {
@@ -22,7 +22,7 @@ fn pauses_after_every_third_element() {
                 } else {
                     Signal::Ready
                 };
-                if *outcome != Outcome::Pushed(expected) {
+                if *outcome != Answer::Pushed(expected) {
                     return Err(format!(
                         "element {index}: expected {expected:?}, got {outcome:?}"
                     ));

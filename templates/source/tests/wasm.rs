@@ -2,8 +2,7 @@
 //! testkit's reference host (the Torvyn 0.1 contract, as the runtime calls it):
 //! `init` with a config, `pull` until exhausted, `notify-backpressure`.
 
-use torvyn_testkit::pipeline::Pipeline;
-use torvyn_testkit::{Component, ProcessError, Role, Signal};
+use torvyn_testkit::{Component, Pipeline, ProcessError, Role, Signal};
 
 /// The component, built once per test binary (and cached on disk).
 fn source() -> Component {

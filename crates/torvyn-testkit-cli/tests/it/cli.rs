@@ -164,7 +164,7 @@ fn bench_measures_throughput_and_latency() {
 
 #[test]
 fn inspect_prints_role_imports_and_exports() {
-    let wasm = torvyn_testkit::build::build_component(example_path("content-router")).unwrap();
+    let wasm = torvyn_testkit::build_component(example_path("content-router")).unwrap();
     let out = Cli::new("inspect").arg(&wasm).output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);

@@ -7,9 +7,8 @@
 //! (Lives in the CLI package so that it can run the `torvyn-testkit` binary;
 //! the fixtures are the testkit's.)
 
-use torvyn_testkit::inspect::{self, Direction};
-use torvyn_testkit::pipeline::Pipeline;
 use torvyn_testkit::{Component, ErrorKind, Processed, Role, TestElement};
+use torvyn_testkit::{Direction, Pipeline, inspect};
 
 use crate::support::{Cli, fixture, fixture_wasm, temp_dir};
 
@@ -177,7 +176,7 @@ fn an_export_with_the_wrong_signature_names_function_and_both_types() {
     );
 
     // `inspect` reports it instead of calling the component valid.
-    let inspection = inspect::inspect(&wasm).unwrap();
+    let inspection = inspect(&wasm).unwrap();
     assert_eq!(inspection.role, Role::Filter);
     assert!(!inspection.is_valid());
     assert_eq!(inspection.mismatches, err.mismatches());
@@ -197,7 +196,7 @@ fn an_export_with_the_wrong_signature_names_function_and_both_types() {
 #[test]
 fn inspect_lists_a_missing_import_and_passes_a_valid_component() {
     let wasm = fixture_wasm("raw-missing-import");
-    let inspection = inspect::inspect(&wasm).unwrap();
+    let inspection = inspect(&wasm).unwrap();
     assert_eq!(
         inspection.mismatches.len(),
         1,
@@ -214,7 +213,7 @@ fn inspect_lists_a_missing_import_and_passes_a_valid_component() {
     );
 
     let valid = fixture_wasm("raw-filter");
-    assert!(inspect::inspect(&valid).unwrap().is_valid());
+    assert!(inspect(&valid).unwrap().is_valid());
     let out = Cli::new("inspect").arg(&valid).output();
     assert!(
         out.status.success(),

@@ -111,7 +111,7 @@ pub(crate) fn fixture(name: &str) -> Component {
 
 /// The `.wasm` of the testkit's fixture crate `name`, built but not loaded.
 pub(crate) fn fixture_wasm(name: &str) -> PathBuf {
-    torvyn_testkit::build::build_component(fixture_path(name)).unwrap_or_else(|err| panic!("{err}"))
+    torvyn_testkit::build_component(fixture_path(name)).unwrap_or_else(|err| panic!("{err}"))
 }
 
 /// The example crate `name` (`examples/<name>` of the workspace).

@@ -305,7 +305,7 @@ fn a_sink_shows_what_it_accepted_and_a_router_its_ports() {
 
 #[test]
 fn a_wasm_file_runs_and_a_trap_stops_the_component() {
-    let wasm = torvyn_testkit::build::build_component(fixture("raw-panic-filter"))
+    let wasm = torvyn_testkit::build_component(fixture("raw-panic-filter"))
         .unwrap_or_else(|err| panic!("{err}"));
     let out = Cli::new("test")
         .arg(&wasm)

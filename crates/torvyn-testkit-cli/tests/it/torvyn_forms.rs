@@ -48,7 +48,7 @@ to = {{ node = "out", port = "input" }}
 
 /// The line source example emitting the lines of `lines`.
 fn lines_project(name: &str, lines: &str) -> String {
-    let source = torvyn_testkit::build::build_component(example_path("line-source"))
+    let source = torvyn_testkit::build_component(example_path("line-source"))
         .unwrap_or_else(|err| panic!("{err}"));
     let config = serde_json::json!({ "text": lines }).to_string();
     printing_project(name, &source, &config)

@@ -4,50 +4,15 @@
 //! `crate-type = ["cdylib"]`) into a `.wasm` component and returns its path:
 //!
 //! ```no_run
-//! let wasm = torvyn_testkit::build::build_component(env!("CARGO_MANIFEST_DIR"))?;
+//! let wasm = torvyn_testkit::build_component(env!("CARGO_MANIFEST_DIR"))?;
 //! assert!(wasm.extension().is_some_and(|e| e == "wasm"));
-//! # Ok::<(), torvyn_testkit::build::BuildError>(())
+//! # Ok::<(), torvyn_testkit::BuildError>(())
 //! ```
 //!
-//! # How it builds
-//! - **Toolchain.** It uses rustup's `wasm32-wasip2` target when its standard
-//!   library is installed. Otherwise it uses the Debian build-std fallback
-//!   (`rustc-web`, `rust-web-src`, `wasi-libc`, `lld-19`; see `scripts/setup.sh`),
-//!   which compiles `std` from source with `-Zbuild-std`. The choice is automatic;
-//!   `TORVYN_WASM_TOOLCHAIN=rustup|fallback` forces one. [`Toolchain::detect`]
-//!   says which one is in use, and an error says which paths were tried and what
-//!   to install.
-//! - **One shared target directory.** Every component built from one test run goes
-//!   into `<outer target dir>/torvyn-wasm/<toolchain>`, so `std` (fallback) and the
-//!   SDK are compiled once. Outside a test binary (the `torvyn-testkit` command,
-//!   say) it is the `torvyn-wasm` directory of the component's own cargo target
-//!   directory, or, when that cannot be created, of the platform cache directory
-//!   ([`platform_cache_dir`]); never the directory of the running program.
-//!   `TORVYN_WASM_TARGET_DIR` overrides the location.
-//! - **Keyed by crate.** The first crate that builds a given library name in a
-//!   shared directory owns it (recorded in `.torvyn-owners/`); another crate of
-//!   the same name (another project's, with other code) builds in
-//!   `projects/<workspace>-<hash of its path>` below it, so two projects never
-//!   get each other's component.
-//! - **A clean environment.** The outer build's `RUSTFLAGS`,
-//!   `CARGO_ENCODED_RUSTFLAGS`, `CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET` (and
-//!   similar) are removed, so a test run's flags never leak into the guest build.
-//! - **cargo-component crates.** A crate with `[package.metadata.component]`
-//!   whose `src/lib.rs` says `mod bindings;` gets the `src/bindings.rs` that
-//!   `cargo component build` would write, generated from the WIT its
-//!   `[package.metadata.component.target]` names (default `wit/`) with the
-//!   `wit-bindgen-rust` generator and the runtime the crate depends on
-//!   (`wit_bindgen_rt`). A line on standard error says where it was written;
-//!   it is a generated file, not to be committed. A `bindings.rs` the testkit
-//!   did not write is never touched.
-//! - **The artifact** is found from cargo's `--message-format=json` messages.
-//! - **Serialised.** Concurrent builds are serialised by a process-wide mutex and a
-//!   file lock in the target directory (several test binaries run at once), and
-//!   each crate is built once per process (memoised by manifest path and profile).
-//! - **Errors** ([`BuildError`]) hold the command, the compiler's rendered
-//!   diagnostics and a hint on what to do.
+//! How it builds is on [`build_component`]'s documentation.
 
 mod cargo;
+mod cargo_component;
 mod error;
 mod progress;
 mod target_dir;
@@ -69,7 +34,7 @@ use target_dir::{keyed_target_dir, lock_target_dir, shared_target_dir};
 pub use toolchain::{Toolchain, configure_cargo};
 
 /// The Rust target every Torvyn component is built for.
-pub const TARGET: &str = "wasm32-wasip2";
+pub const WASM_TARGET: &str = "wasm32-wasip2";
 
 /// Default limit for one component build; `TORVYN_BUILD_TIMEOUT_SECS` overrides it.
 pub const DEFAULT_BUILD_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -87,11 +52,11 @@ pub enum Profile {
 /// A configurable build of one component crate.
 ///
 /// ```no_run
-/// use torvyn_testkit::build::{ComponentBuild, Profile};
+/// use torvyn_testkit::{ComponentBuild, Profile};
 /// let wasm = ComponentBuild::new("examples/rate-limiter")
 ///     .profile(Profile::Release)
 ///     .build()?;
-/// # Ok::<(), torvyn_testkit::build::BuildError>(())
+/// # Ok::<(), torvyn_testkit::BuildError>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct ComponentBuild {
@@ -202,7 +167,7 @@ impl ComponentBuild {
 
         // A cargo-component crate (`mod bindings;`) gets its `src/bindings.rs`
         // first, as `cargo component build` would write it.
-        if let Err(err) = crate::cargo_component::prepare(manifest) {
+        if let Err(err) = cargo_component::prepare(manifest) {
             drop(lock);
             return Err(err);
         }
@@ -234,7 +199,7 @@ impl ComponentBuild {
             .arg("build")
             .arg("--manifest-path")
             .arg(manifest)
-            .args(["--target", TARGET, "--message-format=json"])
+            .args(["--target", WASM_TARGET, "--message-format=json"])
             .arg("--target-dir")
             .arg(target_dir)
             .stdin(Stdio::null())
@@ -254,6 +219,44 @@ impl ComponentBuild {
 ///
 /// # Errors
 /// See [`ComponentBuild::build`].
+///
+/// # How it builds
+/// - **Toolchain.** It uses rustup's `wasm32-wasip2` target when its standard
+///   library is installed. Otherwise it uses the Debian build-std fallback
+///   (`rustc-web`, `rust-web-src`, `wasi-libc`, `lld-19`; see `scripts/setup.sh`),
+///   which compiles `std` from source with `-Zbuild-std`. The choice is automatic;
+///   `TORVYN_WASM_TOOLCHAIN=rustup|fallback` forces one. [`Toolchain::detect`]
+///   says which one is in use, and an error says which paths were tried and what
+///   to install.
+/// - **One shared target directory.** Every component built from one test run goes
+///   into `<outer target dir>/torvyn-wasm/<toolchain>`, so `std` (fallback) and the
+///   SDK are compiled once. Outside a test binary (the `torvyn-testkit` command,
+///   say) it is the `torvyn-wasm` directory of the component's own cargo target
+///   directory, or, when that cannot be created, of the platform cache directory
+///   ([`platform_cache_dir`]); never the directory of the running program.
+///   `TORVYN_WASM_TARGET_DIR` overrides the location.
+/// - **Keyed by crate.** The first crate that builds a given library name in a
+///   shared directory owns it (recorded in `.torvyn-owners/`); another crate of
+///   the same name (another project's, with other code) builds in
+///   `projects/<workspace>-<hash of its path>` below it, so two projects never
+///   get each other's component.
+/// - **A clean environment.** The outer build's `RUSTFLAGS`,
+///   `CARGO_ENCODED_RUSTFLAGS`, `CARGO_TARGET_DIR`, `CARGO_BUILD_TARGET` (and
+///   similar) are removed, so a test run's flags never leak into the guest build.
+/// - **cargo-component crates.** A crate with `[package.metadata.component]`
+///   whose `src/lib.rs` says `mod bindings;` gets the `src/bindings.rs` that
+///   `cargo component build` would write, generated from the WIT its
+///   `[package.metadata.component.target]` names (default `wit/`) with the
+///   `wit-bindgen-rust` generator and the runtime the crate depends on
+///   (`wit_bindgen_rt`). A line on standard error says where it was written;
+///   it is a generated file, not to be committed. A `bindings.rs` the testkit
+///   did not write is never touched.
+/// - **The artifact** is found from cargo's `--message-format=json` messages.
+/// - **Serialised.** Concurrent builds are serialised by a process-wide mutex and a
+///   file lock in the target directory (several test binaries run at once), and
+///   each crate is built once per process (memoised by manifest path and profile).
+/// - **Errors** ([`BuildError`]) hold the command, the compiler's rendered
+///   diagnostics and a hint on what to do.
 pub fn build_component(crate_dir: impl AsRef<Path>) -> Result<PathBuf, BuildError> {
     ComponentBuild::new(crate_dir).build()
 }

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use super::{BuildError, BuildErrorKind, TARGET, io_error};
+use super::{BuildError, BuildErrorKind, WASM_TARGET, io_error};
 
 /// Environment variables of the outer build that must not reach the guest build.
 const STRIPPED_ENV: &[&str] = &[
@@ -94,7 +94,9 @@ impl Toolchain {
             }
             BuildError::new(
                 BuildErrorKind::ToolchainMissing,
-                format!("no toolchain can build `{TARGET}` components on this machine\n{tried}"),
+                format!(
+                    "no toolchain can build `{WASM_TARGET}` components on this machine\n{tried}"
+                ),
                 INSTALL_HINT.to_string(),
             )
         })
@@ -131,7 +133,7 @@ impl Toolchain {
 impl fmt::Display for Toolchain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Toolchain::Rustup => write!(f, "rustup's {TARGET} target"),
+            Toolchain::Rustup => write!(f, "rustup's {WASM_TARGET} target"),
             Toolchain::DebianFallback => write!(f, "the Debian build-std fallback"),
         }
     }
@@ -141,7 +143,7 @@ impl fmt::Display for Toolchain {
 fn rustup_target_problem() -> Option<String> {
     let output = Command::new("rustc")
         .env_remove("RUSTC")
-        .args(["--print", "target-libdir", "--target", TARGET])
+        .args(["--print", "target-libdir", "--target", WASM_TARGET])
         .output();
     let output = match output {
         Ok(output) => output,
@@ -149,7 +151,7 @@ fn rustup_target_problem() -> Option<String> {
     };
     if !output.status.success() {
         return Some(format!(
-            "`rustc --print target-libdir --target {TARGET}` failed: {}",
+            "`rustc --print target-libdir --target {WASM_TARGET}` failed: {}",
             String::from_utf8_lossy(&output.stderr).trim()
         ));
     }
@@ -165,7 +167,7 @@ fn rustup_target_problem() -> Option<String> {
         None
     } else {
         Some(format!(
-            "the {TARGET} standard library is not installed (nothing in {})",
+            "the {WASM_TARGET} standard library is not installed (nothing in {})",
             libdir.display()
         ))
     }

@@ -1,11 +1,11 @@
 //! What a component is: its role, whether it has `lifecycle`, its imports and
 //! exports, and every way they differ from the Torvyn 0.1 contract.
 
-use std::fmt;
 use std::path::Path;
 
 use serde::Serialize;
 
+use crate::contract::{Direction, Mismatch};
 use crate::error::{Error, ErrorKind};
 use crate::role::Role;
 
@@ -13,7 +13,7 @@ use crate::role::Role;
 /// against the contract.
 ///
 /// ```no_run
-/// let inspection = torvyn_testkit::inspect::inspect("target/filter.wasm")?;
+/// let inspection = torvyn_testkit::inspect("target/filter.wasm")?;
 /// println!("{} exports {:?}", inspection.role, inspection.exports);
 /// for mismatch in &inspection.mismatches {
 ///     eprintln!("{mismatch}");
@@ -41,72 +41,6 @@ impl Inspection {
     /// Whether the component matches the contract and links on this host.
     pub fn is_valid(&self) -> bool {
         self.mismatches.is_empty()
-    }
-}
-
-/// Whether a [`Mismatch`] is about something the component imports or exports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    /// Something the component needs from the host.
-    Import,
-    /// Something the component offers the host.
-    Export,
-}
-
-impl fmt::Display for Direction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Direction::Import => "import",
-            Direction::Export => "export",
-        })
-    }
-}
-
-/// One way a component's imports or exports differ from the Torvyn 0.1
-/// contract, or an import the host cannot link.
-///
-/// Its `Display` is [`message`](Self::message), a sentence naming the
-/// interface, the function and both signatures.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Mismatch {
-    /// Import or export.
-    pub direction: Direction,
-    /// The interface as the component names it (`torvyn:filtering/filter@0.1.0`).
-    pub interface: String,
-    /// The function, when the mismatch is about one (`evaluate`, `buffer.read`).
-    pub function: Option<String>,
-    /// The contract's signature, in WIT (`func(element: stream-element) -> result<bool, process-error>`).
-    pub expected: Option<String>,
-    /// The component's signature, in WIT.
-    pub found: Option<String>,
-    /// What is wrong and what to do, in one sentence.
-    pub message: String,
-}
-
-impl Mismatch {
-    pub(crate) fn new(
-        direction: Direction,
-        interface: &str,
-        function: Option<String>,
-        expected: Option<String>,
-        found: Option<String>,
-        message: String,
-    ) -> Self {
-        Mismatch {
-            direction,
-            interface: interface.to_string(),
-            function,
-            expected,
-            found,
-            message,
-        }
-    }
-}
-
-impl fmt::Display for Mismatch {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
     }
 }
 
@@ -150,7 +84,7 @@ pub(crate) fn link_mismatch(err: &wasmtime::Error) -> Mismatch {
 }
 
 /// The export name of the lifecycle interface.
-pub const LIFECYCLE: &str = "torvyn:streaming/lifecycle@0.1.0";
+pub const LIFECYCLE_INTERFACE: &str = "torvyn:streaming/lifecycle@0.1.0";
 
 /// Inspect the component at `path` (compiling it, or reusing the compiled
 /// cache), type-check its imports and exports against the contract and try to
@@ -259,7 +193,7 @@ pub(crate) fn from_names(
             ));
         }
     };
-    let lifecycle = exports.iter().any(|name| name == LIFECYCLE);
+    let lifecycle = exports.iter().any(|name| name == LIFECYCLE_INTERFACE);
     Ok(Inspection {
         role,
         lifecycle,

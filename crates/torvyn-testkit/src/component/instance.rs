@@ -4,7 +4,7 @@
 use wasmtime::Store;
 
 use super::Component;
-use super::roles::Exports;
+use super::exports::Exports;
 use super::trap::{LogLine, classify, failure_label, from_wit, parse_logs};
 use crate::element::{MAX_BUFFER_BYTES, Output, ProcessError, Processed, Signal, TestElement};
 use crate::error::{Error, ErrorKind};
@@ -97,7 +97,7 @@ impl Instance {
     }
 
     /// The instance's virtual clock: what `wasi:clocks` reads with
-    /// [`ClockMode::Virtual`](crate::host::ClockMode::Virtual) (sleeps and element timestamps move it).
+    /// [`ClockMode::Virtual`](crate::ClockMode::Virtual) (sleeps and element timestamps move it).
     pub fn virtual_time(&self) -> std::time::Duration {
         self.store.data().time.virtual_now()
     }
@@ -129,7 +129,7 @@ impl Instance {
 
     /// Fault injection: the next `count` allocations (`allocate` or
     /// `clone-into-mutable`) fail with `allocation-failed`. To fail the
-    /// allocations `init` makes, use [`InstanceOptions::fail_next_allocations`](super::InstanceOptions::fail_next_allocations).
+    /// allocations `init` makes, use [`InstanceOptions::fail_allocations`](super::InstanceOptions::fail_allocations).
     pub fn fail_next_allocations(&mut self, count: u32) {
         self.store.data_mut().fail_allocations = count;
     }

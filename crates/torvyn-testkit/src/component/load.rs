@@ -10,8 +10,8 @@ use std::time::SystemTime;
 use wasmtime::component::InstancePre;
 
 use super::Component;
+use super::exports::Indices;
 use super::inspect;
-use super::roles::Indices;
 use crate::error::{Error, ErrorKind};
 use crate::host::{self, HostState};
 
@@ -73,7 +73,7 @@ pub(crate) fn compile(
 /// and export names read as the 0.1.0 contract's. Bytes the renaming cannot
 /// parse are compiled as they are, so wasmtime reports what is wrong with them.
 pub(super) fn compile_bytes(
-    runtime: &host::Runtime,
+    runtime: &host::LinkedEngine,
     bytes: &[u8],
 ) -> wasmtime::Result<wasmtime::component::Component> {
     let bytes = crate::unversioned::version_torvyn_names(bytes)
@@ -86,7 +86,7 @@ pub(super) fn compile_bytes(
 pub(super) fn contract_error(
     name: &str,
     path: &Path,
-    mismatches: Vec<inspect::Mismatch>,
+    mismatches: Vec<crate::contract::Mismatch>,
     link: Option<wasmtime::Error>,
 ) -> Error {
     let error = Error::new(
@@ -150,7 +150,7 @@ impl From<LoadFailure> for String {
 
 /// Link a compiled component on `runtime` and find its exports.
 pub(super) fn load(
-    runtime: &host::Runtime,
+    runtime: &host::LinkedEngine,
     compiled: &wasmtime::component::Component,
 ) -> Result<Loaded, LoadFailure> {
     let pre = runtime

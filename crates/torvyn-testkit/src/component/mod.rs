@@ -15,11 +15,11 @@
 //! # }
 //! ```
 
-pub mod inspect;
+mod exports;
+mod inspect;
 mod instance;
 mod load;
 mod options;
-mod roles;
 mod transfer;
 mod trap;
 
@@ -33,15 +33,14 @@ use crate::error::{Error, ErrorKind};
 use crate::host;
 use crate::role::Role;
 
+pub use inspect::{Inspection, LIFECYCLE_INTERFACE, inspect};
 pub use instance::Instance;
 pub use options::InstanceOptions;
 pub use trap::LogLine;
 
 pub(crate) use load::with_quick_traps;
-pub(crate) use options::OutputTap;
-pub(crate) use roles::Answer;
+pub(crate) use options::{Faults, OutputTap};
 
-use inspect::Inspection;
 use load::{
     LoadFailure, Loaded, cache, compile, compile_bytes, contract_error, load, load_error,
     node_name, not_readable, quick_traps,
@@ -94,7 +93,7 @@ impl std::fmt::Debug for Component {
 
 impl Component {
     /// Build the component crate at `crate_dir` to `wasm32-wasip2` (debug profile, in
-    /// the shared target directory; see [`crate::build`]) and load it.
+    /// the shared target directory; see [`build_component`](crate::build_component)) and load it.
     ///
     /// Usually `Component::build(env!("CARGO_MANIFEST_DIR"))` in a crate's own
     /// tests. Builds and compilations are done once per test binary.
@@ -133,7 +132,7 @@ impl Component {
                 let mut mismatches = inspection.mismatches;
                 if !mismatches
                     .iter()
-                    .any(|mismatch| mismatch.direction == inspect::Direction::Import)
+                    .any(|mismatch| mismatch.direction == crate::contract::Direction::Import)
                 {
                     mismatches.push(inspect::link_mismatch(&err));
                 }
@@ -234,7 +233,7 @@ impl Component {
 
     /// Compile and link the component again on another runtime (fuel
     /// metering, or no backtrace details); it loaded on the plain one.
-    fn load_on(&self, runtime: &'static host::Runtime) -> Result<Loaded, String> {
+    fn load_on(&self, runtime: &'static host::LinkedEngine) -> Result<Loaded, String> {
         let bytes = std::fs::read(&self.inner.path).map_err(|err| err.to_string())?;
         let compiled =
             compile_bytes(runtime, &bytes).map_err(|err| err.root_cause().to_string())?;

@@ -12,8 +12,9 @@ use super::load::quick_traps;
 use super::trap::classify;
 use crate::element::ProcessError;
 use crate::error::{Error, ErrorKind};
-use crate::host::clock::TimeOptions;
-use crate::host::{self, ClockMode, Limits};
+use crate::host::guest_clock::TimeOptions;
+use crate::host::{self, Limits};
+use crate::settings::ClockMode;
 
 /// How to instantiate a component: config, limits, grants and name.
 ///
@@ -43,14 +44,31 @@ pub struct InstanceOptions {
     flow_buffers: Option<Arc<host::FlowBuffers>>,
     time: TimeOptions,
     on_output: Option<OutputTap>,
-    /// Allocations to refuse from the start (see [`InstanceOptions::fail_next_allocations`]).
-    fail_allocations: u32,
-    /// The element call to fail (see [`InstanceOptions::fail_call`]).
-    fail_call: Option<(u64, ProcessError)>,
+    faults: Faults,
+}
+
+/// The fault switches an instance starts with: what [`InstanceOptions`] and
+/// the pipeline's `NodeSpec` both set, and the runner passes from one to the
+/// other.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Faults {
+    /// The element call to fail (1 = the first) and its error (see
+    /// [`InstanceOptions::fail_call`]).
+    pub(crate) fail_call: Option<(u64, ProcessError)>,
+    /// Allocations to refuse from the start (see
+    /// [`InstanceOptions::fail_allocations`]).
+    pub(crate) fail_allocations: u32,
+}
+
+impl Faults {
+    /// Fail the `nth` element call (0 counts as 1) with `error`.
+    pub(crate) fn fail_call(&mut self, nth: u64, error: ProcessError) {
+        self.fail_call = Some((nth.max(1), error));
+    }
 }
 
 /// A line callback shared by the instances of a flow (see
-/// [`Pipeline::on_output`](crate::pipeline::Pipeline::on_output)).
+/// [`Pipeline::on_output`](crate::Pipeline::on_output)).
 #[derive(Clone)]
 pub(crate) struct OutputTap(pub(crate) Arc<std::sync::Mutex<host::LineFn>>);
 
@@ -75,8 +93,7 @@ impl InstanceOptions {
             flow_buffers: None,
             time: TimeOptions::default(),
             on_output: None,
-            fail_allocations: 0,
-            fail_call: None,
+            faults: Faults::default(),
         }
     }
 
@@ -124,14 +141,14 @@ impl InstanceOptions {
 
     /// Which clocks the component reads through `wasi:clocks` (default
     /// [`ClockMode::Virtual`]: a virtual clock starting at 0 that sleeps
-    /// advance; see [`host::clock`]).
+    /// advance; see [`ClockMode`]).
     pub fn clock_mode(mut self, mode: ClockMode) -> Self {
         self.time.mode = mode;
         self
     }
 
     /// Seed the component's `wasi:random` generators (mixed with the
-    /// instance's name); default [`DEFAULT_RANDOM_SEED`](crate::host::DEFAULT_RANDOM_SEED).
+    /// instance's name); default [`DEFAULT_RANDOM_SEED`](crate::DEFAULT_RANDOM_SEED).
     /// The same seed and name give the same bytes on every run.
     pub fn random_seed(mut self, seed: u64) -> Self {
         self.time.seed = Some(seed);
@@ -156,8 +173,8 @@ impl InstanceOptions {
     /// `allocation-failed`, those made during `init` included (unlike
     /// [`Instance::fail_next_allocations`], which can only be called after
     /// `init`).
-    pub fn fail_next_allocations(mut self, count: u32) -> Self {
-        self.fail_allocations = count;
+    pub fn fail_allocations(mut self, count: u32) -> Self {
+        self.faults.fail_allocations = count;
         self
     }
 
@@ -165,7 +182,13 @@ impl InstanceOptions {
     /// (1 = the first; `init` is not an element call) returns `error`
     /// without reaching the component, as [`Instance::fail_call`] does.
     pub fn fail_call(mut self, nth: u64, error: ProcessError) -> Self {
-        self.fail_call = Some((nth.max(1), error));
+        self.faults.fail_call(nth, error);
+        self
+    }
+
+    /// All the fault switches at once (a pipeline node's).
+    pub(crate) fn faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
         self
     }
 
@@ -208,7 +231,7 @@ impl InstanceOptions {
         })?;
         let mut store = host::new_store(runtime, self.grants, &self.limits, self.flow_buffers);
         store.data_mut().time = self.time.context(&name);
-        store.data_mut().fail_allocations = self.fail_allocations;
+        store.data_mut().fail_allocations = self.faults.fail_allocations;
         if let Some(tap) = &self.on_output {
             let state = store.data();
             state
@@ -247,7 +270,7 @@ impl InstanceOptions {
             terminated: None,
             torn_down: false,
             element_calls: 0,
-            fail_call: self.fail_call,
+            fail_call: self.faults.fail_call,
             teardown_error: None,
             lent: None,
         };

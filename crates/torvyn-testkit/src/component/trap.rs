@@ -9,7 +9,7 @@ use crate::diagnose;
 use crate::element::ProcessError;
 use crate::error::ErrorKind;
 use crate::host::bindings::torvyn::streaming::types as wit;
-use crate::host::clock::Blocked;
+use crate::host::guest_clock::Blocked;
 use crate::host::{self, HostState, Limits};
 
 /// A line the component wrote to stderr with `torvyn_guest::log` (`[info] message`).

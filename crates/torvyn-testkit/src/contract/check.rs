@@ -5,8 +5,7 @@ use wit_parser::{Interface, InterfaceId, Resolve, WorldItem};
 
 use super::compare::Compare;
 use super::wit_text::{display_name, signature};
-use super::{CONTRACT_VERSION, contract};
-use crate::inspect::{Direction, Mismatch};
+use super::{CONTRACT_VERSION, Direction, Mismatch, NOTE_PREFIX, contract};
 
 /// What the check found: mismatches, and notes that are not problems.
 #[derive(Debug, Default)]
@@ -88,7 +87,7 @@ pub(crate) fn check_world(
              packages without `@{CONTRACT_VERSION}`); the host links them as the \
              {CONTRACT_VERSION} contract (`torvyn:<package>/<interface>@{CONTRACT_VERSION}`) \
              and lists them under that name",
-            crate::unversioned::NOTE_PREFIX,
+            NOTE_PREFIX,
             what.join(" and ")
         ));
     }

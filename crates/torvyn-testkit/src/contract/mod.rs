@@ -7,6 +7,7 @@
 
 mod check;
 mod compare;
+mod mismatch;
 mod wit_text;
 
 use std::sync::OnceLock;
@@ -14,6 +15,7 @@ use std::sync::OnceLock;
 use wit_parser::Resolve;
 
 pub(crate) use check::check_component;
+pub use mismatch::{Direction, Mismatch};
 
 /// The contract's packages, in dependency order, file by file.
 const CONTRACT: &[&[(&str, &str)]] = &[
@@ -79,6 +81,10 @@ const CONTRACT: &[&[(&str, &str)]] = &[
 
 /// The only contract version this host speaks.
 pub(crate) const CONTRACT_VERSION: &str = "0.1.0";
+
+/// The note `inspect` shows for a component with unversioned Torvyn names
+/// (see `crate::unversioned`, which gives them this version).
+pub(crate) const NOTE_PREFIX: &str = "unversioned torvyn names treated as 0.1.0";
 
 /// The contract, parsed once.
 pub(crate) fn contract() -> Result<&'static Resolve, String> {

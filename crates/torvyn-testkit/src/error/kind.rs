@@ -3,13 +3,13 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::RunLimit;
 use crate::build::BuildError;
+use crate::contract::Mismatch;
 use crate::element::ProcessError;
-use crate::host::ClockMode;
-use crate::inspect::Mismatch;
 use crate::manifest::ManifestError;
-use crate::pipeline::RunLimit;
 use crate::role::Role;
+use crate::settings::ClockMode;
 
 /// What went wrong.
 #[derive(Debug)]
@@ -104,7 +104,7 @@ pub enum ErrorKind {
         clock: ClockMode,
     },
     /// The flow reached one of its run limits and was stopped; the
-    /// [`FlowError`](crate::pipeline::FlowError) holds what happened until then.
+    /// [`FlowError`](crate::FlowError) holds what happened until then.
     Stopped {
         /// The limit it reached.
         limit: RunLimit,
@@ -123,7 +123,7 @@ pub enum ErrorKind {
     },
     /// The component asked for a host buffer beyond its host-buffer budget
     /// ([`Limits::host_buffers`](crate::Limits::host_buffers)), or beyond its
-    /// flow's total ([`Pipeline::host_buffer_budget`](crate::pipeline::Pipeline::host_buffer_budget)).
+    /// flow's total ([`Pipeline::host_buffer_budget`](crate::Pipeline::host_buffer_budget)).
     HostBuffers {
         /// The budget in bytes.
         budget: u64,

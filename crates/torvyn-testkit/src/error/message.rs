@@ -2,7 +2,8 @@
 
 use std::fmt;
 
-use crate::host::ClockMode;
+use crate::settings::ClockMode;
+use crate::units::human_bytes;
 
 use super::{Error, ErrorKind};
 
@@ -225,19 +226,5 @@ impl Error {
             ErrorKind::Pipeline(message) => f.write_str(message),
             ErrorKind::Manifest(error) => write!(f, "{error}"),
         }
-    }
-}
-
-pub(crate) fn human_bytes(bytes: u64) -> String {
-    const MIB: u64 = 1 << 20;
-    const KIB: u64 = 1 << 10;
-    if bytes >= MIB && bytes.is_multiple_of(MIB) {
-        format!("{} MiB", bytes / MIB)
-    } else if bytes >= MIB {
-        format!("{:.1} MiB", bytes as f64 / MIB as f64)
-    } else if bytes >= KIB && bytes.is_multiple_of(KIB) {
-        format!("{} KiB", bytes / KIB)
-    } else {
-        format!("{bytes} bytes")
     }
 }

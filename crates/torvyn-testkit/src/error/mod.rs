@@ -5,15 +5,16 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::backtrace::Frame;
+use crate::contract::Mismatch;
 use crate::element::ProcessError;
-use crate::inspect::Mismatch;
 use crate::role::Role;
 
 mod kind;
 mod message;
+mod run_limit;
 
 pub use kind::ErrorKind;
-pub(crate) use message::human_bytes;
+pub use run_limit::RunLimit;
 
 /// A failure of the testkit or of a component it runs.
 ///
@@ -120,7 +121,7 @@ impl Error {
     }
 
     /// The JSON-lines file and 1-based line that element was read from, when
-    /// its source was a [`NodeSpec::source_jsonl`](crate::pipeline::NodeSpec::source_jsonl)
+    /// its source was a [`NodeSpec::source_jsonl`](crate::NodeSpec::source_jsonl)
     /// (the CLI's `--input`); also for what a processor made of it.
     pub fn input_line(&self) -> Option<(&Path, u64)> {
         match &self.inner.element {
@@ -137,7 +138,7 @@ impl Error {
     /// The wasm backtrace of a trap (a panic, a time or memory limit hit),
     /// innermost frame first, symbolised to Rust function names and, for
     /// components with debug info, `file:line`; `None` when the error is not a
-    /// trap. See [`crate::backtrace`].
+    /// trap. See [`Frame`].
     pub fn backtrace(&self) -> Option<&[Frame]> {
         self.inner.backtrace.as_deref()
     }

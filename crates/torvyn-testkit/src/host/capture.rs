@@ -16,7 +16,7 @@
 //!   Only the bytes written during the current call are kept past the limit
 //!   (up to [`CALL_TAIL`]), so a panic message is still found after the limit.
 //! - **streams lines** to a tap when one is set ([`CapturePipe::tap`], what
-//!   [`Pipeline::on_output`](crate::pipeline::Pipeline::on_output) sets): each
+//!   [`Pipeline::on_output`](crate::Pipeline::on_output) sets): each
 //!   complete line goes to the callback as it is written, whatever the limit
 //!   keeps in memory; a line longer than [`MAX_TAP_LINE`] is passed on in
 //!   pieces of that size, and a last line without a newline when the instance
@@ -29,7 +29,7 @@ use bytes::Bytes;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
-use crate::error::human_bytes;
+use crate::units::human_bytes;
 
 /// The default capture limit per stream.
 pub(crate) const DEFAULT_CAPTURE_LIMIT: u64 = 16 << 20;
@@ -45,7 +45,7 @@ const PERMIT: usize = 64 << 10;
 pub(crate) const MAX_TAP_LINE: usize = 64 << 10;
 
 /// Which of a component's output streams a line was written to (see
-/// [`Pipeline::on_output`](crate::pipeline::Pipeline::on_output)).
+/// [`Pipeline::on_output`](crate::Pipeline::on_output)).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StdStream {

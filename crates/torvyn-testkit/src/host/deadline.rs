@@ -4,7 +4,7 @@
 //! Epoch interruption drives it: a background thread advances the engine's
 //! epoch every [`TICK`](super::TICK), and a call's store has an epoch deadline
 //! one tick ahead. When it passes (only while wasm runs), the store's epoch
-//! callback ([`CallClock::tick`]) compares the thread's CPU time since the
+//! callback ([`CallTimer::tick`]) compares the thread's CPU time since the
 //! call's first tick with [`Limits::call_timeout`](super::Limits::call_timeout)
 //! and the wall-clock time with the backstop
 //! [`Limits::wall_timeout`](super::Limits::wall_timeout), and either extends the
@@ -31,7 +31,7 @@ pub(crate) enum Fired {
 
 /// The time accounting of the current call of one instance.
 #[derive(Debug)]
-pub(crate) struct CallClock {
+pub(crate) struct CallTimer {
     cpu_limit: Duration,
     wall_limit: Duration,
     /// The clocks at the call's first tick; `None` until then.
@@ -40,9 +40,9 @@ pub(crate) struct CallClock {
     pub(crate) fired: Option<Fired>,
 }
 
-impl CallClock {
+impl CallTimer {
     pub(crate) fn new(cpu_limit: Duration, wall_limit: Duration) -> Self {
-        CallClock {
+        CallTimer {
             cpu_limit,
             wall_limit,
             started: None,
@@ -102,7 +102,7 @@ mod tests {
 
     #[test]
     fn cpu_time_interrupts_and_sleeping_does_not() {
-        let mut clock = CallClock::new(Duration::from_millis(30), Duration::from_secs(60));
+        let mut clock = CallTimer::new(Duration::from_millis(30), Duration::from_secs(60));
         clock.arm();
         assert!(matches!(clock.tick(), UpdateDeadline::Continue(1)));
         // Sleeping uses no CPU: not interrupted.
@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn the_wall_clock_backstop_interrupts_a_call_that_gets_no_cpu() {
-        let mut clock = CallClock::new(Duration::from_secs(60), Duration::from_millis(20));
+        let mut clock = CallTimer::new(Duration::from_secs(60), Duration::from_millis(20));
         clock.arm();
         assert!(matches!(clock.tick(), UpdateDeadline::Continue(1)));
         std::thread::sleep(Duration::from_millis(30));

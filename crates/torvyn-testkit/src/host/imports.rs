@@ -4,8 +4,9 @@
 use wasmtime::component::Resource;
 
 use super::bindings::torvyn::streaming::types::{self as wit, BufferError};
-use super::{ALL_CAPABILITIES, BufferRes, FlowContextRes, HostState, MutableBufferRes, bindings};
+use super::{BufferRes, FlowContextRes, HostState, MutableBufferRes, bindings};
 use crate::element::{MAX_BUFFER_BYTES, Payload};
+use crate::settings::ALL_CAPABILITIES;
 
 impl wit::HostBuffer for HostState {
     fn size(&mut self, buffer: Resource<BufferRes>) -> wasmtime::Result<u64> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use torvyn_testkit::host::Limits;
+/// use torvyn_testkit::Limits;
 ///
 /// let limits = Limits::default().call_timeout(Duration::from_millis(200)).memory(32 << 20);
 /// assert_eq!(limits.memory_bytes(), 32 << 20);
@@ -55,7 +55,7 @@ impl Limits {
     /// call, flush, complete, teardown), measured as the CPU time the call
     /// uses, so the limit does not depend on the machine's load. Rounded up to
     /// 10 ms. Waiting uses no CPU: a call's waits in the host (a sleep or a
-    /// poll with [`ClockMode::Real`](crate::host::ClockMode::Real), a socket)
+    /// poll with [`ClockMode::Real`](crate::ClockMode::Real), a socket)
     /// are cut off once `timeout` of wall-clock time has passed since its
     /// first wait ([`ErrorKind::Blocked`](crate::ErrorKind::Blocked)).
     pub fn call_timeout(mut self, timeout: Duration) -> Self {
@@ -116,7 +116,7 @@ impl Limits {
     /// hold more than it could hold itself.
     ///
     /// ```
-    /// use torvyn_testkit::host::Limits;
+    /// use torvyn_testkit::Limits;
     ///
     /// assert_eq!(Limits::default().memory(16 << 20).host_buffer_bytes(), 16 << 20);
     /// assert_eq!(Limits::default().host_buffers(1 << 30).host_buffer_bytes(), 1 << 30);

@@ -20,14 +20,7 @@ use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 use wasmtime::{Config, Engine, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-pub mod clock;
-
-pub use clock::{ClockMode, DEFAULT_RANDOM_SEED};
-
-/// The grant of every capability: `has-capability` answers true for any
-/// name, and the network is open. What `Torvyn.toml`'s
-/// `[security] default_capability_policy = "allow-all"` grants each node.
-pub const ALL_CAPABILITIES: &str = "*";
+pub(crate) mod guest_clock;
 
 mod budget;
 mod capture;
@@ -42,7 +35,7 @@ pub use stats::Stats;
 
 pub use capture::StdStream;
 pub(crate) use capture::{CapturePipe, LineFn};
-pub(crate) use deadline::{CallClock, Fired};
+pub(crate) use deadline::{CallTimer, Fired};
 
 #[allow(missing_docs, unreachable_pub, private_interfaces, clippy::all)]
 pub(crate) mod bindings {
@@ -111,13 +104,13 @@ pub(crate) struct HostState {
     wasi: WasiCtx,
     pub(crate) stdout: CapturePipe,
     pub(crate) stderr: CapturePipe,
-    pub(crate) clock: CallClock,
+    pub(crate) clock: CallTimer,
     pub(crate) stats: Stats,
     pub(crate) grants: BTreeSet<String>,
     pub(crate) fail_allocations: u32,
     pub(crate) memory: MemoryLimiter,
     pub(crate) buffers: BufferBudget,
-    pub(crate) time: clock::TimeCtx,
+    pub(crate) time: guest_clock::TimeCtx,
 }
 
 impl HostState {
@@ -130,7 +123,9 @@ impl HostState {
         let stderr = CapturePipe::new("stderr", limits.capture);
         let mut wasi = WasiCtx::builder();
         wasi.stdout(stdout.clone()).stderr(stderr.clone());
-        if grants.contains("wasi-network-egress") || grants.contains(ALL_CAPABILITIES) {
+        if grants.contains("wasi-network-egress")
+            || grants.contains(crate::settings::ALL_CAPABILITIES)
+        {
             wasi.inherit_network().allow_ip_name_lookup(true);
         }
         HostState {
@@ -138,7 +133,7 @@ impl HostState {
             wasi: wasi.build(),
             stdout,
             stderr,
-            clock: CallClock::new(limits.call_timeout, limits.wall_timeout_value()),
+            clock: CallTimer::new(limits.call_timeout, limits.wall_timeout_value()),
             stats: Stats::default(),
             grants,
             fail_allocations: 0,
@@ -152,7 +147,7 @@ impl HostState {
                 flow,
                 denied: None,
             },
-            time: clock::TimeCtx::default(),
+            time: guest_clock::TimeCtx::default(),
         }
     }
 
@@ -193,15 +188,15 @@ impl WasiView for HostState {
 }
 
 /// The shared engines (with and without fuel metering) and their linkers.
-pub(crate) struct Runtime {
+pub(crate) struct LinkedEngine {
     pub(crate) engine: Engine,
     pub(crate) linker: Linker<HostState>,
 }
 
 /// The process-wide runtime; `fuel` selects the fuel-metering engine.
-pub(crate) fn runtime(fuel: bool) -> Result<&'static Runtime, String> {
-    static PLAIN: OnceLock<Result<Runtime, String>> = OnceLock::new();
-    static FUEL: OnceLock<Result<Runtime, String>> = OnceLock::new();
+pub(crate) fn runtime(fuel: bool) -> Result<&'static LinkedEngine, String> {
+    static PLAIN: OnceLock<Result<LinkedEngine, String>> = OnceLock::new();
+    static FUEL: OnceLock<Result<LinkedEngine, String>> = OnceLock::new();
     let cell = if fuel { &FUEL } else { &PLAIN };
     cell.get_or_init(|| make_runtime(fuel, true).map_err(|err| format!("{err:#}")))
         .as_ref()
@@ -211,15 +206,15 @@ pub(crate) fn runtime(fuel: bool) -> Result<&'static Runtime, String> {
 /// The runtime without source-level backtraces: a trap costs microseconds
 /// instead of a DWARF symbolisation (most of a second for a debug build), for
 /// property tests that trap on every shrinking step (see `component::quick_traps`).
-pub(crate) fn quick_runtime() -> Result<&'static Runtime, String> {
-    static QUICK: OnceLock<Result<Runtime, String>> = OnceLock::new();
+pub(crate) fn quick_runtime() -> Result<&'static LinkedEngine, String> {
+    static QUICK: OnceLock<Result<LinkedEngine, String>> = OnceLock::new();
     QUICK
         .get_or_init(|| make_runtime(false, false).map_err(|err| format!("{err:#}")))
         .as_ref()
         .map_err(Clone::clone)
 }
 
-fn make_runtime(fuel: bool, details: bool) -> wasmtime::Result<Runtime> {
+fn make_runtime(fuel: bool, details: bool) -> wasmtime::Result<LinkedEngine> {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
@@ -247,9 +242,9 @@ fn make_runtime(fuel: bool, details: bool) -> wasmtime::Result<Runtime> {
     start_ticker(engine.clone());
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker)?;
-    clock::add_to_linker(&mut linker)?;
+    guest_clock::add_to_linker(&mut linker)?;
     bindings::Host_::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |state| state)?;
-    Ok(Runtime { engine, linker })
+    Ok(LinkedEngine { engine, linker })
 }
 
 /// Compiled code is cached on disk next to the built components, so a second
@@ -301,7 +296,7 @@ fn start_ticker(engine: Engine) {
 
 /// A new store for one instance, with its limits applied.
 pub(crate) fn new_store(
-    runtime: &Runtime,
+    runtime: &LinkedEngine,
     grants: BTreeSet<String>,
     limits: &Limits,
     flow_buffers: Option<Arc<FlowBuffers>>,

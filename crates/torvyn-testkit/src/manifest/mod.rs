@@ -105,13 +105,12 @@ pub(crate) mod schema;
 mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::ErrorPolicy;
 use crate::role::Role;
+use crate::settings::{BackpressurePolicy, ErrorPolicy};
 
 pub use error::{ManifestError, ManifestErrorKind, ManifestProblem};
 pub(crate) use raw::Size;
@@ -126,7 +125,7 @@ pub struct Manifest {
     /// The `[[component]]` entries, in file order.
     pub components: Vec<ComponentDecl>,
     /// `[runtime]`.
-    pub runtime: Runtime,
+    pub runtime: RuntimeSettings,
     /// The `[flow.<name>]` entries, by name.
     pub flows: BTreeMap<String, Flow>,
     /// `[testkit]`: settings only this testkit reads (upstream ignores the table).
@@ -176,7 +175,7 @@ pub struct ComponentDecl {
 
 /// `[runtime]`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Runtime {
+pub struct RuntimeSettings {
     /// `max_memory_per_component`, in bytes.
     pub max_memory_per_component: Option<u64>,
     /// `default_fuel_per_invocation`.
@@ -216,7 +215,7 @@ impl Security {
     /// and in the reference host's spelling; `["*"]` under `allow-all`.
     pub fn capabilities(&self, node: &str, component: Option<&str>) -> BTreeSet<String> {
         if self.default_capability_policy == CapabilityPolicy::AllowAll {
-            return BTreeSet::from([crate::host::ALL_CAPABILITIES.to_string()]);
+            return BTreeSet::from([crate::settings::ALL_CAPABILITIES.to_string()]);
         }
         let mut granted = BTreeSet::new();
         for name in [Some(node), component].into_iter().flatten() {
@@ -249,9 +248,9 @@ pub enum CapabilityPolicy {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TestSettings {
     /// `timeout_seconds` (at least 1): the wall-time limit of a run of the
-    /// project's flows ([`Pipeline::timeout`](crate::pipeline::Pipeline::timeout)),
+    /// project's flows ([`Pipeline::timeout`](crate::Pipeline::timeout)),
     /// unless the run sets its own. Without it a run has
-    /// [`DEFAULT_RUN_TIMEOUT`](crate::pipeline::DEFAULT_RUN_TIMEOUT), 60 s,
+    /// [`DEFAULT_RUN_TIMEOUT`](crate::DEFAULT_RUN_TIMEOUT), 60 s,
     /// which is upstream's default too.
     pub timeout_seconds: Option<u64>,
 }
@@ -266,8 +265,8 @@ pub struct TestSettings {
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TestkitSettings {
-    /// `clock`: `"virtual"` (the default) or `"real"`; see [`crate::host::clock`].
-    pub clock: Option<crate::host::ClockMode>,
+    /// `clock`: `"virtual"` (the default) or `"real"`; see [`crate::ClockMode`].
+    pub clock: Option<crate::settings::ClockMode>,
     /// `random_seed`: the seed of the nodes' `wasi:random` generators.
     pub random_seed: Option<u64>,
 }
@@ -279,40 +278,6 @@ pub struct BackpressureSettings {
     pub default_queue_depth: Option<usize>,
     /// `backpressure_policy` (default `block-producer`).
     pub backpressure_policy: BackpressurePolicy,
-}
-
-/// What a producer does when one of its outgoing queues is full
-/// (`backpressure_policy`, written in kebab-case).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum BackpressurePolicy {
-    /// `block-producer`: the producer is not called until there is room (the default).
-    #[default]
-    BlockProducer,
-    /// `drop-oldest`: the oldest queued element is dropped to make room (traced).
-    DropOldest,
-    /// `drop-newest`: the new element is dropped (traced).
-    DropNewest,
-    /// `error`: the flow fails.
-    Error,
-}
-
-impl BackpressurePolicy {
-    /// The name as written in `Torvyn.toml` (`"block-producer"`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BackpressurePolicy::BlockProducer => "block-producer",
-            BackpressurePolicy::DropOldest => "drop-oldest",
-            BackpressurePolicy::DropNewest => "drop-newest",
-            BackpressurePolicy::Error => "error",
-        }
-    }
-}
-
-impl fmt::Display for BackpressurePolicy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// A `[flow.<name>]`.

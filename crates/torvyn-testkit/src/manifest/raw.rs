@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, Unexpected, Visitor};
 
+use super::CapabilityPolicy;
 use super::error::Problem;
-use super::{BackpressurePolicy, CapabilityPolicy};
+use crate::settings::BackpressurePolicy;
 
 // The raw structs: what serde reads once `schema::check` found no
 // problem (so `deny_unknown_fields` is a second line of defence). A key the
@@ -43,7 +44,7 @@ pub(super) struct RawManifest {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawTestkit {
     #[serde(default)]
-    pub(super) clock: Option<crate::host::ClockMode>,
+    pub(super) clock: Option<crate::settings::ClockMode>,
     #[serde(default)]
     pub(super) random_seed: Option<u64>,
 }

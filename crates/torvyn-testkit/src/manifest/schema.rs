@@ -4,9 +4,6 @@
 //! returns *every* unknown key and badly typed value (not only the first, as
 //! serde would), each with its byte span, plus the keys that are accepted but
 //! not used. Where a key is in the text: `place.rs`.
-//!
-//! Over 500 lines with its tests: the schema table (`TOP` and the tables
-//! under it) and the walk that checks a document against it belong together.
 
 use std::ops::Range;
 
@@ -14,7 +11,8 @@ use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, Unexpected};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
-use super::{BackpressurePolicy, CapabilityPolicy, Size};
+use super::{CapabilityPolicy, Size};
+use crate::settings::BackpressurePolicy;
 
 /// What a key's value must be.
 pub(crate) enum Shape {
@@ -246,7 +244,7 @@ pub(crate) const TOP: &[Key] = &[
     key(
         "testkit",
         Shape::Table(&[
-            key("clock", Shape::Leaf(leaf::<crate::host::ClockMode>)),
+            key("clock", Shape::Leaf(leaf::<crate::settings::ClockMode>)),
             key("random_seed", U64),
         ]),
     ),

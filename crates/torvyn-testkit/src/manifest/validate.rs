@@ -292,7 +292,7 @@ impl Manifest {
         }
 
         let backpressure = raw.runtime.backpressure;
-        let runtime = Runtime {
+        let runtime = RuntimeSettings {
             max_memory_per_component: raw
                 .runtime
                 .max_memory_per_component

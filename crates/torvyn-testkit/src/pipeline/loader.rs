@@ -7,7 +7,9 @@ use super::{NodeSpec, Pipeline};
 use crate::component::Component;
 use crate::error::{Error, ErrorKind};
 use crate::host::Limits;
-use crate::manifest::{ComponentRef, Manifest, ManifestError, ManifestErrorKind, Node, Runtime};
+use crate::manifest::{
+    ComponentRef, Manifest, ManifestError, ManifestErrorKind, Node, RuntimeSettings,
+};
 use crate::role::Role;
 
 /// Load `flow` of the manifest at `path`; with `input`, the flow's only
@@ -133,7 +135,7 @@ pub(super) fn load(
 
 /// A node's limits: its `max_memory` and `fuel_budget`, or else `[runtime]`'s
 /// `max_memory_per_component` and `default_fuel_per_invocation`.
-fn limits(node: &Node, runtime: &Runtime) -> Limits {
+fn limits(node: &Node, runtime: &RuntimeSettings) -> Limits {
     let mut limits = Limits::default();
     if let Some(memory) = node.max_memory.or(runtime.max_memory_per_component) {
         limits = limits.memory(memory);

@@ -1,62 +1,11 @@
 //! Pipelines: a DAG of components and host-side test nodes, run with the
 //! reference semantics of the Torvyn 0.1 contract.
 //!
-//! # Semantics
-//!
-//! - Every component node is instantiated and `init`ed before any element
-//!   moves; a failed `init` stops the flow with that node's error.
-//! - Sources are pulled until they return `none`. Every element pulled gets the
-//!   flow's next sequence number (from 0, in pull order) and a timestamp from the
-//!   flow's [`Clock`]; those are what downstream components see, whatever a
-//!   component wrote in its output metadata (which is advisory). Each element
-//!   also gets a trace id, kept by everything derived from it.
-//! - Filters pass or drop; processors emit or drop; routers send the same
-//!   payload to every named port (an unnamed port is an error that stops the
-//!   flow); aggregators `ingest` each element and are flushed once everything
-//!   upstream is complete (their outputs are new elements: they take the
-//!   flow's next sequence numbers, and are counted in
-//!   [`RunResult::aggregated`], not in [`RunResult::elements`]); sinks get
-//!   `push`, then `complete` once everything upstream is complete. Non-router
-//!   nodes send their output along every outgoing edge.
-//! - Edges are bounded queues (default depth 64). A producer is not called while
-//!   one of its outgoing queues is full (`block-producer`), and a component
-//!   source is told `notify-backpressure(pause)` when it is held back that way
-//!   and `ready` when it may go on. A sink answering `pause` gets no more
-//!   elements until nothing else in the flow can move; then it is resumed.
-//! - Errors follow the node's [`ErrorPolicy`]: fail the flow (the default),
-//!   skip the element, retry it up to N times, or put it on the dead-letter
-//!   list. `fatal`, a trap, a time or memory limit hit end that node: it is
-//!   torn down and gets no more elements (later elements for it fail under the
-//!   same policy). `teardown` runs for every node at the end, also after a
-//!   failure, with the node's limits (a node that trapped or hit a limit
-//!   cannot be entered again and gets none); a failing teardown is reported in
-//!   [`NodeReport::teardown_error`].
-//! - A run stops at its limits: [`Pipeline::max_elements`],
-//!   [`Pipeline::timeout`] (by default [`DEFAULT_RUN_TIMEOUT`]) and
-//!   [`Pipeline::max_virtual_time`]; the error is
-//!   [`ErrorKind::Stopped`](crate::ErrorKind::Stopped), with the report.
-//! - Components read the flow's virtual clock and seeded random unless told
-//!   otherwise ([`Pipeline::clock_mode`], [`Pipeline::random_seed`]; see
-//!   [`crate::host::clock`]).
-//! - No element is lost silently: every element ends as delivered to a sink,
-//!   dropped by a component or by a full queue, absorbed by an aggregator,
-//!   failed with its error, dead-lettered, or (when the flow stops) discarded
-//!   from the queue that held it; the counts add up
-//!   ([`RunResult::check_accounting`]), and the [`Trace`] records which node
-//!   did what to each sequence number.
-//! - Memory stays flat however long the run: each sink keeps the first
-//!   [`DEFAULT_RETAINED`] elements it received ([`Pipeline::retain`]), the
-//!   trace the last [`DEFAULT_TRACE_CAPACITY`] entries
-//!   ([`Pipeline::trace_capacity`]), latencies a sample of
-//!   [`DEFAULT_LATENCY_SAMPLES`] ([`Pipeline::latency_samples`]); every
-//!   delivery can be streamed with [`Pipeline::on_delivered`], and every line
-//!   a component writes to stdout or stderr with [`Pipeline::on_output`]. Host buffers
-//!   count against each component's budget ([`Limits::host_buffers`]) and the
-//!   flow's ([`Pipeline::host_buffer_budget`]).
+//! The semantics are on [`Pipeline`]'s documentation (rustdoc shows only
+//! the crate root's items).
 //!
 //! ```no_run
-//! use torvyn_testkit::pipeline::Pipeline;
-//! use torvyn_testkit::{Component, TestElement};
+//! use torvyn_testkit::{Component, Pipeline, TestElement};
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let filter = Component::build("examples/rate-limiter")?;
@@ -74,16 +23,13 @@
 //! ```
 
 mod check;
-mod limits;
 mod loader;
 mod report;
 mod run;
+mod run_limits;
 mod scripted;
 mod spec;
 mod trace;
-
-// Over 500 lines: most of it is the module documentation above (the pipeline
-// guide), and the builder methods below are one cohesive API.
 
 use std::fmt;
 use std::path::Path;
@@ -93,15 +39,14 @@ use std::time::Duration;
 use crate::component::Component;
 use crate::element::{Output, ProcessError, TestElement};
 use crate::error::Error;
-pub use crate::host::StdStream;
-use crate::host::{ClockMode, Limits};
-pub use crate::manifest::BackpressurePolicy;
+use crate::host::{Limits, StdStream};
 use crate::role::Role;
-pub use limits::{DEFAULT_RUN_TIMEOUT, RunLimit};
+use crate::settings::{BackpressurePolicy, ClockMode, ErrorPolicy};
 pub use report::{DeadLetter, EdgeReport, FlowCounts, FlowError, NodeReport, RunResult};
+pub use run_limits::DEFAULT_RUN_TIMEOUT;
 pub use scripted::{Scripted, Step};
-pub use spec::{Clock, ErrorPolicy, NodeSpec, read_jsonl};
 pub(crate) use spec::{EdgeSpec, InputLines, NodeKind};
+pub use spec::{NodeSpec, Timestamps, read_jsonl};
 pub use trace::{Event, Trace, TraceEntry};
 
 /// The default depth of an edge's queue.
@@ -131,8 +76,7 @@ pub const DEFAULT_FLOW_BUFFER_BUDGET: u64 = 256 << 20;
 /// project's flow with [`from_manifest`](Pipeline::from_manifest):
 ///
 /// ```
-/// use torvyn_testkit::TestElement;
-/// use torvyn_testkit::pipeline::Pipeline;
+/// use torvyn_testkit::{Pipeline, TestElement};
 ///
 /// let run = Pipeline::new("fan-out")
 ///     .source("numbers", (0..3).map(|n| TestElement::text(n.to_string())))
@@ -148,19 +92,72 @@ pub const DEFAULT_FLOW_BUFFER_BUDGET: u64 = 256 << 20;
 /// ```
 ///
 /// ```no_run
-/// use torvyn_testkit::pipeline::Pipeline;
+/// use torvyn_testkit::Pipeline;
 ///
 /// // Builds every component of the flow `main` (needs the wasm32-wasip2 target).
 /// let run = Pipeline::from_manifest("Torvyn.toml", Some("main"))?.run()?;
 /// println!("{}", run.trace);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Semantics
+///
+/// - Every component node is instantiated and `init`ed before any element
+///   moves; a failed `init` stops the flow with that node's error.
+/// - Sources are pulled until they return `none`. Every element pulled gets the
+///   flow's next sequence number (from 0, in pull order) and a timestamp from the
+///   flow's [`Timestamps`]; those are what downstream components see, whatever a
+///   component wrote in its output metadata (which is advisory). Each element
+///   also gets a trace id, kept by everything derived from it.
+/// - Filters pass or drop; processors emit or drop; routers send the same
+///   payload to every named port (an unnamed port is an error that stops the
+///   flow); aggregators `ingest` each element and are flushed once everything
+///   upstream is complete (their outputs are new elements: they take the
+///   flow's next sequence numbers, and are counted in
+///   [`RunResult::aggregated`], not in [`RunResult::elements`]); sinks get
+///   `push`, then `complete` once everything upstream is complete. Non-router
+///   nodes send their output along every outgoing edge.
+/// - Edges are bounded queues (default depth 64). A producer is not called while
+///   one of its outgoing queues is full (`block-producer`), and a component
+///   source is told `notify-backpressure(pause)` when it is held back that way
+///   and `ready` when it may go on. A sink answering `pause` gets no more
+///   elements until nothing else in the flow can move; then it is resumed.
+/// - Errors follow the node's [`ErrorPolicy`]: fail the flow (the default),
+///   skip the element, retry it up to N times, or put it on the dead-letter
+///   list. `fatal`, a trap, a time or memory limit hit end that node: it is
+///   torn down and gets no more elements (later elements for it fail under the
+///   same policy). `teardown` runs for every node at the end, also after a
+///   failure, with the node's limits (a node that trapped or hit a limit
+///   cannot be entered again and gets none); a failing teardown is reported in
+///   [`NodeReport::teardown_error`].
+/// - A run stops at its limits: [`Pipeline::max_elements`],
+///   [`Pipeline::timeout`] (by default [`DEFAULT_RUN_TIMEOUT`]) and
+///   [`Pipeline::max_virtual_time`]; the error is
+///   [`ErrorKind::Stopped`](crate::ErrorKind::Stopped), with the report.
+/// - Components read the flow's virtual clock and seeded random unless told
+///   otherwise ([`Pipeline::clock_mode`], [`Pipeline::random_seed`]; see
+///   [`crate::ClockMode`]).
+/// - No element is lost silently: every element ends as delivered to a sink,
+///   dropped by a component or by a full queue, absorbed by an aggregator,
+///   failed with its error, dead-lettered, or (when the flow stops) discarded
+///   from the queue that held it; the counts add up
+///   ([`RunResult::check_accounting`]), and the [`Trace`] records which node
+///   did what to each sequence number.
+/// - Memory stays flat however long the run: each sink keeps the first
+///   [`DEFAULT_RETAINED`] elements it received ([`Pipeline::retain`]), the
+///   trace the last [`DEFAULT_TRACE_CAPACITY`] entries
+///   ([`Pipeline::trace_capacity`]), latencies a sample of
+///   [`DEFAULT_LATENCY_SAMPLES`] ([`Pipeline::latency_samples`]); every
+///   delivery can be streamed with [`Pipeline::on_delivered`], and every line
+///   a component writes to stdout or stderr with [`Pipeline::on_output`]. Host buffers
+///   count against each component's budget ([`Limits::host_buffers`]) and the
+///   flow's ([`Pipeline::host_buffer_budget`]).
 #[derive(Clone, Debug)]
 pub struct Pipeline {
     pub(crate) flow: String,
     pub(crate) nodes: Vec<(String, NodeSpec)>,
     pub(crate) edges: Vec<EdgeSpec>,
-    pub(crate) clock: Clock,
+    pub(crate) timestamps: Timestamps,
     pub(crate) queue_depth: usize,
     pub(crate) backpressure: BackpressurePolicy,
     pub(crate) deadline: Option<Duration>,
@@ -172,7 +169,7 @@ pub struct Pipeline {
     pub(crate) buffer_budget: u64,
     pub(crate) measure_latency: bool,
     pub(crate) problems: Vec<String>,
-    pub(crate) run_options: limits::RunOptions,
+    pub(crate) run_options: run_limits::RunOptions,
     /// The manifest's keys accepted but not used ([`Pipeline::accepted_unused_keys`]).
     pub(crate) unused_keys: Vec<String>,
 }
@@ -197,7 +194,7 @@ impl Pipeline {
             flow: flow.into(),
             nodes: Vec::new(),
             edges: Vec::new(),
-            clock: Clock::default(),
+            timestamps: Timestamps::default(),
             queue_depth: DEFAULT_QUEUE_DEPTH,
             backpressure: BackpressurePolicy::BlockProducer,
             deadline: None,
@@ -209,7 +206,7 @@ impl Pipeline {
             buffer_budget: DEFAULT_FLOW_BUFFER_BUDGET,
             measure_latency: false,
             problems: Vec::new(),
-            run_options: limits::RunOptions::default(),
+            run_options: run_limits::RunOptions::default(),
             unused_keys: Vec::new(),
         }
     }
@@ -231,7 +228,7 @@ impl Pipeline {
     /// built nor loaded. An error if the flow has several sources.
     ///
     /// ```no_run
-    /// use torvyn_testkit::pipeline::{NodeSpec, Pipeline};
+    /// use torvyn_testkit::{NodeSpec, Pipeline};
     ///
     /// let input = NodeSpec::source_jsonl("tests/input.jsonl")?;
     /// let run = Pipeline::from_manifest_with_source("Torvyn.toml", None, input)?.run()?;
@@ -339,9 +336,9 @@ impl Pipeline {
         self
     }
 
-    /// The clock that timestamps elements.
-    pub fn clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
+    /// The timestamps elements get (default: from 0, 1 ms apart).
+    pub fn timestamps(mut self, timestamps: Timestamps) -> Self {
+        self.timestamps = timestamps;
         self
     }
 
@@ -387,8 +384,7 @@ impl Pipeline {
     ///
     /// ```
     /// use std::sync::{Arc, Mutex};
-    /// use torvyn_testkit::TestElement;
-    /// use torvyn_testkit::pipeline::Pipeline;
+    /// use torvyn_testkit::{Pipeline, TestElement};
     ///
     /// let seen = Arc::new(Mutex::new(0u64));
     /// let counter = Arc::clone(&seen);
@@ -423,7 +419,7 @@ impl Pipeline {
     /// The CLI shows component output while a flow runs with this.
     ///
     /// ```no_run
-    /// use torvyn_testkit::pipeline::Pipeline;
+    /// use torvyn_testkit::Pipeline;
     ///
     /// let run = Pipeline::from_manifest("Torvyn.toml", None)?
     ///     .on_output(|node, stream, line| {
@@ -470,7 +466,7 @@ impl Pipeline {
     /// Stop pulling the sources once they have produced `max` elements, let
     /// the elements already in the flow run to the end, and return
     /// [`ErrorKind::Stopped`](crate::ErrorKind::Stopped) with
-    /// [`RunLimit::Elements`] (and the report) if a source was cut off. The
+    /// [`RunLimit::Elements`](crate::RunLimit::Elements) (and the report) if a source was cut off. The
     /// way to run a source that never ends.
     pub fn max_elements(mut self, max: u64) -> Self {
         self.run_options.max_elements = Some(max);
@@ -480,7 +476,7 @@ impl Pipeline {
     /// Stop the run once it has taken `timeout` of wall time (checked between
     /// calls; one call is bounded by its own limit), with
     /// [`ErrorKind::Stopped`](crate::ErrorKind::Stopped) and
-    /// [`RunLimit::WallTime`]. Without it, a run stops after
+    /// [`RunLimit::WallTime`](crate::RunLimit::WallTime). Without it, a run stops after
     /// [`DEFAULT_RUN_TIMEOUT`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.run_options.timeout = Some(timeout);
@@ -489,14 +485,14 @@ impl Pipeline {
 
     /// Stop the run once the flow's virtual clock has moved `limit` past its
     /// start (elements' timestamps and components' sleeps move it), with
-    /// [`RunLimit::VirtualTime`].
+    /// [`RunLimit::VirtualTime`](crate::RunLimit::VirtualTime).
     pub fn max_virtual_time(mut self, limit: Duration) -> Self {
         self.run_options.max_virtual_time = Some(limit);
         self
     }
 
     /// Which clocks the components read (default [`ClockMode::Virtual`]: the
-    /// flow's virtual clock, which starts at the [`Clock`]'s start and which
+    /// flow's virtual clock, which starts at the [`Timestamps`]'s start and which
     /// all nodes share).
     pub fn clock_mode(mut self, mode: ClockMode) -> Self {
         self.run_options.clock_mode = mode;
@@ -504,7 +500,7 @@ impl Pipeline {
     }
 
     /// Seed every node's `wasi:random` generators with `seed` (mixed with the
-    /// node's name); default [`DEFAULT_RANDOM_SEED`](crate::host::DEFAULT_RANDOM_SEED).
+    /// node's name); default [`DEFAULT_RANDOM_SEED`](crate::DEFAULT_RANDOM_SEED).
     pub fn random_seed(mut self, seed: u64) -> Self {
         self.run_options.random_seed = Some(seed);
         self
@@ -522,12 +518,12 @@ impl Pipeline {
 
     /// Fault injection: node `node`'s `nth` element call returns `error`.
     pub fn fail_call(self, node: &str, nth: u64, error: ProcessError) -> Self {
-        self.modify(node, |spec| spec.fail_call = Some((nth, error)))
+        self.modify(node, |spec| spec.faults.fail_call(nth, error))
     }
 
     /// Fault injection: node `node`'s first `count` allocations fail.
     pub fn fail_allocations(self, node: &str, count: u32) -> Self {
-        self.modify(node, |spec| spec.fail_allocations = count)
+        self.modify(node, |spec| spec.faults.fail_allocations = count)
     }
 
     /// Replace node `node` (for example a manifest's source, by a host-side source).

@@ -105,8 +105,7 @@ pub struct DeadLetter {
 /// letters and the per-element trace.
 ///
 /// ```
-/// use torvyn_testkit::TestElement;
-/// use torvyn_testkit::pipeline::Pipeline;
+/// use torvyn_testkit::{Pipeline, TestElement};
 ///
 /// let run = Pipeline::new("demo")
 ///     .source("in", [TestElement::text("a"), TestElement::json(serde_json::json!(1))])
@@ -336,8 +335,7 @@ impl RunResult {
     /// The most elements any edge's queue held at once (0 without edges).
     ///
     /// ```
-    /// use torvyn_testkit::TestElement;
-    /// use torvyn_testkit::pipeline::Pipeline;
+    /// use torvyn_testkit::{Pipeline, TestElement};
     ///
     /// let run = Pipeline::new("peak")
     ///     .source("in", (0..5).map(|n| TestElement::text(n.to_string())))

@@ -27,8 +27,7 @@ use crate::role::Role;
 /// instead ([`Step`]).
 ///
 /// ```
-/// use torvyn_testkit::TestElement;
-/// use torvyn_testkit::pipeline::{ErrorPolicy, NodeSpec, Pipeline, Scripted};
+/// use torvyn_testkit::{ErrorPolicy, NodeSpec, Pipeline, Scripted, TestElement};
 ///
 /// let run = Pipeline::new("scripted")
 ///     .source("input", (0..100).map(|n| TestElement::text(n.to_string())))
@@ -155,7 +154,7 @@ impl Scripted {
     ///
     /// ```
     /// use torvyn_testkit::TestElement;
-    /// use torvyn_testkit::pipeline::{ErrorPolicy, NodeSpec, Pipeline, Scripted, Step};
+    /// use torvyn_testkit::{ErrorPolicy, NodeSpec, Pipeline, Scripted, Step};
     ///
     /// let run = Pipeline::new("exact")
     ///     .source("input", (0..4).map(|n| TestElement::text(n.to_string())))

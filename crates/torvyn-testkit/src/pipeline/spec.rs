@@ -1,120 +1,42 @@
 //! What a pipeline is made of: each node's spec ([`NodeSpec`]) with its
-//! error policy ([`ErrorPolicy`]), the edges, the flow's [`Clock`], and
+//! error policy ([`ErrorPolicy`]), the edges, the flow's [`Timestamps`], and
 //! host-side input read from JSON-lines files ([`read_jsonl`]).
 
 use std::collections::BTreeSet;
-use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Serialize;
-
-use super::{BackpressurePolicy, Scripted};
-use crate::component::Component;
+use super::Scripted;
+use crate::component::{Component, Faults};
 use crate::element::{MAX_BUFFER_BYTES, ProcessError, TestElement};
 use crate::error::Error;
 use crate::host::Limits;
 use crate::role::Role;
+use crate::settings::{BackpressurePolicy, ErrorPolicy};
 
-/// What a node does when a call on an element fails.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ErrorPolicy {
-    /// Stop the flow with the error (the default).
-    #[default]
-    FailFlow,
-    /// Count the element as failed and go on.
-    Skip,
-    /// Call again with the same element up to this many more times, then fail the flow.
-    /// `fatal`, traps and limit hits are never retried.
-    Retry(u32),
-    /// Put the element and its error on the dead-letter list and go on.
-    DeadLetter,
-}
-
-impl fmt::Display for ErrorPolicy {
-    /// The name as written on the command line: `fail-flow`, `skip`,
-    /// `dead-letter`, `retry=N`.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ErrorPolicy::FailFlow => f.write_str("fail-flow"),
-            ErrorPolicy::Skip => f.write_str("skip"),
-            ErrorPolicy::Retry(count) => write!(f, "retry={count}"),
-            ErrorPolicy::DeadLetter => f.write_str("dead-letter"),
-        }
-    }
-}
-
-impl std::str::FromStr for ErrorPolicy {
-    type Err = String;
-
-    /// `fail-flow`, `skip`, `dead-letter` or `retry=N` (N from 1), as the
-    /// CLI's `--on-error` takes them (`Torvyn.toml` writes the last
-    /// `{ retry = N }`).
-    ///
-    /// ```
-    /// use torvyn_testkit::pipeline::ErrorPolicy;
-    ///
-    /// assert_eq!("skip".parse(), Ok(ErrorPolicy::Skip));
-    /// assert_eq!("retry=3".parse(), Ok(ErrorPolicy::Retry(3)));
-    /// assert_eq!(ErrorPolicy::Retry(3).to_string(), "retry=3");
-    /// assert!("retry".parse::<ErrorPolicy>().unwrap_err().contains("retry=N"));
-    /// ```
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        const FORMS: &str = "use `fail-flow`, `skip`, `dead-letter` or `retry=N` (N at least 1)";
-        if let Some(policy) = ErrorPolicy::by_name(text) {
-            return Ok(policy);
-        }
-        match text.strip_prefix("retry=") {
-            Some(count) => match count.trim().parse::<u32>() {
-                Ok(count) if count >= 1 => Ok(ErrorPolicy::Retry(count)),
-                _ => Err(format!(
-                    "`{text}`: the number of retries must be a whole number from 1 to {}; {FORMS}",
-                    u32::MAX
-                )),
-            },
-            None => Err(format!("`{text}` is not an error policy; {FORMS}")),
-        }
-    }
-}
-
-impl ErrorPolicy {
-    /// The policies written as a bare name, the same in `Torvyn.toml`'s
-    /// `on_error` and the CLI's `--on-error`: `fail-flow`, `skip`,
-    /// `dead-letter` (a retry needs its count).
-    pub(crate) fn by_name(name: &str) -> Option<Self> {
-        match name {
-            "fail-flow" => Some(ErrorPolicy::FailFlow),
-            "skip" => Some(ErrorPolicy::Skip),
-            "dead-letter" => Some(ErrorPolicy::DeadLetter),
-            _ => None,
-        }
-    }
-}
-
-/// The flow's clock: the timestamp the host gives the element with sequence
+/// The flow's element timestamps: the timestamp the host gives the element with sequence
 /// number `n` is `start + n * step`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Clock {
+pub struct Timestamps {
     pub(crate) start_ns: u64,
     pub(crate) step_ns: u64,
 }
 
-impl Default for Clock {
+impl Default for Timestamps {
     /// Starts at 0 and advances 1 ms per element.
     fn default() -> Self {
-        Clock {
+        Timestamps {
             start_ns: 0,
             step_ns: 1_000_000,
         }
     }
 }
 
-impl Clock {
+impl Timestamps {
     /// A clock starting at `start` (since the epoch) that advances `step` per element.
     pub fn new(start: Duration, step: Duration) -> Self {
-        Clock {
+        Timestamps {
             start_ns: nanos(start),
             step_ns: nanos(step),
         }
@@ -144,13 +66,13 @@ fn nanos(duration: Duration) -> u64 {
 /// # std::fs::create_dir_all(&dir).unwrap();
 /// let path = dir.join("in.jsonl");
 /// std::fs::write(&path, "{\"n\": 1}\n\n[2]\n")?;
-/// let elements = torvyn_testkit::pipeline::read_jsonl(&path)?;
+/// let elements = torvyn_testkit::read_jsonl(&path)?;
 /// assert_eq!(elements.len(), 2);
 /// assert_eq!(elements[1].0, 3, "the second element is on line 3");
 /// assert_eq!(elements[1].1.payload().as_bytes(), b"[2]");
 ///
 /// std::fs::write(&path, "{\"n\": 1}\nnot json\n")?;
-/// let err = torvyn_testkit::pipeline::read_jsonl(&path).unwrap_err();
+/// let err = torvyn_testkit::read_jsonl(&path).unwrap_err();
 /// assert!(err.to_string().contains("in.jsonl:2: not a JSON value"), "{err}");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -173,7 +95,7 @@ pub fn read_jsonl(path: impl AsRef<Path>) -> Result<Vec<(u64, TestElement)>, Err
                  it cannot be one element; split it into smaller elements",
                 at(index),
                 line.len(),
-                crate::error::human_bytes(MAX_BUFFER_BYTES)
+                crate::units::human_bytes(MAX_BUFFER_BYTES)
             )));
         }
         let line = std::str::from_utf8(line).map_err(|err| {
@@ -206,8 +128,7 @@ pub struct NodeSpec {
     pub(crate) policy: ErrorPolicy,
     pub(crate) limits: Limits,
     pub(crate) grants: BTreeSet<String>,
-    pub(crate) fail_call: Option<(u64, ProcessError)>,
-    pub(crate) fail_allocations: u32,
+    pub(crate) faults: Faults,
 }
 
 #[derive(Clone, Debug)]
@@ -267,8 +188,7 @@ impl NodeSpec {
             policy: ErrorPolicy::default(),
             limits: Limits::default(),
             grants: BTreeSet::new(),
-            fail_call: None,
-            fail_allocations: 0,
+            faults: Faults::default(),
         }
     }
 
@@ -293,13 +213,13 @@ impl NodeSpec {
     /// Fault injection: the node's `nth` element call (1-based) returns `error`
     /// without reaching the component.
     pub fn fail_call(mut self, nth: u64, error: ProcessError) -> Self {
-        self.fail_call = Some((nth, error));
+        self.faults.fail_call(nth, error);
         self
     }
 
     /// Fault injection: the component's first `count` allocations fail.
     pub fn fail_allocations(mut self, count: u32) -> Self {
-        self.fail_allocations = count;
+        self.faults.fail_allocations = count;
         self
     }
 

@@ -36,14 +36,13 @@
 //!     });
 //! ```
 //!
-//! [`Pipeline`]: crate::pipeline::Pipeline
-//! [`Limits`]: crate::host::Limits
+//! [`Pipeline`]: crate::Pipeline
+//! [`Limits`]: crate::Limits
 
 // proptest's `TestError` carries the failing case (a `TestElement`, or a whole
 // input stream) by value: the large `Err` is proptest's design, not ours.
 #![allow(clippy::result_large_err)]
 
-mod outcome;
 mod pipeline_prop;
 mod prop_test;
 mod settings;
@@ -54,7 +53,6 @@ use std::fmt;
 
 pub use proptest;
 
-pub use outcome::Outcome;
 pub use pipeline_prop::PipelineProp;
 pub use prop_test::PropTest;
 pub use strategy::{

@@ -8,9 +8,9 @@ use proptest::test_runner::{TestCaseError, TestError};
 
 use super::settings::Settings;
 use super::to_code::raw_string;
-use super::{Outcome, PropFailure, Verdict};
+use super::{PropFailure, Verdict};
 use crate::component::{Component, Instance, with_quick_traps};
-use crate::element::{ProcessError, TestElement};
+use crate::element::{Answer, ProcessError, TestElement};
 use crate::error::{Error, ErrorKind};
 use crate::host::Limits;
 use crate::role::Role;
@@ -97,7 +97,7 @@ impl PropTest {
     pub fn check<S>(
         &self,
         elements: S,
-        property: impl Fn(&TestElement, &Outcome) -> Verdict,
+        property: impl Fn(&TestElement, &Answer) -> Verdict,
     ) -> Result<(), PropFailure>
     where
         S: Strategy<Value = TestElement>,
@@ -127,7 +127,7 @@ impl PropTest {
     pub fn check_sequence<S>(
         &self,
         sequences: S,
-        property: impl Fn(&[TestElement], &[Outcome]) -> Verdict,
+        property: impl Fn(&[TestElement], &[Answer]) -> Verdict,
     ) -> Result<(), PropFailure>
     where
         S: Strategy<Value = Vec<TestElement>>,
@@ -145,7 +145,7 @@ impl PropTest {
 
     /// [`check`](Self::check), panicking with the failure (for `#[test]`s).
     #[track_caller]
-    pub fn assert<S>(&self, elements: S, property: impl Fn(&TestElement, &Outcome) -> Verdict)
+    pub fn assert<S>(&self, elements: S, property: impl Fn(&TestElement, &Answer) -> Verdict)
     where
         S: Strategy<Value = TestElement>,
     {
@@ -159,7 +159,7 @@ impl PropTest {
     pub fn assert_sequence<S>(
         &self,
         sequences: S,
-        property: impl Fn(&[TestElement], &[Outcome]) -> Verdict,
+        property: impl Fn(&[TestElement], &[Answer]) -> Verdict,
     ) where
         S: Strategy<Value = Vec<TestElement>>,
     {
@@ -195,7 +195,7 @@ impl PropTest {
 
     /// Run one case: a fresh instance, every element, the end-of-stream call
     /// and teardown, with the built-in properties checked.
-    fn feed(&self, elements: &[TestElement]) -> Result<Vec<Outcome>, String> {
+    fn feed(&self, elements: &[TestElement]) -> Result<Vec<Answer>, String> {
         let role = self.component.role();
         if role == Role::Source {
             return Err(format!(
@@ -216,7 +216,7 @@ impl PropTest {
             if instance.is_terminated() {
                 // After an allowed `fatal` the component gets no more elements;
                 // the host fails them, which accounts for them.
-                outcomes.push(Outcome::Failed(ProcessError::Fatal(
+                outcomes.push(Answer::Failed(ProcessError::Fatal(
                     "not delivered: the component returned fatal earlier".into(),
                 )));
                 continue;
@@ -247,14 +247,14 @@ impl PropTest {
         Ok(outcomes)
     }
 
-    fn judge(&self, answer: Result<Outcome, Error>) -> Result<Outcome, String> {
+    fn judge(&self, answer: Result<Answer, Error>) -> Result<Answer, String> {
         let err = match answer {
             Ok(outcome) => return Ok(outcome),
             Err(err) => err,
         };
         self.judge_error(&err)?;
         match err.process_error() {
-            Some(error) => Ok(Outcome::Failed(error.clone())),
+            Some(error) => Ok(Answer::Failed(error.clone())),
             None => Err(err.to_string()),
         }
     }
@@ -301,13 +301,13 @@ impl PropTest {
     }
 }
 
-fn call(instance: &mut Instance, role: Role, element: TestElement) -> Result<Outcome, Error> {
+fn call(instance: &mut Instance, role: Role, element: TestElement) -> Result<Answer, Error> {
     Ok(match role {
-        Role::Filter => Outcome::Evaluated(instance.evaluate(element)?),
-        Role::Processor => Outcome::Processed(instance.process(element)?),
-        Role::Router => Outcome::Routed(instance.route(element)?),
-        Role::Aggregator => Outcome::Ingested(instance.ingest(element)?),
-        Role::Sink => Outcome::Pushed(instance.push(element)?),
-        Role::Source => Outcome::Evaluated(false),
+        Role::Filter => Answer::Evaluated(instance.evaluate(element)?),
+        Role::Processor => Answer::Processed(instance.process(element)?),
+        Role::Router => Answer::Routed(instance.route(element)?),
+        Role::Aggregator => Answer::Ingested(instance.ingest(element)?),
+        Role::Sink => Answer::Pushed(instance.push(element)?),
+        Role::Source => Answer::Evaluated(false),
     })
 }

@@ -5,7 +5,7 @@
 
 use proptest::prelude::*;
 use torvyn_testkit::ErrorKind;
-use torvyn_testkit::pipeline::{
+use torvyn_testkit::{
     BackpressurePolicy, ErrorPolicy, Event, FlowError, NodeSpec, Pipeline, RunResult, Scripted,
 };
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use torvyn_testkit::build::{BuildErrorKind, ComponentBuild, Toolchain, build_component};
+use torvyn_testkit::{BuildErrorKind, ComponentBuild, Toolchain, build_component};
 use wasmtime::component::Component;
 use wasmtime::{Config, Engine};
 

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use torvyn_testkit::manifest::{Manifest, ManifestErrorKind};
-use torvyn_testkit::pipeline::{NodeSpec, Pipeline};
 use torvyn_testkit::{ErrorKind, Limits, Signal, TestElement};
+use torvyn_testkit::{NodeSpec, Pipeline};
 
 use crate::support::{busy_machine, fixture, scratch};
 

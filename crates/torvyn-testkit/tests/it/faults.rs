@@ -4,8 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use torvyn_testkit::pipeline::{ErrorPolicy, Event, NodeSpec, Pipeline};
 use torvyn_testkit::{ErrorKind, Limits, ProcessError, Processed, Role, TestElement};
+use torvyn_testkit::{ErrorPolicy, Event, NodeSpec, Pipeline};
 
 use crate::support::{fixture, wall_clock};
 
@@ -187,7 +187,7 @@ fn stdout_and_stderr_are_captured_per_instance() {
 #[test]
 fn on_output_streams_each_line_as_written_in_order() {
     use std::sync::{Arc, Mutex};
-    use torvyn_testkit::pipeline::StdStream;
+    use torvyn_testkit::StdStream;
 
     type Seen = Vec<(String, StdStream, String)>;
     let sink = fixture("raw-stdout-sink");
@@ -331,7 +331,7 @@ fn pipeline_faults_name_the_node() {
 
 #[test]
 fn the_host_assigns_sequence_timestamp_trace_and_deadline() {
-    use torvyn_testkit::pipeline::Clock;
+    use torvyn_testkit::Timestamps;
     let echo = fixture("raw-context-echo");
 
     // Element by element, the test's values arrive as given.
@@ -361,7 +361,7 @@ fn the_host_assigns_sequence_timestamp_trace_and_deadline() {
         .collector("out")
         .edge("input", "echo")
         .edge("echo", "out")
-        .clock(Clock::new(
+        .timestamps(Timestamps::new(
             Duration::from_secs(10),
             Duration::from_millis(5),
         ))
@@ -390,7 +390,7 @@ fn fault_switches_in_the_options_apply_from_init() {
     // Switched on in the options, the refusal reaches the allocation in `init`.
     let err = component
         .options()
-        .fail_next_allocations(1)
+        .fail_allocations(1)
         .instantiate()
         .unwrap_err();
     assert_eq!(err.call(), Some("init"), "{err}");

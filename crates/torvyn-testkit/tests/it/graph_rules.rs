@@ -8,8 +8,8 @@ use std::fmt::Write;
 use std::path::Path;
 
 use torvyn_testkit::manifest::{Manifest, ManifestErrorKind};
-use torvyn_testkit::pipeline::{NodeSpec, Pipeline, Scripted};
 use torvyn_testkit::{ErrorKind, Role, TestElement};
+use torvyn_testkit::{NodeSpec, Pipeline, Scripted};
 
 use crate::support::scratch;
 

@@ -8,9 +8,9 @@
 
 use std::time::{Duration, Instant};
 
-use torvyn_testkit::host::ClockMode;
-use torvyn_testkit::pipeline::{Clock, FlowError, Pipeline, RunLimit};
+use torvyn_testkit::ClockMode;
 use torvyn_testkit::{Component, ErrorKind, Instance, Limits, Processed, TestElement};
+use torvyn_testkit::{FlowError, Pipeline, RunLimit, Timestamps};
 
 use crate::support::{fixture, wall_clock};
 
@@ -169,7 +169,7 @@ fn clock_lines(seed: Option<u64>) -> Vec<String> {
         .collector("out")
         .edge("in", "wait")
         .edge("wait", "out")
-        .clock(Clock::new(
+        .timestamps(Timestamps::new(
             Duration::from_secs(1_700_000_000),
             Duration::from_millis(1),
         ));

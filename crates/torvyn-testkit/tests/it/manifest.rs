@@ -3,11 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use torvyn_testkit::BackpressurePolicy;
+use torvyn_testkit::ErrorPolicy;
 use torvyn_testkit::Role;
-use torvyn_testkit::manifest::{
-    BackpressurePolicy, ComponentRef, Endpoint, Manifest, ManifestErrorKind, parse_size,
-};
-use torvyn_testkit::pipeline::ErrorPolicy;
+use torvyn_testkit::manifest::{ComponentRef, Endpoint, Manifest, ManifestErrorKind, parse_size};
 
 use crate::support::{fixture_dir, scratch};
 

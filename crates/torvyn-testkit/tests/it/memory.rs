@@ -2,7 +2,7 @@
 //! its flow's, and a run keeps a bounded number of received elements, trace
 //! entries and latencies however long it is.
 
-use torvyn_testkit::pipeline::{DEFAULT_RETAINED, Event, NodeSpec, Pipeline, RunResult, Scripted};
+use torvyn_testkit::{DEFAULT_RETAINED, Event, NodeSpec, Pipeline, RunResult, Scripted};
 use torvyn_testkit::{ErrorKind, Limits, TestElement};
 
 use crate::support::{fixture, numbers};

@@ -3,8 +3,8 @@
 
 use serde_json::json;
 use torvyn_testkit::manifest::ManifestErrorKind;
-use torvyn_testkit::pipeline::{ErrorPolicy, Event, NodeSpec, Pipeline, Scripted};
 use torvyn_testkit::{ErrorKind, ProcessError, Role, TestElement};
+use torvyn_testkit::{ErrorPolicy, Event, NodeSpec, Pipeline, Scripted};
 
 use crate::support::{example, fixture_dir, scratch};
 
@@ -483,7 +483,7 @@ fn a_flow_from_torvyn_toml_runs_with_the_manifest_settings() {
 }
 
 /// The events of a run's trace, as `(sequence, node, event)`.
-fn events(run: &torvyn_testkit::pipeline::RunResult) -> Vec<(u64, &str, &Event)> {
+fn events(run: &torvyn_testkit::RunResult) -> Vec<(u64, &str, &Event)> {
     run.trace
         .0
         .iter()

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use torvyn_testkit::build::build_component;
+use torvyn_testkit::build_component;
 use torvyn_testkit::{Component, TestElement};
 
 /// A standalone project (its own `[workspace]`) at a fixed place in this test

@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use torvyn_testkit::TestElement;
-use torvyn_testkit::golden::{Golden, GoldenOutcome};
-use torvyn_testkit::pipeline::{Pipeline, RunResult};
 use torvyn_testkit::prop::proptest::collection::vec;
 use torvyn_testkit::prop::proptest::prelude::{Just, Strategy, prop_oneof};
 use torvyn_testkit::prop::{self, PipelineProp, PropTest};
+use torvyn_testkit::{Golden, GoldenOutcome};
+use torvyn_testkit::{Pipeline, RunResult};
 
 use crate::support::{fixture, scratch};
 

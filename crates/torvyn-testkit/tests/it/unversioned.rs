@@ -10,7 +10,7 @@ use torvyn_testkit::{Component, ErrorKind, Limits, Role, TestElement};
 use crate::support::fixture_dir as fixture;
 
 fn built() -> PathBuf {
-    torvyn_testkit::build::build_component(fixture("raw-unversioned-filter"))
+    torvyn_testkit::build_component(fixture("raw-unversioned-filter"))
         .unwrap_or_else(|err| panic!("{err}"))
 }
 
@@ -89,7 +89,7 @@ fn a_component_with_unversioned_torvyn_names_loads_and_runs_as_0_1_0() {
 
 #[test]
 fn inspect_notes_that_unversioned_names_are_treated_as_0_1_0() {
-    let inspection = torvyn_testkit::inspect::inspect(built()).unwrap();
+    let inspection = torvyn_testkit::inspect(built()).unwrap();
     assert!(inspection.is_valid(), "{:?}", inspection.mismatches);
     assert_eq!(inspection.notes.len(), 1, "{:?}", inspection.notes);
     let note = &inspection.notes[0];
@@ -105,7 +105,7 @@ fn inspect_notes_that_unversioned_names_are_treated_as_0_1_0() {
 
 #[test]
 fn a_versioned_component_gets_no_note() {
-    let wasm = torvyn_testkit::build::build_component(fixture("raw-filter")).unwrap();
-    let inspection = torvyn_testkit::inspect::inspect(wasm).unwrap();
+    let wasm = torvyn_testkit::build_component(fixture("raw-filter")).unwrap();
+    let inspection = torvyn_testkit::inspect(wasm).unwrap();
     assert!(inspection.notes.is_empty(), "{:?}", inspection.notes);
 }

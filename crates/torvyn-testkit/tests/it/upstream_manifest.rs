@@ -17,11 +17,12 @@ use std::path::{Path, PathBuf};
 
 use std::time::Duration;
 
+use torvyn_testkit::BackpressurePolicy;
 use torvyn_testkit::manifest::{
-    BackpressurePolicy, CapabilityPolicy, ComponentRef, Manifest, ManifestErrorKind, schema_keys,
+    CapabilityPolicy, ComponentRef, Manifest, ManifestErrorKind, schema_keys,
 };
-use torvyn_testkit::pipeline::{NodeSpec, Pipeline, RunLimit, Scripted};
 use torvyn_testkit::{ErrorKind, Role};
+use torvyn_testkit::{NodeSpec, Pipeline, RunLimit, Scripted};
 
 use crate::support::{fixture_dir, numbers, scratch};
 
@@ -291,13 +292,10 @@ fn the_every_key_fixture_is_honoured_where_the_host_implements_the_key() {
         ComponentRef::File(dir.join("out.wasm"))
     );
     // This testkit's error policies: the flow's default and a node's own.
-    assert_eq!(
-        flow.on_error,
-        Some(torvyn_testkit::pipeline::ErrorPolicy::DeadLetter)
-    );
+    assert_eq!(flow.on_error, Some(torvyn_testkit::ErrorPolicy::DeadLetter));
     assert_eq!(
         flow.nodes["upper"].on_error,
-        Some(torvyn_testkit::pipeline::ErrorPolicy::Skip)
+        Some(torvyn_testkit::ErrorPolicy::Skip)
     );
     assert_eq!(source.on_error, None);
 
@@ -369,7 +367,7 @@ fn the_every_key_fixture_is_honoured_where_the_host_implements_the_key() {
     );
     assert_eq!(
         allow_all.security.capabilities("src", None),
-        BTreeSet::from([torvyn_testkit::host::ALL_CAPABILITIES.to_string()])
+        BTreeSet::from([torvyn_testkit::ALL_CAPABILITIES.to_string()])
     );
     assert!(allow_all.accepted_unused_keys().is_empty());
     assert_eq!(allow_all.unused_keys_note(), None);

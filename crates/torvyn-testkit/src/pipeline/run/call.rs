@@ -10,7 +10,7 @@ impl Run {
         let seq = self.next_seq;
         self.next_seq += 1;
         element.sequence = seq;
-        element.timestamp_ns = self.clock.timestamp_ns(seq);
+        element.timestamp_ns = self.timestamps.timestamp_ns(seq);
         element.trace_id = match like {
             Some(item) => item.element.trace_id.clone(),
             None => TraceId::Flow {
@@ -131,19 +131,22 @@ impl Run {
 
     /// Call node `n` on `item` once: its role's element call, in the flow's
     /// terms. The element is lent to the call, not copied.
-    pub(super) fn call(&mut self, n: usize, item: &mut Item) -> Result<Outcome, Error> {
+    pub(super) fn call(&mut self, n: usize, item: &mut Item) -> Result<Disposition, Error> {
         let instance = match &mut self.nodes[n].worker {
             Worker::Component(instance) => instance,
-            Worker::Collector => return Ok(Outcome::Delivered(Signal::Ready)),
+            Worker::Collector => return Ok(Disposition::Delivered(Signal::Ready)),
             Worker::Scripted(_) => return self.call_scripted(n, item),
             Worker::Source(..) | Worker::Pending => {
                 return Err(Error::pipeline("internal: element sent to a source"));
             }
         };
         Ok(match instance.call_role(&mut item.element)? {
-            Answer::Passed => Outcome::Pass(None),
-            Answer::Dropped => Outcome::Dropped,
-            Answer::Emitted(output) => Outcome::Emit(Self::derive(item, output)),
+            Answer::Evaluated(true) => Disposition::Pass(None),
+            Answer::Evaluated(false) | Answer::Processed(Processed::Drop) => Disposition::Dropped,
+            Answer::Processed(Processed::Emit(output)) => {
+                Disposition::Emit(Self::derive(item, output))
+            }
+            Answer::Routed(ports) if ports.is_empty() => Disposition::Dropped,
             Answer::Routed(ports) => {
                 let known: Vec<String> = self.nodes[n]
                     .outputs
@@ -163,25 +166,30 @@ impl Run {
                     )
                     .at(Some(Role::Router), "route"));
                 }
-                Outcome::Pass(Some(ports))
+                Disposition::Pass(Some(ports))
             }
             Answer::Ingested(Some(output)) => {
                 let mut element = TestElement::from(output);
                 element.trace_id = item.element.trace_id.clone();
-                Outcome::Absorbed(Some(Item {
+                Disposition::Absorbed(Some(Item {
                     seq: 0,
                     element,
                     born: item.born,
                     input: None,
                 }))
             }
-            Answer::Ingested(None) => Outcome::Absorbed(None),
-            Answer::Delivered(signal) => Outcome::Delivered(signal),
+            Answer::Ingested(None) => Disposition::Absorbed(None),
+            Answer::Pushed(signal) => Disposition::Delivered(signal),
+            Answer::Failed(_) => {
+                return Err(Error::pipeline(
+                    "internal: an element call answered an error",
+                ));
+            }
         })
     }
 
     /// A scripted node's element call.
-    pub(super) fn call_scripted(&mut self, n: usize, item: &Item) -> Result<Outcome, Error> {
+    pub(super) fn call_scripted(&mut self, n: usize, item: &Item) -> Result<Disposition, Error> {
         let mut ports: Vec<String> = self.nodes[n]
             .outputs
             .iter()
@@ -194,9 +202,9 @@ impl Run {
             return Err(Error::pipeline("internal: not a scripted node"));
         };
         Ok(match script.call(&node.name, &item.element, &ports)? {
-            Action::Emit(ports) => Outcome::Pass(ports),
-            Action::Dropped => Outcome::Dropped,
-            Action::Absorbed(output) => Outcome::Absorbed(output.map(|mut element| {
+            Action::Emit(ports) => Disposition::Pass(ports),
+            Action::Dropped => Disposition::Dropped,
+            Action::Absorbed(output) => Disposition::Absorbed(output.map(|mut element| {
                 element.trace_id = item.element.trace_id.clone();
                 Item {
                     seq: 0,
@@ -205,33 +213,38 @@ impl Run {
                     input: None,
                 }
             })),
-            Action::Delivered(signal) => Outcome::Delivered(signal),
+            Action::Delivered(signal) => Disposition::Delivered(signal),
         })
     }
 
     /// What `outcome`, node `n`'s answer for `item`, does to the flow.
-    pub(super) fn apply(&mut self, n: usize, item: Item, outcome: Outcome) -> Result<(), Error> {
+    pub(super) fn apply(
+        &mut self,
+        n: usize,
+        item: Item,
+        outcome: Disposition,
+    ) -> Result<(), Error> {
         match outcome {
-            Outcome::Pass(ports) => {
+            Disposition::Pass(ports) => {
                 self.emitted(n, item.seq, ports.as_deref());
                 self.send(n, item, ports.as_deref())?;
             }
-            Outcome::Emit(out) => {
+            Disposition::Emit(out) => {
                 self.emitted(n, item.seq, None);
                 self.send(n, out, None)?;
             }
-            Outcome::Dropped => {
+            Disposition::Dropped => {
                 self.nodes[n].report.dropped += 1;
                 self.record(item.seq, n, Event::Dropped);
             }
-            Outcome::Absorbed(output) => {
+            Disposition::Absorbed(output) => {
                 self.nodes[n].report.absorbed += 1;
                 self.record(item.seq, n, Event::Absorbed);
                 if let Some(output) = output {
                     self.aggregated(n, output.element)?;
                 }
             }
-            Outcome::Delivered(signal) => {
+            Disposition::Delivered(signal) => {
                 // The sink's earlier deliveries: each was retained up to `retain`.
                 let retained = usize::try_from(self.nodes[n].report.delivered)
                     .map_or(self.retain, |before| before.min(self.retain));

@@ -9,8 +9,8 @@ use super::{
     BackpressurePolicy, DeadLetter, EdgeReport, ErrorPolicy, Event, FlowError, InputLines,
     NodeKind, NodeReport, NodeSpec, Observer, Pipeline, RunResult, Trace, TraceEntry,
 };
-use crate::component::{Answer, Instance};
-use crate::element::{Output, Signal, TestElement};
+use crate::component::Instance;
+use crate::element::{Answer, Output, Processed, Signal, TestElement};
 use crate::error::{Error, ErrorKind, InputLine};
 use crate::host::FlowBuffers;
 use crate::role::Role;
@@ -76,7 +76,7 @@ struct Run {
     flow: String,
     /// The flow name's fingerprint, the first half of the elements' trace ids.
     fingerprint: u64,
-    clock: super::Clock,
+    timestamps: super::Timestamps,
     deadline_ns: u64,
     retain: usize,
     trace_capacity: usize,
@@ -98,7 +98,7 @@ struct Run {
     copies: u64,
     buffers: Arc<FlowBuffers>,
     specs: Vec<(String, NodeSpec)>,
-    guard: super::limits::Guard,
+    guard: super::run_limits::Guard,
 }
 
 /// The nodes that may be able to move, by their position in the flow's
@@ -253,9 +253,9 @@ impl Run {
                 .map(|edge| format!("{}->{}", nodes[edge.from].name, nodes[edge.to].name)),
         );
         let run = Run {
-            fingerprint: crate::host::clock::fingerprint(&flow),
+            fingerprint: crate::host::guest_clock::fingerprint(&flow),
             flow: flow.clone(),
-            clock: pipeline.clock,
+            timestamps: pipeline.timestamps,
             deadline_ns: pipeline
                 .deadline
                 .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX).max(1))
@@ -283,14 +283,17 @@ impl Run {
             copies: 0,
             buffers: FlowBuffers::new(pipeline.buffer_budget),
             specs: pipeline.nodes,
-            guard: super::limits::Guard::new(pipeline.run_options, pipeline.clock.start_ns),
+            guard: super::run_limits::Guard::new(
+                pipeline.run_options,
+                pipeline.timestamps.start_ns,
+            ),
         };
         Ok(run)
     }
 }
 
-/// What a call on an item produced.
-enum Outcome {
+/// What the flow does with an item after a node's call on it.
+enum Disposition {
     /// Send the item itself on (for routers, only on these ports).
     Pass(Option<Vec<String>>),
     /// Send this new item (a processor's output) on instead.
@@ -323,12 +326,7 @@ impl Run {
             if let Some(tap) = &self.on_output {
                 options = options.on_output(tap.clone());
             }
-            if let Some((nth, error)) = &spec.fail_call {
-                options = options.fail_call(*nth, error.clone());
-            }
-            let instance = options
-                .fail_next_allocations(spec.fail_allocations)
-                .instantiate()?;
+            let instance = options.faults(spec.faults.clone()).instantiate()?;
             self.nodes[n].worker = Worker::Component(Box::new(instance));
         }
         Ok(())

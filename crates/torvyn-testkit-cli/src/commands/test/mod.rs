@@ -10,10 +10,11 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, CommandFactory};
 use serde_json::Value;
-use torvyn_testkit::pipeline::{Clock, read_jsonl};
-use torvyn_testkit::{Component, Instance, Output, Processed, Role, Signal, TestElement};
+use torvyn_testkit::{
+    Component, Instance, Output, Processed, Role, Signal, TestElement, Timestamps, read_jsonl,
+};
 
-use crate::Format;
+use crate::command_prelude::Format;
 
 mod report;
 
@@ -73,7 +74,7 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 /// A usage error: printed the way clap prints its own, exit code 2.
 fn usage_error(message: impl Display) -> ! {
-    let mut command = crate::Cli::command();
+    let mut command = crate::cli::Cli::command();
     command.build();
     let kind = clap::error::ErrorKind::ArgumentConflict;
     match command.find_subcommand_mut("test") {
@@ -119,7 +120,8 @@ impl Outcome {
 }
 
 /// `torvyn-testkit test`.
-pub(crate) fn run(args: &TestArgs) -> Result<(), String> {
+pub(crate) fn exec(args: TestArgs) -> Result<(), String> {
+    let args = &args;
     let inputs = inputs(args)?;
     let component = load(&args.component)?;
     let role = component.role();
@@ -155,7 +157,7 @@ pub(crate) fn run(args: &TestArgs) -> Result<(), String> {
     }
     let mut instance = component
         .instantiate(&args.config)
-        .map_err(|err| crate::describe(&err))?;
+        .map_err(|err| crate::flow::describe(&err))?;
     let mut outcomes = Vec::new();
     let mut exhausted = None;
     if role == Role::Source {
@@ -222,7 +224,7 @@ fn inputs(args: &TestArgs) -> Result<Vec<Input>, String> {
             })
             .collect()
     };
-    let clock = Clock::default();
+    let clock = Timestamps::default();
     for (sequence, input) in (0u64..).zip(&mut inputs) {
         input.element = input
             .element
@@ -243,9 +245,9 @@ fn load(path: &Path) -> Result<Component, String> {
                 path.display()
             ));
         }
-        Component::build(path).map_err(|err| crate::describe(&err))
+        Component::build(path).map_err(|err| crate::flow::describe(&err))
     } else if path.is_file() {
-        Component::from_file(path).map_err(|err| crate::describe(&err))
+        Component::from_file(path).map_err(|err| crate::flow::describe(&err))
     } else {
         Err(format!(
             "{}: no such file or directory; give a component crate's directory or a .wasm file",

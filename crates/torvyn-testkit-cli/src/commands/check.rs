@@ -1,12 +1,27 @@
 //! `check`: the manifest and its components, without running.
 
-use crate::args::CheckArgs;
+use clap::Args;
+use torvyn_testkit::manifest::{ComponentRef, Manifest};
+
+use crate::command_prelude::FlowChoice;
 use crate::flow::{describe, note_unused_keys};
 use crate::progress::Progress;
 
+#[derive(Args)]
+#[command(
+    mut_arg("flow_name", |arg| arg.help(
+        "Check only this flow, written `flow.main` or `main` (the same as `--flow`)"
+    )),
+    mut_arg("flow", |arg| arg.help("Check only this flow (default: every flow)")),
+)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    choice: FlowChoice,
+}
+
 /// `check`: every problem of the manifest and its components, without running.
-pub(crate) fn check(args: &CheckArgs) -> Result<(), String> {
-    use torvyn_testkit::manifest::{ComponentRef, Manifest};
+pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
+    let args = args.choice;
     let manifest = Manifest::from_path(&args.manifest).map_err(|err| err.to_string())?;
     note_unused_keys(manifest.accepted_unused_keys());
     let progress = Progress::new();
@@ -31,7 +46,7 @@ pub(crate) fn check(args: &CheckArgs) -> Result<(), String> {
                     name: krate, path, ..
                 } => {
                     progress.step(format!("building {krate} ({})", path.display()));
-                    match torvyn_testkit::build::build_component(path) {
+                    match torvyn_testkit::build_component(path) {
                         Ok(wasm) => wasm,
                         Err(err) => {
                             problems.push(format!("{key}: did not build: {err}"));
@@ -41,7 +56,7 @@ pub(crate) fn check(args: &CheckArgs) -> Result<(), String> {
                 }
             };
             progress.step(format!("checking {key}"));
-            let inspection = match torvyn_testkit::inspect::inspect(&wasm) {
+            let inspection = match torvyn_testkit::inspect(&wasm) {
                 Ok(inspection) => inspection,
                 Err(err) => {
                     problems.push(format!("{key}: {}", describe(&err)));

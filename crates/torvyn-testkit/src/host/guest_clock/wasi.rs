@@ -16,8 +16,9 @@ use wasmtime_wasi::p2::bindings::random::{insecure, insecure_seed, random};
 use wasmtime_wasi::p2::bindings::sync::io::poll;
 use wasmtime_wasi::runtime::in_tokio;
 
-use super::{ClockMode, NO_WISH, TimeCtx};
+use super::{NO_WISH, TimeCtx};
 use crate::host::HostState;
+use crate::settings::ClockMode;
 
 /// The most bytes one `get-random-bytes` call may ask for (as in wasmtime-wasi).
 const MAX_RANDOM_BYTES: u64 = 64 << 20;

@@ -2,19 +2,34 @@
 
 use std::time::{Duration, Instant};
 
-use torvyn_testkit::ErrorKind;
-use torvyn_testkit::pipeline::RunLimit;
+use clap::Args;
+use torvyn_testkit::{ErrorKind, RunLimit};
 
-use crate::args::{FlowArgs, Format};
+use crate::command_prelude::{FlowArgs, Format, parse_duration};
 use crate::flow::{flow_label, load, pipeline_name, warn_teardown};
 use crate::progress::Progress;
 
-/// `bench`: run the flow for `duration`, or exactly `iterations` times.
-pub(crate) fn bench(
-    args: &FlowArgs,
+#[derive(Args)]
+pub(crate) struct BenchArgs {
+    #[command(flatten)]
+    flow: FlowArgs,
+    /// How long to run, e.g. `5s`, `500ms`.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
     duration: Duration,
+    /// Run the flow exactly N times instead of for `--duration`.
+    #[arg(long, value_name = "N", conflicts_with = "duration",
+          value_parser = clap::value_parser!(u64).range(1..))]
     iterations: Option<u64>,
-) -> Result<(), String> {
+}
+
+/// `bench`: run the flow for `duration`, or exactly `iterations` times.
+pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
+    let BenchArgs {
+        flow,
+        duration,
+        iterations,
+    } = args;
+    let args = &flow;
     let progress = Progress::new();
     let pipeline = load(args, &progress)?.record(false).measure_latency(true);
     let mut latencies = Vec::new();

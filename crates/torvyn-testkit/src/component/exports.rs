@@ -3,13 +3,13 @@
 //!
 //! A new role is a line in [`export_table!`]'s invocation below, its arm in
 //! [`Instance::call_role`] and, when its answer has a new shape, an
-//! [`Answer`] variant.
+//! [`Answer`] variant (in `element.rs`).
 
 use wasmtime::Store;
 use wasmtime::component::InstancePre;
 
 use super::Instance;
-use crate::element::{Output, Processed, Signal, TestElement};
+use crate::element::{Answer, TestElement};
 use crate::error::Error;
 use crate::host::HostState;
 use crate::host::bindings::exports::torvyn::aggregation::aggregator;
@@ -97,23 +97,6 @@ export_table! {
     sink => "torvyn:streaming/sink@0.1.0",
 }
 
-/// What a component answered for one element, whatever its role.
-#[derive(Debug)]
-pub(crate) enum Answer {
-    /// A filter passed the element on.
-    Passed,
-    /// A filter or processor dropped it, or a router named no port.
-    Dropped,
-    /// A processor emitted this output.
-    Emitted(Output),
-    /// A router named these ports (at least one).
-    Routed(Vec<String>),
-    /// An aggregator ingested it, and emitted this output if any.
-    Ingested(Option<Output>),
-    /// A sink took it and answered this signal.
-    Delivered(Signal),
-}
-
 impl Instance {
     /// Lend `element` to the component through its role's element call
     /// (`evaluate`, `process`, `route`, `ingest` or `push`); it is the
@@ -121,27 +104,11 @@ impl Instance {
     /// element call: that is an error.
     pub(crate) fn call_role(&mut self, element: &mut TestElement) -> Result<Answer, Error> {
         Ok(match self.role() {
-            Role::Filter => {
-                if self.evaluate_lent(element)? {
-                    Answer::Passed
-                } else {
-                    Answer::Dropped
-                }
-            }
-            Role::Processor => match self.process_lent(element)? {
-                Processed::Emit(output) => Answer::Emitted(output),
-                Processed::Drop => Answer::Dropped,
-            },
-            Role::Router => {
-                let ports = self.route_lent(element)?;
-                if ports.is_empty() {
-                    Answer::Dropped
-                } else {
-                    Answer::Routed(ports)
-                }
-            }
+            Role::Filter => Answer::Evaluated(self.evaluate_lent(element)?),
+            Role::Processor => Answer::Processed(self.process_lent(element)?),
+            Role::Router => Answer::Routed(self.route_lent(element)?),
             Role::Aggregator => Answer::Ingested(self.ingest_lent(element)?),
-            Role::Sink => Answer::Delivered(self.push_lent(element)?),
+            Role::Sink => Answer::Pushed(self.push_lent(element)?),
             Role::Source => return Err(Error::pipeline("internal: element sent to a source")),
         })
     }
@@ -160,6 +127,6 @@ mod tests {
             );
         }
         assert_eq!(EXPORT_NAMES.len(), Role::ALL.len() + 1);
-        assert!(EXPORT_NAMES.contains(&super::super::inspect::LIFECYCLE));
+        assert!(EXPORT_NAMES.contains(&super::super::inspect::LIFECYCLE_INTERFACE));
     }
 }

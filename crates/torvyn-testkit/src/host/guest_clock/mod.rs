@@ -1,31 +1,7 @@
 //! Time and randomness as a component sees them, and the bound on calls that
 //! block in the host.
 //!
-//! - **Virtual time (the default).** `wasi:clocks/monotonic-clock` and
-//!   `wasi:clocks/wall-clock` both read a virtual clock, in nanoseconds (the
-//!   wall clock as time since the Unix epoch). A sleep, or a `wasi:io/poll` on a
-//!   clock subscription, advances the virtual clock to the subscription's
-//!   deadline and returns at once, so a component that sleeps for an hour
-//!   finishes in microseconds, and reads the same times on every run. Element
-//!   calls move the clock forward to the element's timestamp; in a pipeline all
-//!   nodes share the flow's clock, which starts at the [`Clock`]'s start.
-//! - **Real time** ([`ClockMode::Real`]): the host's clocks. A sleep or a poll
-//!   really waits, but never past the call's time limit: when the per-call
-//!   limit's wall time runs out while the component waits, the call fails with
-//!   [`ErrorKind::Blocked`]. That wall time counts from the call's first wait
-//!   (the time before it is CPU time, which the per-call CPU limit bounds), so
-//!   a call that never waits reads no clock for it.
-//! - **Seeded random.** `wasi:random/random`, `insecure` and `insecure-seed`
-//!   are deterministic generators seeded from the instance's seed
-//!   ([`DEFAULT_RANDOM_SEED`] unless set) and its name: the same seed and name
-//!   give the same bytes on every run.
-//!
-//! Whatever the mode, a wait on anything else (a socket, with network granted)
-//! is cut off at the call's time limit too; stdin is always empty (a read
-//! returns end-of-file at once).
-//!
-//! [`Clock`]: crate::pipeline::Clock
-//! [`ErrorKind::Blocked`]: crate::ErrorKind::Blocked
+//! What a component sees in each mode is on [`ClockMode`]'s documentation.
 
 mod wasi;
 
@@ -39,68 +15,13 @@ use std::time::{Duration, Instant};
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::{Deserialize, Serialize};
 use wasmtime::component::{Resource, ResourceTable};
 use wasmtime_wasi::p2::{DynPollable, Pollable, subscribe};
 use wasmtime_wasi::runtime::in_tokio;
 
+use crate::settings::{ClockMode, DEFAULT_RANDOM_SEED};
+
 pub(crate) use wasi::add_to_linker;
-
-/// Which clocks a component reads through `wasi:clocks`.
-///
-/// ```
-/// use torvyn_testkit::host::ClockMode;
-///
-/// assert_eq!(ClockMode::default(), ClockMode::Virtual);
-/// assert_eq!("real".parse::<ClockMode>(), Ok(ClockMode::Real));
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ClockMode {
-    /// The flow's virtual clock (the default): sleeps and clock waits advance
-    /// it and return at once; every run sees the same times.
-    #[default]
-    Virtual,
-    /// The host's real clocks: sleeps and clock waits really wait, cut off at
-    /// the call's time limit.
-    Real,
-}
-
-impl ClockMode {
-    /// The name as written in `Torvyn.toml` and on the command line
-    /// (`"virtual"`, `"real"`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ClockMode::Virtual => "virtual",
-            ClockMode::Real => "real",
-        }
-    }
-}
-
-impl fmt::Display for ClockMode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ClockMode {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, Self::Err> {
-        match text {
-            "virtual" => Ok(ClockMode::Virtual),
-            "real" => Ok(ClockMode::Real),
-            _ => Err(format!(
-                "`{text}` is not a clock mode; use `virtual` (the default) or `real`"
-            )),
-        }
-    }
-}
-
-/// The seed of every instance's `wasi:random` generators unless one is set
-/// (`InstanceOptions::random_seed`, `Pipeline::random_seed`, `random_seed` in
-/// `Torvyn.toml`'s `[testkit]`, `--random-seed`).
-pub const DEFAULT_RANDOM_SEED: u64 = 0;
 
 /// No deadline wished for (see [`TimeCtx::wish`]).
 const NO_WISH: u64 = u64::MAX;

@@ -1,0 +1,33 @@
+//! The top-level command line: `torvyn-testkit <verb>` (the verbs are in
+//! `commands/`).
+
+use clap::Parser;
+
+use crate::commands::Command;
+
+#[derive(Parser)]
+#[command(
+    name = "torvyn-testkit",
+    version,
+    about = "Run Torvyn components and flows on the reference host",
+    after_help = cache_help()
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Where builds and caches go, for `--help`.
+fn cache_help() -> String {
+    let cache = torvyn_testkit::platform_cache_dir().map_or_else(
+        || "the platform cache directory (none on this system)".to_string(),
+        |dir| dir.display().to_string(),
+    );
+    format!(
+        "Builds and caches: components are built into the project's cargo target directory, \
+         target/torvyn-wasm/ (where that cannot be created: {cache}/torvyn-wasm/), and \
+         compiled code is cached in {cache}/compiled/; nothing is written next to an installed \
+         torvyn-testkit (a build run from a cargo target directory uses that directory's \
+         torvyn-wasm/). TORVYN_WASM_TARGET_DIR=<dir> puts both in <dir>."
+    )
+}

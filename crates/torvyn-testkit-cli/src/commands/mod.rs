@@ -1,0 +1,51 @@
+//! The verbs, one module each (cargo's `commands/`): its arguments (a clap
+//! `Args` struct, using the shared ones of `command_prelude.rs`) and its
+//! `exec`. A new verb is a module here and one line in `verbs!` below.
+
+use clap::Subcommand;
+
+mod bench;
+mod check;
+mod inspect;
+mod run;
+mod test;
+mod trace;
+
+/// Makes, from the table of verbs, the `Command` enum (a variant's doc is the
+/// verb's help) and its dispatch to each module's `exec`.
+macro_rules! verbs {
+    ($( $(#[$doc:meta])* $verb:ident($module:ident::$args:ident), )*) => {
+        #[derive(Subcommand)]
+        pub(crate) enum Command {
+            $( $(#[$doc])* $verb($module::$args), )*
+        }
+
+        impl Command {
+            /// Run the verb.
+            pub(crate) fn exec(self) -> Result<(), String> {
+                match self {
+                    $( Command::$verb(args) => $module::exec(args), )*
+                }
+            }
+        }
+    };
+}
+
+verbs! {
+    /// Execute a flow and print per-node counts.
+    Run(run::RunArgs),
+    /// Execute a flow and print what happened to every element.
+    Trace(trace::TraceArgs),
+    /// Execute a flow repeatedly and print throughput and latency.
+    Bench(bench::BenchArgs),
+    /// Validate the manifest and type-check every node's component against the
+    /// contract and its declared interface, without running (exit code 1 on
+    /// any problem).
+    Check(check::CheckArgs),
+    /// Run one component (a crate directory or a `.wasm`) on elements given on
+    /// the command line, without a manifest, and print what it did with each.
+    Test(test::TestArgs),
+    /// Print a component's role, imports and exports, and type-check them
+    /// against the Torvyn 0.1 contract (exit code 1 on any mismatch).
+    Inspect(inspect::InspectArgs),
+}

@@ -1,0 +1,128 @@
+//! `run`: execute a flow and print per-node counts (or the JSON summary),
+//! streaming what the components write and, with `--output`, what the sinks
+//! receive.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use clap::Args;
+use torvyn_testkit::{Golden, GoldenOutcome};
+
+use crate::command_prelude::{FlowArgs, Format};
+use crate::flow::{load, outcome, warn_teardown};
+use crate::lock;
+use crate::output::{ComponentOutput, PayloadFormat, PayloadWriter, Show};
+use crate::policy;
+use crate::progress::Progress;
+use crate::report::{print_counts, print_summary};
+
+#[derive(Args)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    flow: FlowArgs,
+    /// Write every element the sinks receive to this file, as they
+    /// arrive, with its payload's bytes exactly as received (see
+    /// `--output-format`).
+    #[arg(long)]
+    output: Option<PathBuf>,
+    /// How `--output` writes each element; both keep the payload's bytes
+    /// exactly (`raw` is what a sink printing its elements shows).
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = PayloadFormat::Jsonl, requires = "output")]
+    output_format: PayloadFormat,
+    /// Hide what the components write to stdout and stderr (shown as the
+    /// flow runs by default, or kept in the report with `--format json`).
+    #[arg(long, short = 'q', conflicts_with = "prefix_nodes")]
+    quiet: bool,
+    /// Start each line a component writes with `[node] ` (lines are passed
+    /// through unchanged by default).
+    #[arg(long)]
+    prefix_nodes: bool,
+    /// Compare what the sinks received with this golden JSON-lines file;
+    /// on a difference print it and exit with 1.
+    #[arg(long)]
+    expect: Option<PathBuf>,
+    /// With --expect: rewrite the golden file from this run (also
+    /// `TORVYN_BLESS=1`).
+    #[arg(long, requires = "expect")]
+    bless: bool,
+}
+
+pub(crate) fn exec(args: RunArgs) -> Result<(), String> {
+    let RunArgs {
+        flow,
+        output,
+        output_format,
+        quiet,
+        prefix_nodes,
+        expect,
+        bless,
+    } = args;
+    let progress = Progress::new();
+    // Nothing is retained unless a golden file compares it: counts are
+    // enough, and `--output` streams.
+    let retain = if expect.is_some() { usize::MAX } else { 0 };
+    let mut pipeline = load(&flow, &progress)?.retain(retain).trace_capacity(0);
+    let show = match (quiet, flow.format) {
+        (true, _) => Show::Quiet,
+        (false, Format::Json) => Show::Report,
+        (false, Format::Text) => Show::Pass {
+            prefix: prefix_nodes,
+        },
+    };
+    let console = ComponentOutput::new(show, progress.clone());
+    if show != Show::Quiet {
+        let console = Arc::clone(&console);
+        pipeline = pipeline.on_output(move |node, stream, line| {
+            lock(&console).line(node, stream, line);
+        });
+    }
+    let writer = match &output {
+        Some(path) => Some(PayloadWriter::create(path, output_format)?),
+        None => None,
+    };
+    if writer.is_some() || progress.is_active() {
+        let (sink, counter) = (writer.clone(), progress.clone());
+        pipeline = pipeline.on_delivered(move |name, element| {
+            counter.delivered();
+            if let Some(writer) = &sink {
+                lock(writer).write(name, element);
+            }
+        });
+    }
+    progress.running(flow.flow().as_deref());
+    let started = Instant::now();
+    let run = pipeline.run();
+    let elapsed = started.elapsed();
+    progress.clear();
+    let (result, error) = outcome(run, flow.limit)?;
+    if let Some(writer) = writer {
+        lock(&writer).finish()?;
+    }
+    match flow.format {
+        Format::Json => {
+            let mut summary = result.summary_json();
+            summary["duration_seconds"] = elapsed.as_secs_f64().into();
+            if show == Show::Report {
+                summary["component_output"] = lock(&console).report();
+            }
+            println!("{summary}");
+        }
+        Format::Text => {
+            print_counts(&result);
+            print_summary(&result, elapsed);
+            policy::print_dead_letters(&result);
+        }
+    }
+    warn_teardown(&result);
+    if let Some(error) = error {
+        return Err(error);
+    }
+    if let Some(path) = expect {
+        let golden = Golden::new(&path).bless(bless || torvyn_testkit::bless_requested());
+        if golden.check(&result).map_err(|err| err.to_string())? == GoldenOutcome::Blessed {
+            eprintln!("torvyn-testkit: wrote golden file {}", path.display());
+        }
+    }
+    Ok(())
+}
