@@ -20,6 +20,11 @@ use crate::test_verb;
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+    /// After a trap, also print wasmtime's raw wasm backtrace (frame
+    /// addresses and every std/SDK frame) below the symbolised frames; the
+    /// same as `TORVYN_BACKTRACE=full`.
+    #[arg(long, short = 'v', global = true)]
+    pub(crate) verbose: bool,
 }
 
 #[derive(Subcommand)]

@@ -90,6 +90,10 @@
 //! by the reference host: ...`) and, by `run --format json`, as
 //! `"accepted_not_used": [key]`.
 //!
+//! After a trap, stderr shows the error with the component's symbolised
+//! frames (function and `file:line`); `-v` (or `TORVYN_BACKTRACE=full`) adds
+//! wasmtime's raw wasm backtrace as a `caused by:` line.
+//!
 //! On a terminal, stderr shows progress: the crate being built, then a count
 //! of the elements delivered (the runs, for `bench`); when stderr is not a
 //! terminal nothing of it is written.
@@ -127,11 +131,21 @@ fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn main() -> ExitCode {
-    if Progress::wanted() && std::env::var_os("TORVYN_BUILD_QUIET").is_none() {
-        // SAFETY: the first thing the process does, before any thread exists.
-        unsafe { std::env::set_var("TORVYN_BUILD_QUIET", "1") };
-    }
     let cli = Cli::parse();
+    let quiet_builds = Progress::wanted() && std::env::var_os("TORVYN_BUILD_QUIET").is_none();
+    let raw_backtrace = cli.verbose && std::env::var_os("TORVYN_BACKTRACE").is_none();
+    if quiet_builds || raw_backtrace {
+        // SAFETY: the first thing the process does after parsing its command
+        // line (which starts no thread), before any thread exists.
+        unsafe {
+            if quiet_builds {
+                std::env::set_var("TORVYN_BUILD_QUIET", "1");
+            }
+            if raw_backtrace {
+                std::env::set_var("TORVYN_BACKTRACE", "full");
+            }
+        }
+    }
     match execute(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
