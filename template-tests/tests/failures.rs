@@ -1,6 +1,7 @@
 //! What a failing test of a generated project prints, run as a user runs it
 //! (`cargo test` in the project): a `.unwrap()` on a trap prints the panic
-//! message and `src/lib.rs:LINE` in a few lines.
+//! message and `src/lib.rs:LINE` in a few lines, and the regression test a
+//! failing property prints fails when pasted.
 //!
 //! Run: `cargo test -p template-tests --test failures` (needs cargo-generate).
 //! (A file of its own so that it can be folded into the crate's one
@@ -71,8 +72,7 @@ fn a_unwrapped_trap_prints_the_panic_and_the_authors_line_in_a_few_lines() {
     let lines: Vec<&str> = printed.lines().collect();
     assert!(lines.len() <= 15, "{} lines:\n{printed}", lines.len());
     assert!(
-        lines[0].starts_with("thread 'traps' ")
-            && lines[0].contains(" panicked at tests/trap.rs:"),
+        lines[0].starts_with("thread 'traps' ") && lines[0].contains(" panicked at tests/trap.rs:"),
         "{printed}"
     );
     assert!(
@@ -101,3 +101,75 @@ fn a_unwrapped_trap_prints_the_panic_and_the_authors_line_in_a_few_lines() {
     }
 }
 
+/// A property the filter does not have ("passes everything", with
+/// `max_bytes: 4`): its test fails, prints a regression test, and that test,
+/// pasted into the project as it is printed, fails too. The failing case is
+/// saved beside the test file, and proptest says nothing about `lib.rs`.
+#[test]
+fn the_printed_regression_test_fails_when_pasted() {
+    let project = filter_project("gen-failures-regression", "regression-filter");
+    write(
+        &project,
+        "tests/wrong.rs",
+        "use torvyn_testkit::Component;\n\
+         use torvyn_testkit::prop::{self, PropTest};\n\n\
+         #[test]\n\
+         fn passes_everything() {\n    \
+             let component = Component::build(env!(\"CARGO_MANIFEST_DIR\")).unwrap();\n    \
+             PropTest::new(&component)\n        \
+                 .config(r#\"{\"max_bytes\": 4}\"#)\n        \
+                 .seed(7)\n        \
+                 .cases(32)\n        \
+                 .assert(prop::text_from(\"[a-z]{0,12}\"), |_, outcome| {\n            \
+                     prop::ensure(outcome.passed() == Some(true), \"the filter passes everything\")\n        \
+                 });\n\
+         }\n",
+    );
+    let run = cargo_test_with(&project, &["--test", "wrong"]).unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(run.failed, 1, "{}", run.output);
+    assert!(
+        !run.output.contains("failed to find lib.rs or main.rs"),
+        "{}",
+        run.output
+    );
+    let saved = project.join("tests/wrong.proptest-regressions");
+    let seeds = std::fs::read_to_string(&saved)
+        .unwrap_or_else(|err| panic!("{}: {err}\n{}", saved.display(), run.output));
+    assert!(seeds.lines().any(|line| line.starts_with("cc ")), "{seeds}");
+
+    let printed = failure_block(&run.output, "passes_everything");
+    eprintln!("the failing property prints:\n{printed}");
+    assert!(
+        printed.contains("property failed: the filter passes everything"),
+        "{printed}"
+    );
+    let (_, code) = printed
+        .split_once("as a regression test:\n\n")
+        .unwrap_or_else(|| panic!("no regression test in:\n{printed}"));
+    let end = code.find("\n}\n").map_or(code.len(), |at| at + 3);
+    let code = &code[..end];
+    assert!(code.starts_with("#[test]\nfn regression() {\n"), "{code}");
+    // The shortest text above 4 bytes.
+    assert!(code.contains("TestElement::text(\"aaaaa\")"), "{code}");
+    write(&project, "tests/pasted.rs", code);
+
+    let pasted =
+        cargo_test_with(&project, &["--test", "pasted"]).unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(
+        pasted.failed, 1,
+        "the pasted test must fail:\n{}",
+        pasted.output
+    );
+    let failure = failure_block(&pasted.output, "regression");
+    eprintln!("the pasted regression test prints:\n{failure}");
+    assert!(
+        failure.contains("the property failed: the filter passes everything"),
+        "{failure}"
+    );
+    assert!(failure.contains("[Evaluated(false)]"), "{failure}");
+    assert!(
+        pasted.warnings_in("regression-filter").is_empty(),
+        "the pasted test compiles without warnings:\n{}",
+        pasted.output
+    );
+}
