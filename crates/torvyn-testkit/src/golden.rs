@@ -37,6 +37,25 @@ use crate::element::Output;
 use crate::pipeline::RunResult;
 
 /// A golden file to compare a run's sink outputs with.
+///
+/// ```
+/// use torvyn_testkit::TestElement;
+/// use torvyn_testkit::golden::{Golden, GoldenOutcome};
+/// use torvyn_testkit::pipeline::Pipeline;
+///
+/// let run = Pipeline::new("demo")
+///     .source("in", [TestElement::text("a"), TestElement::text("b")])
+///     .collector("out")
+///     .edge("in", "out")
+///     .run()?;
+/// let file = std::env::temp_dir().join(format!("golden-doc-{}.jsonl", std::process::id()));
+/// // The first run writes the file (as `TORVYN_BLESS=1` would); later runs compare.
+/// assert_eq!(Golden::new(&file).bless(true).check(&run)?, GoldenOutcome::Blessed);
+/// assert_eq!(Golden::new(&file).check(&run)?, GoldenOutcome::Matched);
+/// assert_eq!(Golden::new(&file).lines(&run).len(), 2);
+/// # std::fs::remove_file(&file)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Golden {
     path: PathBuf,

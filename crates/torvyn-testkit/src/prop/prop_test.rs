@@ -22,6 +22,29 @@ use crate::role::Role;
 /// (`evaluate`, `process`, `route`, `ingest`, `push`; then `flush` or
 /// `complete` and `teardown`), checks the built-in properties and then the
 /// author's. A source takes no input: test it in a [`PipelineProp`](super::PipelineProp).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use torvyn_testkit::prop::{self, PropTest};
+/// use torvyn_testkit::{Component, Limits};
+///
+/// let component = Component::build(env!("CARGO_MANIFEST_DIR")).unwrap();
+/// let test = PropTest::new(&component)
+///     .config(r#"{"max_bytes": 16}"#)                  // given to `init`, every case
+///     .limits(Limits::default().call_timeout(Duration::from_millis(200)))
+///     .cases(64)                                        // PROPTEST_CASES when not set
+///     .seed(7);                                         // the same cases every run
+/// // One element per case: panics with the shrunk input and a test to paste.
+/// test.assert(prop::bytes(0..32), |element, outcome| {
+///     let small = element.payload().len() <= 16;
+///     prop::ensure(outcome.passed() == Some(small), "passes exactly the small ones")
+/// });
+/// // A stream per case, to one instance; `check_sequence` returns the failure.
+/// let failure = test.check_sequence(prop::sequence(prop::text(0..8), 0..10), |input, outcomes| {
+///     prop::ensure(outcomes.len() == input.len(), "one answer per element")
+/// });
+/// assert!(failure.is_ok());
+/// ```
 #[derive(Clone, Debug)]
 pub struct PropTest {
     component: Component,
