@@ -191,8 +191,9 @@ fn cache_help() -> String {
         "Builds and caches: components are built into the project's cargo target directory, \
          target/torvyn-wasm/ (where that cannot be created: {cache}/torvyn-wasm/), and \
          compiled code is cached in {cache}/compiled/; nothing is written next to an installed \
-         torvyn-testkit (a build run from a cargo target directory uses that directory's \
-         torvyn-wasm/). TORVYN_WASM_TARGET_DIR=<dir> puts both in <dir>."
+         torvyn-testkit, nor in the cargo target directory it runs from (only test binaries \
+         build into their own target directory). TORVYN_WASM_TARGET_DIR=<dir> puts both in \
+         <dir>."
     )
 }
 

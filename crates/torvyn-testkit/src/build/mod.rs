@@ -20,9 +20,11 @@
 //! - **One shared target directory.** Every component built from one test run goes
 //!   into `<outer target dir>/torvyn-wasm/<toolchain>`, so `std` (fallback) and the
 //!   SDK are compiled once. Outside a test binary (the `torvyn-testkit` command,
-//!   say) it is the `torvyn-wasm` directory of the component's own cargo target
-//!   directory, or, when that cannot be created, of the platform cache directory
-//!   ([`platform_cache_dir`]); never the directory of the running program.
+//!   say, even when it runs from a cargo target directory) it is the
+//!   `torvyn-wasm` directory of the component's own cargo target directory (as
+//!   `cargo metadata` reports it for the crate), or, when that cannot be
+//!   created, of the platform cache directory ([`platform_cache_dir`]); never
+//!   the directory of the running program.
 //!   `TORVYN_WASM_TARGET_DIR` overrides the location.
 //! - **Keyed by crate.** The first crate that builds a given library name in a
 //!   shared directory owns it (recorded in `.torvyn-owners/`); another crate of
@@ -65,6 +67,7 @@ use error::io_error;
 pub use error::{BuildError, BuildErrorKind};
 pub(crate) use progress::progress_line;
 pub use target_dir::platform_cache_dir;
+pub(crate) use target_dir::test_binary_target_dir;
 use target_dir::{keyed_target_dir, lock_target_dir, shared_target_dir};
 pub use toolchain::{Toolchain, configure_cargo};
 
