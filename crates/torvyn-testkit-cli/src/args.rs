@@ -35,7 +35,8 @@ pub(crate) enum Command {
         flow: FlowArgs,
         /// Write every element the sinks receive to this file, as they
         /// arrive, with its payload's bytes exactly as received (see
-        /// `--output-format`).
+        /// `--output-format`); `-` writes them on stdout (the report then
+        /// goes to stderr).
         #[arg(long)]
         output: Option<PathBuf>,
         /// How `--output` writes each element; both keep the payload's bytes
@@ -92,7 +93,8 @@ pub(crate) enum Command {
     /// Print a component's role, imports and exports, and type-check them
     /// against the Torvyn 0.1 contract (exit code 1 on any mismatch).
     Inspect {
-        /// The `.wasm` component.
+        /// The `.wasm` component, or a crate directory (built first, as `test`
+        /// does).
         component: PathBuf,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -131,7 +133,8 @@ pub(crate) struct FlowArgs {
     /// The flow to run (default: the only flow).
     #[arg(long)]
     pub(crate) flow: Option<String>,
-    /// Feed these JSON lines (one element per line) instead of the flow's source.
+    /// Feed these JSON lines (one element per line) instead of the flow's
+    /// source; `-` reads them from stdin.
     #[arg(long)]
     pub(crate) input: Option<PathBuf>,
     /// Output format.

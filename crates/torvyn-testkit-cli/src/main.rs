@@ -8,7 +8,7 @@
 //! torvyn-testkit trace [FLOW] [--manifest Torvyn.toml] [--input in.jsonl] [--format json]
 //! torvyn-testkit bench [FLOW] [--manifest Torvyn.toml] [--input in.jsonl]
 //!                      [--duration 5s | --iterations N] [--format json]
-//! torvyn-testkit inspect component.wasm [--format json]
+//! torvyn-testkit inspect <component.wasm|crate-dir> [--format json]
 //! torvyn-testkit check [FLOW] [--manifest Torvyn.toml] [--flow F]
 //! torvyn-testkit test <crate-dir|component.wasm> (--text TEXT ... | --json JSON ... | --file in.jsonl)
 //!                     [--config JSON] [--role ROLE] [--max-elements N] [--format json]
@@ -41,7 +41,13 @@
 //! (building crates) against the contract and its declared interface, without
 //! running anything; it lists every problem and exits with 1 when there is one.
 //!
-//! `inspect` type-checks the component's imports and exports against the
+//! `--input -` (and `test --file -`) reads the JSON lines from stdin;
+//! `--output -` writes the payloads on stdout, and then the report on stderr
+//! (the components' own lines are not passed through: `--format json` keeps
+//! them in the report). `run | head` ends quietly when `head` has read enough.
+//!
+//! `inspect` (of a `.wasm`, or of a crate directory, which it builds first)
+//! type-checks the component's imports and exports against the
 //! Torvyn 0.1 contract and tries to link it; it lists every mismatch and exits
 //! with 1 when there is one.
 //!
@@ -130,7 +136,22 @@ fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// `run | head`: when the reader of stdout is gone, end quietly, as a Unix
+/// tool killed by `SIGPIPE` does, instead of panicking with `failed printing
+/// to stdout: Broken pipe`. Every other panic keeps the default report.
+fn end_quietly_on_broken_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload_as_str().unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        report(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    end_quietly_on_broken_pipe();
     let cli = Cli::parse();
     let quiet_builds = Progress::wanted() && std::env::var_os("TORVYN_BUILD_QUIET").is_none();
     let raw_backtrace = cli.verbose && std::env::var_os("TORVYN_BACKTRACE").is_none();
@@ -171,9 +192,16 @@ fn execute(command: Command) -> Result<(), String> {
             // enough, and `--output` streams.
             let retain = if expect.is_some() { usize::MAX } else { 0 };
             let mut pipeline = load(&flow, &progress)?.retain(retain).trace_capacity(0);
+            // `--output -`: stdout carries the payloads; the report goes to
+            // stderr and the components' lines are not passed through.
+            let payloads_on_stdout = output.as_deref() == Some(std::path::Path::new("-"));
+            if payloads_on_stdout {
+                report::report_on_stderr();
+            }
             let show = match (quiet, flow.format) {
                 (true, _) => Show::Quiet,
                 (false, Format::Json) => Show::Report,
+                (false, Format::Text) if payloads_on_stdout => Show::Quiet,
                 (false, Format::Text) => Show::Pass {
                     prefix: prefix_nodes,
                 },
@@ -214,7 +242,11 @@ fn execute(command: Command) -> Result<(), String> {
                     if show == Show::Report {
                         summary["component_output"] = lock(&console).report();
                     }
-                    println!("{summary}");
+                    if payloads_on_stdout {
+                        eprintln!("{summary}");
+                    } else {
+                        println!("{summary}");
+                    }
                 }
                 Format::Text => {
                     print_counts(&result);
@@ -266,6 +298,13 @@ fn execute(command: Command) -> Result<(), String> {
         Command::Check { check: args } => check(&args),
         Command::Test { test } => test_verb::run(&test),
         Command::Inspect { component, format } => {
+            // A crate directory is built first, as `test` does.
+            let component = if component.is_dir() {
+                torvyn_testkit::build::build_component(&component)
+                    .map_err(|err| format!("{} did not build: {err}", component.display()))?
+            } else {
+                component
+            };
             let inspection =
                 torvyn_testkit::inspect::inspect(&component).map_err(|err| describe(&err))?;
             match format {
