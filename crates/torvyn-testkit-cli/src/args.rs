@@ -77,9 +77,9 @@ pub(crate) enum Command {
               value_parser = clap::value_parser!(u64).range(1..))]
         iterations: Option<u64>,
     },
-    /// Validate the manifest and type-check every node's component against the
-    /// contract and its declared interface, without running (exit code 1 on
-    /// any problem).
+    /// Validate the manifest, type-check every node's component against the
+    /// contract and its declared interface, and call each node's `init` with
+    /// its config, without pulling elements (exit code 1 on any problem).
     Check {
         #[command(flatten)]
         check: CheckArgs,
@@ -113,6 +113,10 @@ pub(crate) struct CheckArgs {
     /// Check only this flow (default: every flow).
     #[arg(long)]
     pub(crate) flow: Option<String>,
+    /// Do not instantiate the nodes and call their `init` with their config
+    /// (by default `check` does, as `run` would, without pulling elements).
+    #[arg(long)]
+    pub(crate) no_init: bool,
 }
 
 impl CheckArgs {

@@ -9,7 +9,7 @@
 //! torvyn-testkit bench [FLOW] [--manifest Torvyn.toml] [--input in.jsonl]
 //!                      [--duration 5s | --iterations N] [--format json]
 //! torvyn-testkit inspect <component.wasm|crate-dir> [--format json]
-//! torvyn-testkit check [FLOW] [--manifest Torvyn.toml] [--flow F]
+//! torvyn-testkit check [FLOW] [--manifest Torvyn.toml] [--flow F] [--no-init]
 //! torvyn-testkit test <crate-dir|component.wasm> (--text TEXT ... | --json JSON ... | --file in.jsonl)
 //!                     [--config JSON] [--role ROLE] [--max-elements N] [--format json]
 //! ```
@@ -37,9 +37,12 @@
 //! error), `--limit N` stops the sources after N elements, and `bench
 //! --iterations N` runs the flow N times instead of for `--duration`.
 //!
-//! `check` validates the manifest and type-checks every node's component
-//! (building crates) against the contract and its declared interface, without
-//! running anything; it lists every problem and exits with 1 when there is one.
+//! `check` validates the manifest, type-checks each distinct component file
+//! (building crates) against the contract and each node's declared interface,
+//! and calls each node's `init` with its config (a rejected config is named
+//! with the line and column of its `config` key; `--no-init` skips this),
+//! without pulling any element; it lists every problem and exits with 1 when
+//! there is one.
 //!
 //! `--input -` (and `test --file -`) reads the JSON lines from stdin;
 //! `--output -` writes the payloads on stdout, and then the report on stderr
