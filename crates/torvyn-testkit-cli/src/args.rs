@@ -76,6 +76,10 @@ pub(crate) enum Command {
         #[arg(long, value_name = "N", conflicts_with = "duration",
               value_parser = clap::value_parser!(u64).range(1..))]
         iterations: Option<u64>,
+        /// Run the flow this long first, unmeasured (caches, allocator, CPU
+        /// clock), e.g. `1s`, `0s`.
+        #[arg(long, default_value = "1s", value_parser = parse_duration)]
+        warmup: Duration,
     },
     /// Validate the manifest, type-check every node's component against the
     /// contract and its declared interface, and call each node's `init` with

@@ -7,7 +7,7 @@
 //!                    [--quiet | --prefix-nodes] [--expect golden.jsonl [--bless]]
 //! torvyn-testkit trace [FLOW] [--manifest Torvyn.toml] [--input in.jsonl] [--format json]
 //! torvyn-testkit bench [FLOW] [--manifest Torvyn.toml] [--input in.jsonl]
-//!                      [--duration 5s | --iterations N] [--format json]
+//!                      [--duration 5s | --iterations N] [--warmup 1s] [--format json]
 //! torvyn-testkit inspect <component.wasm|crate-dir> [--format json]
 //! torvyn-testkit check [FLOW] [--manifest Torvyn.toml] [--flow F] [--no-init]
 //! torvyn-testkit test <crate-dir|component.wasm> (--text TEXT ... | --json JSON ... | --file in.jsonl)
@@ -158,7 +158,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let quiet_builds = Progress::wanted() && std::env::var_os("TORVYN_BUILD_QUIET").is_none();
     let raw_backtrace = cli.verbose && std::env::var_os("TORVYN_BACKTRACE").is_none();
-    if quiet_builds || raw_backtrace {
+    // `bench` measures what a user ships: release builds.
+    let release_builds = matches!(cli.command, Command::Bench { .. })
+        && std::env::var_os("TORVYN_BUILD_PROFILE").is_none();
+    if quiet_builds || raw_backtrace || release_builds {
         // SAFETY: the first thing the process does after parsing its command
         // line (which starts no thread), before any thread exists.
         unsafe {
@@ -167,6 +170,9 @@ fn main() -> ExitCode {
             }
             if raw_backtrace {
                 std::env::set_var("TORVYN_BACKTRACE", "full");
+            }
+            if release_builds {
+                std::env::set_var("TORVYN_BUILD_PROFILE", "release");
             }
         }
     }
@@ -297,7 +303,8 @@ fn execute(command: Command) -> Result<(), String> {
             flow,
             duration,
             iterations,
-        } => bench(&flow, duration, iterations),
+            warmup,
+        } => bench(&flow, duration, iterations, warmup),
         Command::Check { check: args } => check(&args),
         Command::Test { test } => test_verb::run(&test),
         Command::Inspect { component, format } => {

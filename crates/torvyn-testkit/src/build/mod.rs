@@ -251,14 +251,20 @@ impl ComponentBuild {
     }
 }
 
-/// Build the component crate in `crate_dir` (debug profile) and return the path
-/// of its `.wasm` component. Memoised: a second call for the same crate in the
-/// same process returns at once.
+/// Build the component crate in `crate_dir` (debug profile, or the release
+/// profile with `TORVYN_BUILD_PROFILE=release`, which the CLI's `bench` sets)
+/// and return the path of its `.wasm` component. Memoised: a second call for
+/// the same crate in the same process returns at once. [`Component::build`](crate::Component::build)
+/// and the crates of a `Torvyn.toml` build with it.
 ///
 /// # Errors
 /// See [`ComponentBuild::build`].
 pub fn build_component(crate_dir: impl AsRef<Path>) -> Result<PathBuf, BuildError> {
-    ComponentBuild::new(crate_dir).build()
+    let profile = match std::env::var("TORVYN_BUILD_PROFILE").as_deref() {
+        Ok("release") => Profile::Release,
+        _ => Profile::Debug,
+    };
+    ComponentBuild::new(crate_dir).profile(profile).build()
 }
 
 /// Crate manifest, profile, target directory, the toolchain asked for and
