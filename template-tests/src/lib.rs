@@ -283,8 +283,19 @@ pub fn parse_test_output(output: &str) -> TestRun {
 /// When cargo cannot be started. A failing `cargo test` is not an error here:
 /// the returned [`TestRun`] holds the counts and the output.
 pub fn cargo_test(project: &Path) -> Result<TestRun, String> {
+    cargo_test_with(project, &[])
+}
+
+/// [`cargo_test`] with more arguments: `cargo_test_with(project, &["--test",
+/// "prop"])` runs only `tests/prop.rs`.
+///
+/// # Errors
+/// As [`cargo_test`].
+pub fn cargo_test_with(project: &Path, args: &[&str]) -> Result<TestRun, String> {
     let started = Instant::now();
-    let (status, output) = run_cargo(project, &["test"])?;
+    let mut command = vec!["test"];
+    command.extend_from_slice(args);
+    let (status, output) = run_cargo(project, &command)?;
     let mut run = parse_test_output(&output);
     run.elapsed = started.elapsed();
     if !status.success() && run.failed == 0 {
@@ -345,7 +356,9 @@ fn run_cargo(project: &Path, args: &[&str]) -> Result<(std::process::ExitStatus,
         .env_remove("CARGO_MANIFEST_DIR")
         .env_remove("CARGO_PRIMARY_PACKAGE")
         .env_remove("RUSTC_WRAPPER")
-        .env_remove("RUSTC_WORKSPACE_WRAPPER");
+        .env_remove("RUSTC_WORKSPACE_WRAPPER")
+        // A failed test prints what a user sees by default: no host backtrace.
+        .env_remove("RUST_BACKTRACE");
     // One pipe for stdout and stderr, so that cargo's `Running <target>` lines
     // (stderr) and the harness's `test result:` lines (stdout) stay in order.
     let (mut reader, writer) =

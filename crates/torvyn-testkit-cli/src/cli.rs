@@ -15,6 +15,11 @@ use crate::commands::Command;
 pub(crate) struct Cli {
     #[command(subcommand)]
     pub(crate) command: Command,
+    /// After a trap, also print wasmtime's raw wasm backtrace (frame
+    /// addresses and every std/SDK frame) below the symbolised frames; the
+    /// same as `TORVYN_BACKTRACE=full`.
+    #[arg(long, short = 'v', global = true)]
+    pub(crate) verbose: bool,
 }
 
 /// Where builds and caches go, for `--help`.
@@ -27,7 +32,8 @@ fn cache_help() -> String {
         "Builds and caches: components are built into the project's cargo target directory, \
          target/torvyn-wasm/ (where that cannot be created: {cache}/torvyn-wasm/), and \
          compiled code is cached in {cache}/compiled/; nothing is written next to an installed \
-         torvyn-testkit (a build run from a cargo target directory uses that directory's \
-         torvyn-wasm/). TORVYN_WASM_TARGET_DIR=<dir> puts both in <dir>."
+         torvyn-testkit, nor in the cargo target directory it runs from (only test binaries \
+         build into their own target directory). TORVYN_WASM_TARGET_DIR=<dir> puts both in \
+         <dir>."
     )
 }

@@ -13,7 +13,8 @@ use torvyn_testkit::{ClockMode, ErrorPolicy};
 pub(crate) struct FlowArgs {
     #[command(flatten)]
     pub(crate) choice: FlowChoice,
-    /// Feed these JSON lines (one element per line) instead of the flow's source.
+    /// Feed these JSON lines (one element per line) instead of the flow's
+    /// source; `-` reads them from stdin.
     #[arg(long)]
     pub(crate) input: Option<PathBuf>,
     /// Output format.

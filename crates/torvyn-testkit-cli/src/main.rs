@@ -28,6 +28,7 @@ use std::sync::{Mutex, MutexGuard};
 use clap::Parser;
 
 use cli::Cli;
+use commands::Command;
 use progress::Progress;
 
 /// Lock a mutex whose holder may have panicked (its data is still usable).
@@ -37,12 +38,43 @@ fn lock<T: ?Sized>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// `run | head`: when the reader of stdout is gone, end quietly, as a Unix
+/// tool killed by `SIGPIPE` does, instead of panicking with `failed printing
+/// to stdout: Broken pipe`. Every other panic keeps the default report.
+fn end_quietly_on_broken_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload_as_str().unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        report(info);
+    }));
+}
+
 fn main() -> ExitCode {
-    if Progress::wanted() && std::env::var_os("TORVYN_BUILD_QUIET").is_none() {
-        // SAFETY: the first thing the process does, before any thread exists.
-        unsafe { std::env::set_var("TORVYN_BUILD_QUIET", "1") };
-    }
+    end_quietly_on_broken_pipe();
     let cli = Cli::parse();
+    let quiet_builds = Progress::wanted() && std::env::var_os("TORVYN_BUILD_QUIET").is_none();
+    let raw_backtrace = cli.verbose && std::env::var_os("TORVYN_BACKTRACE").is_none();
+    // `bench` measures what a user ships: release builds.
+    let release_builds = matches!(cli.command, Command::Bench(_))
+        && std::env::var_os("TORVYN_BUILD_PROFILE").is_none();
+    if quiet_builds || raw_backtrace || release_builds {
+        // SAFETY: the first thing the process does after parsing its command
+        // line (which starts no thread), before any thread exists.
+        unsafe {
+            if quiet_builds {
+                std::env::set_var("TORVYN_BUILD_QUIET", "1");
+            }
+            if raw_backtrace {
+                std::env::set_var("TORVYN_BACKTRACE", "full");
+            }
+            if release_builds {
+                std::env::set_var("TORVYN_BUILD_PROFILE", "release");
+            }
+        }
+    }
     match cli.command.exec() {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

@@ -25,11 +25,12 @@ pub(crate) enum PayloadFormat {
     Raw,
 }
 
-/// `--output`: each element a sink receives, written as it arrives.
+/// `--output`: each element a sink receives, written as it arrives (`-`: on
+/// stdout).
 pub(crate) struct PayloadWriter {
     path: PathBuf,
     format: PayloadFormat,
-    file: std::io::BufWriter<std::fs::File>,
+    file: std::io::BufWriter<Box<dyn Write + Send>>,
     error: Option<String>,
 }
 
@@ -38,9 +39,15 @@ impl PayloadWriter {
         path: &Path,
         format: PayloadFormat,
     ) -> Result<Arc<Mutex<PayloadWriter>>, String> {
-        let file = std::fs::File::create(path)
-            .map(std::io::BufWriter::new)
-            .map_err(|err| format!("cannot create {}: {err}", path.display()))?;
+        let file: Box<dyn Write + Send> = if path == Path::new("-") {
+            Box::new(std::io::stdout())
+        } else {
+            Box::new(
+                std::fs::File::create(path)
+                    .map_err(|err| format!("cannot create {}: {err}", path.display()))?,
+            )
+        };
+        let file = std::io::BufWriter::new(file);
         Ok(Arc::new(Mutex::new(PayloadWriter {
             path: path.to_path_buf(),
             format,
@@ -64,17 +71,26 @@ impl PayloadWriter {
             }
         };
         if let Err(err) = result {
-            self.error = Some(format!("cannot write {}: {err}", self.path.display()));
+            self.failed(&err);
         }
+    }
+
+    fn failed(&mut self, err: &std::io::Error) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe && self.path == Path::new("-") {
+            // `run --output - | head`: the reader has what it wanted.
+            std::process::exit(0);
+        }
+        self.error = Some(format!("cannot write {}: {err}", self.path.display()));
     }
 
     pub(crate) fn finish(&mut self) -> Result<(), String> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
-        self.file
-            .flush()
-            .map_err(|err| format!("cannot write {}: {err}", self.path.display()))
+        if let Err(err) = self.file.flush() {
+            self.failed(&err);
+        }
+        self.error.take().map_or(Ok(()), Err)
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use crate::report::say;
 use torvyn_testkit::manifest::Manifest;
 use torvyn_testkit::{ErrorPolicy, Pipeline, RunResult};
 
@@ -34,14 +35,14 @@ pub(crate) fn print_dead_letters(result: &RunResult) {
     if result.dead_letters.is_empty() {
         return;
     }
-    println!("dead letters: {}", result.dead_letters.len());
+    say!("dead letters: {}", result.dead_letters.len());
     for letter in result.dead_letters.iter().take(LISTED_DEAD_LETTERS) {
         // The error's first line: a trap's backtrace is in the trace.
         let error = letter.error.lines().next().unwrap_or_default();
-        println!("  #{} in `{}`: {error}", letter.sequence, letter.node);
+        say!("  #{} in `{}`: {error}", letter.sequence, letter.node);
     }
     if result.dead_letters.len() > LISTED_DEAD_LETTERS {
-        println!(
+        say!(
             "  ... and {} more (`trace` shows every element)",
             result.dead_letters.len() - LISTED_DEAD_LETTERS
         );

@@ -1,8 +1,33 @@
 //! The text report of a run: per-node counts and the end-of-run summary.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use torvyn_testkit::RunResult;
+
+/// Whether the report goes to stderr: stdout carries the payloads (`--output -`).
+static ON_STDERR: AtomicBool = AtomicBool::new(false);
+
+/// Print the report on stderr from now on (stdout carries `--output -`).
+pub(crate) fn report_on_stderr() {
+    ON_STDERR.store(true, Ordering::Relaxed);
+}
+
+pub(crate) fn on_stderr() -> bool {
+    ON_STDERR.load(Ordering::Relaxed)
+}
+
+/// `println!` for the report: on stdout, or on stderr after [`report_on_stderr`].
+macro_rules! say {
+    ($($arg:tt)*) => {
+        if $crate::report::on_stderr() {
+            eprintln!($($arg)*)
+        } else {
+            println!($($arg)*)
+        }
+    };
+}
+pub(crate) use say;
 
 pub(crate) fn print_counts(result: &RunResult) {
     let aggregated = if result.aggregated > 0 {
@@ -10,11 +35,12 @@ pub(crate) fn print_counts(result: &RunResult) {
     } else {
         String::new()
     };
-    println!(
+    say!(
         "flow `{}`: {} elements{aggregated}",
-        result.flow, result.elements
+        result.flow,
+        result.elements
     );
-    println!(
+    say!(
         "{:<20} {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9} {:>8}",
         "node",
         "role",
@@ -30,7 +56,7 @@ pub(crate) fn print_counts(result: &RunResult) {
     );
     for (name, report) in &result.nodes {
         let role = report.role.map(|role| role.name()).unwrap_or("-");
-        println!(
+        say!(
             "{name:<20} {role:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9} {:>8}",
             report.received,
             report.emitted,
@@ -62,7 +88,7 @@ pub(crate) fn print_summary(result: &RunResult, elapsed: Duration) {
     } else {
         format!("{:.2} s", elapsed.as_secs_f64())
     };
-    println!(
+    say!(
         "duration {duration} | copies {} ({reads} reads + {clones} clones, {} bytes copied) | \
          fan-out copies {} | peak queue depth {}",
         reads + clones,
@@ -73,7 +99,7 @@ pub(crate) fn print_summary(result: &RunResult, elapsed: Duration) {
     if result.edges.is_empty() {
         return;
     }
-    println!("{:<41} {:>8} {:>8}", "queue", "depth", "peak");
+    say!("{:<41} {:>8} {:>8}", "queue", "depth", "peak");
     for edge in &result.edges {
         let from = if edge.port == "output" {
             edge.from.clone()
@@ -81,6 +107,6 @@ pub(crate) fn print_summary(result: &RunResult, elapsed: Duration) {
             format!("{}.{}", edge.from, edge.port)
         };
         let queue = format!("{from} -> {}", edge.to);
-        println!("{queue:<41} {:>8} {:>8}", edge.depth, edge.peak);
+        say!("{queue:<41} {:>8} {:>8}", edge.depth, edge.peak);
     }
 }

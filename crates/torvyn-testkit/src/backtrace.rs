@@ -4,6 +4,15 @@
 
 use std::fmt;
 
+/// Whether `TORVYN_BACKTRACE=full` asks for wasmtime's raw wasm backtrace of a
+/// trap (its frame addresses and every internal frame) besides the symbolised
+/// frames: it is then the first cause in the [`Error`](crate::Error)'s
+/// `source()` chain, which `Debug`, `anyhow` and the CLI print. Read on every
+/// use, so a test can set it.
+pub(crate) fn raw_requested() -> bool {
+    std::env::var_os("TORVYN_BACKTRACE").is_some_and(|value| value == "full")
+}
+
 /// One wasm frame of a trap's backtrace (innermost first).
 ///
 /// Inlined calls appear as frames of their own, innermost first, as in a
@@ -26,6 +35,11 @@ use std::fmt;
 ///     buggy::check at src/lib.rs:23:13
 ///     <buggy::Buggy as ...::Guest>::evaluate at src/lib.rs:31:9
 /// ```
+///
+/// wasmtime's own, raw backtrace (addresses and every frame) is shown only on
+/// request: with `TORVYN_BACKTRACE=full` it is the first cause in the error's
+/// `source()` chain (and so in its `Debug`, in `anyhow`'s report and in the
+/// CLI's `caused by:` lines; the CLI's `-v` sets it).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frame {
     /// The demangled Rust function name, when the component has a name
@@ -154,10 +168,20 @@ fn is_internal(function: Option<&str>, file: Option<&str>) -> bool {
                 || name.contains("::_export_")
                 || name.contains("_cabi")
                 || name.contains("__torvyn")
+                || name.contains("__Torvyn")
                 || name.starts_with("wit-component:")
+                || is_export_shim(name)
                 || name.contains("adapter")
         }
     }
+}
+
+/// The component's export shim, named after the WIT function it exports
+/// (`torvyn:filtering/filter@0.1.0#evaluate`): glue, at the line of the
+/// attribute or `generate!` that made it.
+fn is_export_shim(name: &str) -> bool {
+    name.split_once('#')
+        .is_some_and(|(interface, _)| interface.contains(':') && interface.contains('/'))
 }
 
 /// The backtrace as the error's `Display` shows it: the author's frames, and
@@ -178,8 +202,22 @@ pub(crate) fn write(f: &mut fmt::Formatter<'_>, frames: &[Frame]) -> fmt::Result
         write!(f, "; {hidden} std/SDK/glue frames hidden")?;
     }
     f.write_str("):")?;
+    // Files below the working directory (a test's is its crate's) are shown
+    // relative to it, as the panic message shows them: `src/lib.rs:22:9`.
+    let cwd = std::env::current_dir().ok();
     for frame in shown {
-        write!(f, "\n    {frame}")?;
+        write!(
+            f,
+            "\n    {}",
+            frame.function.as_deref().unwrap_or("<unnamed function>")
+        )?;
+        if let Some(location) = frame.location() {
+            let relative = cwd
+                .as_deref()
+                .and_then(|cwd| std::path::Path::new(&location).strip_prefix(cwd).ok())
+                .map(|path| path.display().to_string());
+            write!(f, " at {}", relative.unwrap_or(location))?;
+        }
     }
     Ok(())
 }
@@ -208,6 +246,19 @@ mod tests {
             Some("raw-buggy-filter/src/lib.rs")
         ));
         assert!(!is_internal(Some("my_filter::check"), None));
+        // The SDK macro's glue and the export shim, at the attribute's line.
+        assert!(is_internal(
+            Some("<my_filter::__TorvynComponent as torvyn_guest::__private::Filter>::evaluate"),
+            Some("/home/me/my-filter/src/lib.rs")
+        ));
+        assert!(is_internal(
+            Some("torvyn:filtering/filter@0.1.0#evaluate"),
+            Some("/home/me/my-filter/src/lib.rs")
+        ));
+        assert!(!is_internal(
+            Some("my_filter::Filter::evaluate"),
+            Some("/home/me/my-filter/src/lib.rs")
+        ));
     }
 
     #[test]

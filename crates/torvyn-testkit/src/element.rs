@@ -441,6 +441,23 @@ pub enum Signal {
 /// What a component answered for one element, whatever its role: what a
 /// property of `prop::PropTest` sees, and what the
 /// pipeline runner acts on.
+///
+/// A property gets one per element; `PropTest::run_case` returns them. Owned
+/// values: compare them, or read them with the methods.
+///
+/// ```
+/// use torvyn_testkit::{Answer, ProcessError, Processed, Signal};
+///
+/// let answers = [
+///     Answer::Evaluated(true),
+///     Answer::Processed(Processed::Drop),
+///     Answer::Routed(vec!["audit".into()]),
+///     Answer::Pushed(Signal::Pause),
+///     Answer::Failed(ProcessError::Unavailable("db down".into())),
+/// ];
+/// assert_eq!(answers.iter().filter(|a| a.error().is_some()).count(), 1);
+/// assert!(matches!(&answers[2], Answer::Routed(ports) if ports == &["audit"]));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Answer {
@@ -460,6 +477,13 @@ pub enum Answer {
 
 impl Answer {
     /// A filter's answer, `None` for other roles and errors.
+    ///
+    /// ```
+    /// use torvyn_testkit::Answer;
+    ///
+    /// assert_eq!(Answer::Evaluated(false).passed(), Some(false));
+    /// assert_eq!(Answer::Routed(vec![]).passed(), None);
+    /// ```
     pub fn passed(&self) -> Option<bool> {
         match self {
             Answer::Evaluated(pass) => Some(*pass),
@@ -468,6 +492,15 @@ impl Answer {
     }
 
     /// The element the component emitted (processor `emit`, aggregator output).
+    ///
+    /// ```
+    /// use torvyn_testkit::{Answer, Meta, Output, Processed};
+    ///
+    /// let emitted = Output::new(b"HI".to_vec(), "text/plain", Meta::default());
+    /// let answer = Answer::Processed(Processed::Emit(emitted));
+    /// assert_eq!(answer.output().and_then(Output::text), Some("HI"));
+    /// assert_eq!(Answer::Processed(Processed::Drop).output(), None);
+    /// ```
     pub fn output(&self) -> Option<&Output> {
         match self {
             Answer::Processed(Processed::Emit(output)) => Some(output),
@@ -476,7 +509,17 @@ impl Answer {
         }
     }
 
-    /// The `process-error` the component returned, if it did.
+    /// The `process-error` the component returned, if it did: the host's
+    /// [`ProcessError`] (not the guest's `torvyn_guest::Error`), borrowed.
+    ///
+    /// ```
+    /// use torvyn_testkit::{Answer, ProcessError};
+    ///
+    /// let answer = Answer::Failed(ProcessError::InvalidInput("not JSON".into()));
+    /// assert_eq!(answer.error(), Some(&ProcessError::InvalidInput("not JSON".into())));
+    /// assert_eq!(answer.error().map(ProcessError::message), Some("not JSON"));
+    /// assert_eq!(Answer::Evaluated(true).error(), None);
+    /// ```
     pub fn error(&self) -> Option<&ProcessError> {
         match self {
             Answer::Failed(error) => Some(error),

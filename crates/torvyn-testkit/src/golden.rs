@@ -39,6 +39,25 @@ use crate::pipeline::RunResult;
 /// # Ok(())
 /// # }
 /// ```
+///
+/// A whole round trip, blessing then matching:
+///
+/// ```
+/// use torvyn_testkit::{Golden, GoldenOutcome, Pipeline, TestElement};
+///
+/// let run = Pipeline::new("demo")
+///     .source("in", [TestElement::text("a"), TestElement::text("b")])
+///     .collector("out")
+///     .edge("in", "out")
+///     .run()?;
+/// let file = std::env::temp_dir().join(format!("golden-doc-{}.jsonl", std::process::id()));
+/// // The first run writes the file (as `TORVYN_BLESS=1` would); later runs compare.
+/// assert_eq!(Golden::new(&file).bless(true).check(&run)?, GoldenOutcome::Blessed);
+/// assert_eq!(Golden::new(&file).check(&run)?, GoldenOutcome::Matched);
+/// assert_eq!(Golden::new(&file).lines(&run).len(), 2);
+/// # std::fs::remove_file(&file)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Golden {
     path: PathBuf,

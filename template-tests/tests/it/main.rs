@@ -4,6 +4,8 @@
 use std::sync::{Mutex, MutexGuard};
 
 mod add_component;
+mod failures;
+mod prompts;
 mod templates;
 
 /// Held while a test runs cargo in generated projects: they share one target

@@ -9,6 +9,9 @@ use crate::command_prelude::{FlowArgs, Format, parse_duration};
 use crate::flow::{flow_label, load, pipeline_name, warn_teardown};
 use crate::progress::Progress;
 
+/// How many measurement rounds `bench` reports the spread of.
+const ROUNDS: u64 = 5;
+
 #[derive(Args)]
 pub(crate) struct BenchArgs {
     #[command(flatten)]
@@ -20,31 +23,28 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "N", conflicts_with = "duration",
           value_parser = clap::value_parser!(u64).range(1..))]
     iterations: Option<u64>,
+    /// Run the flow this long first, unmeasured (caches, allocator, CPU
+    /// clock), e.g. `1s`, `0s`.
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    warmup: Duration,
 }
 
-/// `bench`: run the flow for `duration`, or exactly `iterations` times.
+/// `bench`: warm up for `warmup`, then run the flow for `duration`, or
+/// exactly `iterations` times, in [`ROUNDS`] rounds; report the throughput of
+/// the whole measurement and the median and range of the rounds'.
 pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
     let BenchArgs {
         flow,
         duration,
         iterations,
+        warmup,
     } = args;
     let args = &flow;
     let progress = Progress::new();
     let pipeline = load(args, &progress)?.record(false).measure_latency(true);
-    let mut latencies = Vec::new();
-    let mut elements = 0u64;
-    let mut runs = 0u64;
-    let started = Instant::now();
-    let more = |runs: u64| match iterations {
-        Some(iterations) => runs < iterations,
-        None => runs == 0 || started.elapsed() < duration,
-    };
-    while more(runs) {
-        progress.step(format!(
-            "benchmarking flow{}: {runs} runs, {elements} elements",
-            flow_label(args)
-        ));
+    let mut flow_name = None;
+    // One run of the flow: its elements and latencies.
+    let mut run_once = |latencies: &mut Vec<u64>| -> Result<u64, String> {
         // A run stopped by the limits the command line set is a measurement too.
         let result = match pipeline.clone().run() {
             Ok(result) => result,
@@ -64,9 +64,52 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
             }
         };
         warn_teardown(&result);
-        elements += result.elements;
+        flow_name.get_or_insert_with(|| result.flow.clone());
         latencies.extend(result.latencies_ns);
-        runs += 1;
+        Ok(result.elements)
+    };
+
+    // Warm-up: caches, the allocator, the CPU's clock; not measured.
+    let warmup_started = Instant::now();
+    let mut warmup_runs = 0u64;
+    while warmup_started.elapsed() < warmup {
+        progress.step(format!(
+            "warming up flow{}: {warmup_runs} runs",
+            flow_label(args)
+        ));
+        run_once(&mut Vec::new())?;
+        warmup_runs += 1;
+    }
+
+    let rounds = iterations.map_or(ROUNDS, |iterations| iterations.min(ROUNDS));
+    let mut latencies = Vec::new();
+    let mut elements = 0u64;
+    let mut runs = 0u64;
+    let mut round_rates = Vec::new();
+    let started = Instant::now();
+    for round in 0..rounds {
+        let round_started = Instant::now();
+        let (mut round_runs, mut round_elements) = (0u64, 0u64);
+        let more = |round_runs: u64| match iterations {
+            // `iterations` spread over the rounds, the first ones one more.
+            Some(iterations) => {
+                round_runs < iterations / rounds + u64::from(round < iterations % rounds)
+            }
+            None => round_runs == 0 || round_started.elapsed() < duration / rounds as u32,
+        };
+        while more(round_runs) {
+            progress.step(format!(
+                "benchmarking flow{}: round {}/{rounds}, {runs} runs, {elements} elements",
+                flow_label(args),
+                round + 1
+            ));
+            let count = run_once(&mut latencies)?;
+            round_elements += count;
+            elements += count;
+            round_runs += 1;
+            runs += 1;
+        }
+        round_rates.push(round_elements as f64 / round_started.elapsed().as_secs_f64());
     }
     let elapsed = started.elapsed();
     progress.clear();
@@ -79,21 +122,44 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
         latencies[rank.min(latencies.len() - 1)]
     };
     let per_second = elements as f64 / elapsed.as_secs_f64();
+    round_rates.sort_by(f64::total_cmp);
+    let median = round_rates
+        .get(round_rates.len() / 2)
+        .copied()
+        .unwrap_or(0.0);
+    let (min, max) = (
+        round_rates.first().copied().unwrap_or(0.0),
+        round_rates.last().copied().unwrap_or(0.0),
+    );
+    let profile = std::env::var("TORVYN_BUILD_PROFILE").unwrap_or_else(|_| "debug".into());
     let summary = serde_json::json!({
-        "flow": pipeline_name(args),
+        "flow": flow_name.unwrap_or_else(|| pipeline_name(args)),
+        "profile": profile,
+        "warmup_seconds": warmup.as_secs_f64(),
+        "warmup_runs": warmup_runs,
         "runs": runs,
         "elements": elements,
         "seconds": elapsed.as_secs_f64(),
         "elements_per_second": per_second,
+        "rounds": round_rates.len(),
+        "elements_per_second_median": median,
+        "elements_per_second_min": min,
+        "elements_per_second_max": max,
         "latency_ns": { "p50": percentile(50.0), "p90": percentile(90.0), "p99": percentile(99.0), "max": latencies.last().copied().unwrap_or(0) },
-        "note": "each run instantiates and inits every component; latency is from entering the flow to delivery at a sink",
+        "note": "each run instantiates and inits every component; latency is from entering the flow to delivery at a sink; rounds are measured after the warm-up",
     });
     match args.format {
         Format::Json => println!("{summary}"),
         Format::Text => {
             println!(
-                "{runs} runs, {elements} elements in {:.2} s: {per_second:.0} elements/s",
-                elapsed.as_secs_f64()
+                "{runs} runs, {elements} elements in {:.2} s ({profile} builds, after a {:.1} s \
+                 warm-up): {per_second:.0} elements/s",
+                elapsed.as_secs_f64(),
+                warmup.as_secs_f64()
+            );
+            println!(
+                "rounds: median {median:.0} elements/s, min {min:.0}, max {max:.0} ({} rounds)",
+                round_rates.len()
             );
             println!(
                 "latency (enter flow -> sink): p50 {} µs, p90 {} µs, p99 {} µs, max {} µs",

@@ -10,7 +10,8 @@ use crate::flow::describe;
 
 #[derive(Args)]
 pub(crate) struct InspectArgs {
-    /// The `.wasm` component.
+    /// The `.wasm` component, or a crate directory (built first, as `test`
+    /// does).
     component: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -19,6 +20,13 @@ pub(crate) struct InspectArgs {
 
 pub(crate) fn exec(args: InspectArgs) -> Result<(), String> {
     let InspectArgs { component, format } = args;
+    // A crate directory is built first, as `test` does.
+    let component = if component.is_dir() {
+        torvyn_testkit::build_component(&component)
+            .map_err(|err| format!("{} did not build: {err}", component.display()))?
+    } else {
+        component
+    };
     let inspection = torvyn_testkit::inspect(&component).map_err(|err| describe(&err))?;
     match format {
         Format::Json => println!(

@@ -38,9 +38,9 @@ verbs! {
     Trace(trace::TraceArgs),
     /// Execute a flow repeatedly and print throughput and latency.
     Bench(bench::BenchArgs),
-    /// Validate the manifest and type-check every node's component against the
-    /// contract and its declared interface, without running (exit code 1 on
-    /// any problem).
+    /// Validate the manifest, type-check every node's component against the
+    /// contract and its declared interface, and call each node's `init` with
+    /// its config, without pulling elements (exit code 1 on any problem).
     Check(check::CheckArgs),
     /// Run one component (a crate directory or a `.wasm`) on elements given on
     /// the command line, without a manifest, and print what it did with each.

@@ -15,6 +15,7 @@ use crate::lock;
 use crate::output::{ComponentOutput, PayloadFormat, PayloadWriter, Show};
 use crate::policy;
 use crate::progress::Progress;
+use crate::report;
 use crate::report::{print_counts, print_summary};
 
 #[derive(Args)]
@@ -23,7 +24,8 @@ pub(crate) struct RunArgs {
     flow: FlowArgs,
     /// Write every element the sinks receive to this file, as they
     /// arrive, with its payload's bytes exactly as received (see
-    /// `--output-format`).
+    /// `--output-format`); `-` writes them on stdout (the report then goes
+    /// to stderr).
     #[arg(long)]
     output: Option<PathBuf>,
     /// How `--output` writes each element; both keep the payload's bytes
@@ -63,9 +65,16 @@ pub(crate) fn exec(args: RunArgs) -> Result<(), String> {
     // enough, and `--output` streams.
     let retain = if expect.is_some() { usize::MAX } else { 0 };
     let mut pipeline = load(&flow, &progress)?.retain(retain).trace_capacity(0);
+    // `--output -`: stdout carries the payloads; the report goes to stderr
+    // and the components' lines are not passed through.
+    let payloads_on_stdout = output.as_deref() == Some(std::path::Path::new("-"));
+    if payloads_on_stdout {
+        report::report_on_stderr();
+    }
     let show = match (quiet, flow.format) {
         (true, _) => Show::Quiet,
         (false, Format::Json) => Show::Report,
+        (false, Format::Text) if payloads_on_stdout => Show::Quiet,
         (false, Format::Text) => Show::Pass {
             prefix: prefix_nodes,
         },
@@ -106,7 +115,11 @@ pub(crate) fn exec(args: RunArgs) -> Result<(), String> {
             if show == Show::Report {
                 summary["component_output"] = lock(&console).report();
             }
-            println!("{summary}");
+            if payloads_on_stdout {
+                eprintln!("{summary}");
+            } else {
+                println!("{summary}");
+            }
         }
         Format::Text => {
             print_counts(&result);

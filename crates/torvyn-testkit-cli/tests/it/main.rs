@@ -10,6 +10,8 @@
 
 mod support;
 
+mod bench_rounds;
+mod check_init;
 mod cli;
 mod diagnostics;
 mod golden;
@@ -17,6 +19,9 @@ mod hangs;
 mod help;
 mod manifest_note;
 mod policy;
+mod raw_backtrace;
 mod readme_demo;
+mod target_dir;
 mod test_verb;
 mod torvyn_forms;
+mod unix;

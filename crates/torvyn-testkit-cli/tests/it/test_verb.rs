@@ -178,10 +178,11 @@ fn a_file_of_json_lines_names_each_elements_line() {
         text(&out.stdout)
     );
 
-    // The file's format errors are `run --input`'s.
+    // The file's format errors are `run --input`'s; an unusable input is a
+    // usage error (exit 2).
     std::fs::write(&input, "{\"n\": 1}\nnot json\n").unwrap();
     let out = test_file().output();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("in.jsonl:2: not a JSON value"),
         "{}",

@@ -49,7 +49,8 @@ pub(super) fn run_cargo(
         }
         (diagnostics, artifacts)
     });
-    let stderr_reader = std::thread::spawn(move || progress::pass_through(&mut stderr));
+    let own = progress::package_name(manifest);
+    let stderr_reader = std::thread::spawn(move || progress::pass_through(&mut stderr, &own));
 
     let started = Instant::now();
     let status = loop {

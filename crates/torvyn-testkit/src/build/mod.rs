@@ -30,6 +30,7 @@ use error::io_error;
 pub use error::{BuildError, BuildErrorKind};
 pub(crate) use progress::progress_line;
 pub use target_dir::platform_cache_dir;
+pub(crate) use target_dir::test_binary_target_dir;
 use target_dir::{keyed_target_dir, lock_target_dir, shared_target_dir};
 pub use toolchain::{Toolchain, configure_cargo};
 
@@ -213,9 +214,11 @@ impl ComponentBuild {
     }
 }
 
-/// Build the component crate in `crate_dir` (debug profile) and return the path
-/// of its `.wasm` component. Memoised: a second call for the same crate in the
-/// same process returns at once.
+/// Build the component crate in `crate_dir` (debug profile, or the release
+/// profile with `TORVYN_BUILD_PROFILE=release`, which the CLI's `bench` sets)
+/// and return the path of its `.wasm` component. Memoised: a second call for
+/// the same crate in the same process returns at once. [`Component::build`](crate::Component::build)
+/// and the crates of a `Torvyn.toml` build with it.
 ///
 /// # Errors
 /// See [`ComponentBuild::build`].
@@ -231,8 +234,10 @@ impl ComponentBuild {
 /// - **One shared target directory.** Every component built from one test run goes
 ///   into `<outer target dir>/torvyn-wasm/<toolchain>`, so `std` (fallback) and the
 ///   SDK are compiled once. Outside a test binary (the `torvyn-testkit` command,
-///   say) it is the `torvyn-wasm` directory of the component's own cargo target
-///   directory, or, when that cannot be created, of the platform cache directory
+///   say, even when it runs from a cargo target directory) it is the
+///   `torvyn-wasm` directory of the component's own cargo target directory (as
+///   `cargo metadata` reports it for the crate), or, when that cannot be
+///   created, of the platform cache directory
 ///   ([`platform_cache_dir`]); never the directory of the running program.
 ///   `TORVYN_WASM_TARGET_DIR` overrides the location.
 /// - **Keyed by crate.** The first crate that builds a given library name in a
@@ -258,7 +263,11 @@ impl ComponentBuild {
 /// - **Errors** ([`BuildError`]) hold the command, the compiler's rendered
 ///   diagnostics and a hint on what to do.
 pub fn build_component(crate_dir: impl AsRef<Path>) -> Result<PathBuf, BuildError> {
-    ComponentBuild::new(crate_dir).build()
+    let profile = match std::env::var("TORVYN_BUILD_PROFILE").as_deref() {
+        Ok("release") => Profile::Release,
+        _ => Profile::Debug,
+    };
+    ComponentBuild::new(crate_dir).profile(profile).build()
 }
 
 /// Crate manifest, profile, target directory, the toolchain asked for and

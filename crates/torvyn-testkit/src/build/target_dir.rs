@@ -112,19 +112,35 @@ pub fn platform_cache_dir() -> Option<PathBuf> {
     dirs::cache_dir().map(|dir| dir.join("torvyn-testkit"))
 }
 
+/// The cargo target directory (the one with cargo's `CACHEDIR.TAG`) of the
+/// running program when it is a test binary (`<target>/<profile>/deps/<name>-<hash>`,
+/// as `cargo test` builds them); `None` for any other program, such as the
+/// `torvyn-testkit` command, even when it runs from a cargo target directory
+/// (`target/debug/torvyn-testkit`): its builds belong to the project it
+/// builds, not to the directory it happens to sit in.
+pub(crate) fn test_binary_target_dir() -> Option<PathBuf> {
+    test_binary_target(&std::env::current_exe().ok()?)
+}
+
+fn test_binary_target(exe: &Path) -> Option<PathBuf> {
+    let deps = exe.parent()?;
+    if deps.file_name()? != "deps" {
+        return None;
+    }
+    deps.ancestors()
+        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+        .map(Path::to_path_buf)
+}
+
 /// `TORVYN_WASM_TARGET_DIR`, else `torvyn-wasm` inside the target directory of
-/// the running test binary (the directory with cargo's `CACHEDIR.TAG`), else
-/// inside the target directory of the component's own workspace (or, when that
-/// cannot be created, the platform cache directory).
+/// the running test binary ([`test_binary_target_dir`]), else inside the
+/// target directory `cargo metadata` reports for the component's crate (or,
+/// when that cannot be created, the platform cache directory).
 pub(super) fn shared_target_dir(manifest: &Path) -> Result<PathBuf, BuildError> {
     if let Some(dir) = std::env::var_os("TORVYN_WASM_TARGET_DIR") {
         return Ok(PathBuf::from(dir));
     }
-    if let Ok(exe) = std::env::current_exe()
-        && let Some(dir) = exe
-            .ancestors()
-            .find(|dir| dir.join("CACHEDIR.TAG").is_file())
-    {
+    if let Some(dir) = test_binary_target_dir() {
         return Ok(dir.join("torvyn-wasm"));
     }
     let metadata = cargo_metadata::MetadataCommand::new()
@@ -147,5 +163,38 @@ pub(super) fn shared_target_dir(manifest: &Path) -> Result<PathBuf, BuildError> 
         Err(err) => platform_cache_dir()
             .map(|dir| dir.join("torvyn-wasm"))
             .ok_or_else(|| io_error(&project, err)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_test_binary_builds_in_its_own_target_directory() {
+        let target = std::env::temp_dir().join(format!("torvyn-target-dir-{}", std::process::id()));
+        std::fs::create_dir_all(target.join("debug/deps")).unwrap();
+        std::fs::write(
+            target.join("CACHEDIR.TAG"),
+            "Signature: 8a477f597d28d172789f06886806bc55",
+        )
+        .unwrap();
+        // `cargo test` binaries: in `deps/`.
+        assert_eq!(
+            test_binary_target(&target.join("debug/deps/wasm-0123456789abcdef")),
+            Some(target.clone())
+        );
+        // The command, run from the target directory it was built in (or installed in).
+        assert_eq!(
+            test_binary_target(&target.join("debug/torvyn-testkit")),
+            None
+        );
+        assert_eq!(
+            test_binary_target(&target.join("release/torvyn-testkit")),
+            None
+        );
+        // A `deps/` outside any cargo target directory.
+        assert_eq!(test_binary_target(Path::new("/nowhere/deps/tool")), None);
+        std::fs::remove_dir_all(&target).unwrap();
     }
 }

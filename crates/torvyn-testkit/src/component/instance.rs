@@ -92,6 +92,16 @@ impl Instance {
 
     /// What the component did through the host so far: payload bytes read,
     /// reads, allocations.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut filter = Component::build("my-filter")?.instantiate("")?;
+    /// filter.evaluate(TestElement::text("hello"))?;
+    /// let stats = filter.stats();
+    /// assert_eq!(stats.payload_bytes_read, 0, "it decided on metadata alone");
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn stats(&self) -> Stats {
         self.store.data().stats.clone()
     }
@@ -104,6 +114,16 @@ impl Instance {
 
     /// Move the virtual clock forward by `by`, as if that much time passed
     /// between calls (shared with the other nodes of a pipeline).
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut processor = Component::build("my-processor")?.instantiate("")?;
+    /// let before = processor.virtual_time();
+    /// processor.advance_virtual_time(std::time::Duration::from_secs(60)); // a window closes
+    /// assert!(processor.virtual_time() >= before + std::time::Duration::from_secs(60));
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn advance_virtual_time(&mut self, by: std::time::Duration) {
         self.store.data().time.advance(by);
     }
@@ -112,6 +132,15 @@ impl Instance {
     /// ([`Limits::capture`], 16 MiB by default) the rest is discarded and the
     /// text ends with a line saying so:
     /// `[torvyn-testkit: stdout capture limit of 16 MiB reached by node `x`; ...]`.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut sink = Component::build("my-sink")?.instantiate("")?;
+    /// sink.push(TestElement::text("shown"))?;
+    /// assert_eq!(sink.stdout(), "shown\n");
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn stdout(&self) -> String {
         self.store.data().stdout.text(&self.name)
     }
@@ -123,6 +152,16 @@ impl Instance {
     }
 
     /// The `torvyn_guest::log` lines the component wrote, in order.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut filter = Component::build("my-filter")?.instantiate("")?;
+    /// filter.teardown()?;
+    /// let logs = filter.logs(); // `torvyn_guest::log` lines
+    /// assert!(logs.iter().any(|line| line.level == "info" && line.message.contains("passed")));
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn logs(&self) -> Vec<LogLine> {
         parse_logs(&self.stderr())
     }
@@ -142,6 +181,17 @@ impl Instance {
     /// Fault injection: the `nth` element call from now (1 = the next one)
     /// returns `error` without reaching the component (before instantiating:
     /// [`InstanceOptions::fail_call`](super::InstanceOptions::fail_call)).
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut processor = Component::build("my-processor")?.instantiate("")?;
+    /// processor.fail_call(1, torvyn_testkit::ProcessError::Unavailable("db down".into()));
+    /// processor.process(TestElement::text("first"))?; // call 0 runs
+    /// let err = processor.process(TestElement::text("second")).unwrap_err();
+    /// assert!(err.process_error().is_some());
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn fail_call(&mut self, nth: u64, error: ProcessError) {
         self.fail_call = Some((self.element_calls + nth.max(1), error));
     }
@@ -150,6 +200,18 @@ impl Instance {
     /// options said [`skip_init`](super::InstanceOptions::skip_init).
     ///
     /// A component without `lifecycle` accepts only an empty config.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// #
+    /// let mut filter = Component::build("my-filter")?
+    ///     .options()
+    ///     .skip_init()
+    ///     .instantiate()?;
+    /// filter.init(r#"{"min_len": 3}"#)?;
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn init(&mut self, config: &str) -> Result<(), Error> {
         let Some(lifecycle) = self.exports.lifecycle.clone() else {
             if super::options::is_blank_config(config) {
@@ -168,6 +230,15 @@ impl Instance {
     }
 
     /// Filter: `evaluate`. `true` passes the element on, `false` drops it.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut filter = Component::build("my-filter")?.instantiate("")?;
+    /// assert!(filter.evaluate(TestElement::text("hello"))?);
+    /// assert!(!filter.evaluate(TestElement::bytes(vec![0; 1 << 20]))?);
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn evaluate(&mut self, element: impl Into<TestElement>) -> Result<bool, Error> {
         self.evaluate_lent(&mut element.into())
     }
@@ -180,6 +251,17 @@ impl Instance {
     }
 
     /// Processor: `process`. Emits an output or drops the element.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut processor = Component::build("my-processor")?.instantiate("")?;
+    /// match processor.process(TestElement::text("hi"))? {
+    ///     Processed::Emit(output) => assert_eq!(output.text(), Some("HI")),
+    ///     Processed::Drop => panic!("dropped"),
+    /// }
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn process(&mut self, element: impl Into<TestElement>) -> Result<Processed, Error> {
         self.process_lent(&mut element.into())
     }
@@ -198,6 +280,15 @@ impl Instance {
     }
 
     /// Router: `route`. The port names (several = fan-out, none = drop).
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut router = Component::build("my-router")?.instantiate("")?;
+    /// assert_eq!(router.route(TestElement::text("small"))?, ["small"]);
+    /// assert!(router.route(TestElement::text(""))?.is_empty(), "no port: dropped");
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn route(&mut self, element: impl Into<TestElement>) -> Result<Vec<String>, Error> {
         self.route_lent(&mut element.into())
     }
@@ -210,6 +301,16 @@ impl Instance {
     }
 
     /// Aggregator: `ingest`. May emit an output.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut aggregator = Component::build("my-aggregator")?.instantiate("")?;
+    /// assert_eq!(aggregator.ingest(TestElement::text("a"))?, None); // held
+    /// let rest: Vec<Output> = aggregator.flush()?;
+    /// assert_eq!(rest.len(), 1);
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn ingest(&mut self, element: impl Into<TestElement>) -> Result<Option<Output>, Error> {
         self.ingest_lent(&mut element.into())
     }
@@ -228,6 +329,16 @@ impl Instance {
     }
 
     /// Aggregator: `flush`. Emits what the aggregator still holds.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut aggregator = Component::build("my-aggregator")?.instantiate("")?;
+    /// aggregator.ingest(TestElement::text("a"))?;
+    /// let rest = aggregator.flush()?;
+    /// assert_eq!(rest[0].text(), Some(r#"["a"]"#));
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn flush(&mut self) -> Result<Vec<Output>, Error> {
         let aggregator = self.export(|e| e.aggregator.clone(), Role::Aggregator, "flush")?;
         let outputs = self.call("flush", |store| aggregator.call_flush(store))?;
@@ -238,6 +349,16 @@ impl Instance {
     }
 
     /// Source: `pull`. The next output, or `None` once the source is exhausted.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut source = Component::build("my-source")?.instantiate("")?;
+    /// while let Some(output) = source.pull()? {
+    ///     println!("{:?}", output.text());
+    /// }
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn pull(&mut self) -> Result<Option<Output>, Error> {
         let source = self.export(|e| e.source.clone(), Role::Source, "pull")?;
         if let Some(error) = self.injected_failure() {
@@ -248,6 +369,15 @@ impl Instance {
     }
 
     /// Source: pull until `None` and return every output.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut source = Component::build("my-source")?.instantiate("")?;
+    /// let outputs = source.pull_all()?;
+    /// assert!(outputs.iter().all(|o| o.content_type == "application/json"));
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn pull_all(&mut self) -> Result<Vec<Output>, Error> {
         let mut outputs = Vec::new();
         while let Some(output) = self.pull()? {
@@ -257,6 +387,15 @@ impl Instance {
     }
 
     /// Source: `notify-backpressure`.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut source = Component::build("my-source")?.instantiate("")?;
+    /// source.notify_backpressure(Signal::Pause)?;
+    /// source.notify_backpressure(Signal::Ready)?;
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn notify_backpressure(&mut self, signal: Signal) -> Result<(), Error> {
         let source = self.export(|e| e.source.clone(), Role::Source, "notify-backpressure")?;
         let signal = match signal {
@@ -269,6 +408,15 @@ impl Instance {
     }
 
     /// Sink: `push`. `Ready` or `Pause`.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut sink = Component::build("my-sink")?.instantiate("")?;
+    /// assert_eq!(sink.push(TestElement::text("a"))?, Signal::Ready);
+    /// sink.complete()?;
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn push(&mut self, element: impl Into<TestElement>) -> Result<Signal, Error> {
         self.push_lent(&mut element.into())
     }
@@ -285,6 +433,16 @@ impl Instance {
     }
 
     /// Sink: `complete`, after the last element.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut sink = Component::build("my-sink")?.instantiate("")?;
+    /// sink.push(TestElement::text("last"))?;
+    /// sink.complete()?; // after the last element
+    /// sink.teardown()?;
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn complete(&mut self) -> Result<(), Error> {
         let sink = self.export(|e| e.sink.clone(), Role::Sink, "complete")?;
         self.call("complete", |store| sink.call_complete(store))
@@ -300,6 +458,16 @@ impl Instance {
     /// component returned `fatal`); on drop, a failing teardown is written to
     /// stderr as a warning. An instance that trapped or hit a limit cannot be
     /// entered again, so it gets no teardown.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let mut filter = Component::build("my-filter")?.instantiate("")?;
+    /// filter.evaluate(TestElement::text("x"))?;
+    /// filter.teardown()?; // or on drop
+    /// assert!(filter.is_terminated());
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn teardown(&mut self) -> Result<(), Error> {
         if let Some(error) = self.teardown_error.take() {
             return Err(error);

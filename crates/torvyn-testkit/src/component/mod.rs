@@ -97,6 +97,15 @@ impl Component {
     ///
     /// Usually `Component::build(env!("CARGO_MANIFEST_DIR"))` in a crate's own
     /// tests. Builds and compilations are done once per test binary.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// #
+    /// let component = Component::build(env!("CARGO_MANIFEST_DIR"))?;
+    /// println!("{} is a {}", component.name(), component.role());
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn build(crate_dir: impl AsRef<Path>) -> Result<Component, Error> {
         let crate_dir = crate_dir.as_ref();
         let wasm = crate::build::build_component(crate_dir).map_err(|err| {
@@ -110,6 +119,15 @@ impl Component {
     }
 
     /// Load a component from a `.wasm` file.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// #
+    /// let component = Component::from_file("target/wasm32-wasip2/release/my_filter.wasm")?;
+    /// assert_eq!(component.role(), torvyn_testkit::Role::Filter);
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn from_file(path: impl AsRef<Path>) -> Result<Component, Error> {
         let path = path.as_ref();
         let name = node_name(path);
@@ -156,6 +174,14 @@ impl Component {
     }
 
     /// The component's role.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let component = Component::build("my-filter")?;
+    /// assert_eq!(component.role(), torvyn_testkit::Role::Filter);
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn role(&self) -> Role {
         self.inner.inspection.role
     }
@@ -172,12 +198,30 @@ impl Component {
     }
 
     /// Its role, lifecycle, imports and exports.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let component = Component::build("my-filter")?;
+    /// let inspection = component.inspection();
+    /// assert!(inspection.lifecycle && inspection.is_valid());
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn inspection(&self) -> &Inspection {
         &self.inner.inspection
     }
 
     /// Instantiate with `config` (the string given to `init`; `""` for none)
     /// and default [`Limits`](crate::Limits), and call `init`.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let component = Component::build("my-filter")?;
+    /// let mut filter = component.instantiate(r#"{"min_len": 3}"#)?;
+    /// assert!(!filter.evaluate(TestElement::text("hi"))?);
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn instantiate(&self, config: &str) -> Result<Instance, Error> {
         self.options().config(config).instantiate()
     }
@@ -195,6 +239,20 @@ impl Component {
     }
 
     /// Options for an instance: config, limits, capability grants, name.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::{Component, Output, Processed, Signal, TestElement};
+    ///
+    /// # let component = Component::build("my-filter")?;
+    /// let mut filter = component
+    ///     .options()
+    ///     .config(r#"{"min_len": 3}"#)
+    ///     .limits(torvyn_testkit::Limits::default().memory(4 << 20))
+    ///     .name("gate")
+    ///     .instantiate()?;
+    /// assert_eq!(filter.name(), "gate");
+    /// # Ok::<(), torvyn_testkit::Error>(())
+    /// ```
     pub fn options(&self) -> InstanceOptions {
         InstanceOptions::new(self.clone())
     }

@@ -32,10 +32,34 @@ pub use run_limit::RunLimit;
 /// `  at element #1 (line 2 of in.jsonl)`.
 ///
 /// The lower-level error behind it, when there is one (wasmtime's link error
-/// with its whole chain, a trap with its wasm backtrace, the build failure),
-/// is its [`source`](std::error::Error::source), so `anyhow` and `{:#}` show
-/// the full chain.
-#[derive(Debug)]
+/// with its whole chain, the trap under a panic, the build failure), is its
+/// [`source`](std::error::Error::source), so `anyhow` and `{:#}` show the
+/// chain. wasmtime's raw wasm backtrace of a trap (`error while executing at
+/// wasm backtrace: 0: 0x40a78 - abort ...`) is left out of that chain unless
+/// `TORVYN_BACKTRACE=full` is set: the message's symbolised frames
+/// ([`backtrace`](Error::backtrace)) say the same in the author's terms.
+///
+/// `Debug` prints what `Display` prints (as `anyhow` and `eyre` do), followed
+/// by the causes the message does not already include, so that a failing
+/// test's `.unwrap()` shows the message, not a dump of this struct; the
+/// alternate form (`{:#?}`) is the struct dump. The data is reachable through
+/// the accessors ([`kind`](Error::kind), [`node`](Error::node),
+/// [`call`](Error::call), [`backtrace`](Error::backtrace), ...):
+///
+/// ```
+/// use torvyn_testkit::TestElement;
+/// use torvyn_testkit::Pipeline;
+///
+/// let err = Pipeline::new("demo")
+///     .source("lines", [TestElement::text("a")])
+///     .collector("out")
+///     .edge("lines", "nowhere")
+///     .run()
+///     .unwrap_err()
+///     .error;
+/// assert_eq!(format!("{err:?}"), err.to_string());
+/// assert!(err.to_string().contains("nowhere"), "{err}");
+/// ```
 pub struct Error {
     inner: Box<Inner>,
 }
@@ -219,9 +243,48 @@ impl fmt::Display for Error {
         }
     }
 }
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            return f.debug_struct("Error").field("inner", &self.inner).finish();
+        }
+        let message = self.to_string();
+        f.write_str(&message)?;
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            let text = error.to_string();
+            if !message.contains(&text) {
+                write!(f, "\ncaused by: {text}")?;
+            }
+            cause = error.source();
+        }
+        if self.raw_backtrace_hidden() {
+            f.write_str("\n(wasmtime's raw wasm backtrace: set TORVYN_BACKTRACE=full)")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    /// Whether the source is a trap whose raw wasm backtrace `source()` skips.
+    fn raw_backtrace_hidden(&self) -> bool {
+        self.inner.source.is_some()
+            && self.inner.backtrace.is_some()
+            && !crate::backtrace::raw_requested()
+    }
+}
+
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         if let Some(source) = &self.inner.source {
+            // A trap's source is wasmtime's error, whose outermost layer is its
+            // raw wasm backtrace (about 50 lines of addresses); the frames of
+            // the message say the same in the author's terms.
+            if self.raw_backtrace_hidden()
+                && let Some(below) = source.source()
+            {
+                return Some(below);
+            }
             return Some(source.as_ref());
         }
         match &self.inner.kind {

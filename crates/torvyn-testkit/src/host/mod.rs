@@ -249,15 +249,13 @@ fn make_runtime(fuel: bool, details: bool) -> wasmtime::Result<LinkedEngine> {
 
 /// Compiled code is cached on disk next to the built components, so a second
 /// test binary (or run) does not recompile an unchanged component; outside a
-/// cargo target directory (an installed `torvyn-testkit`), in the platform
-/// cache directory, never next to the program.
+/// test binary (the `torvyn-testkit` command, even run from a cargo target
+/// directory), in the platform cache directory, never next to the program.
 fn compiled_cache_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("TORVYN_WASM_TARGET_DIR") {
         return Some(PathBuf::from(dir).join("compiled"));
     }
-    let exe = std::env::current_exe().ok()?;
-    exe.ancestors()
-        .find(|dir| dir.join("CACHEDIR.TAG").is_file())
+    crate::build::test_binary_target_dir()
         .map(|dir| dir.join("torvyn-wasm").join("compiled"))
         .or_else(|| crate::build::platform_cache_dir().map(|dir| dir.join("compiled")))
 }

@@ -456,6 +456,24 @@ impl Manifest {
     }
 }
 
+/// The 1-based line and column of `key_path` (as the manifest's messages
+/// write it: `flow.main.nodes."a b".config`) in the manifest text `text`, or
+/// of the nearest enclosing key that is there; `None` when the text is not
+/// TOML or not even the first key is there. What `check` uses to point at a
+/// node's `config` when its `init` rejects it.
+///
+/// ```
+/// let text = "[flow.main.nodes.dedup]\ninterface = \"torvyn:streaming/processor\"\nconfig = '{\"windw\": 2}'\n";
+/// let at = torvyn_testkit::manifest::key_position(text, "flow.main.nodes.dedup.config");
+/// assert_eq!(at, Some((3, 10)));
+/// ```
+pub fn key_position(text: &str, key_path: &str) -> Option<(usize, usize)> {
+    let root = toml::de::DeTable::parse(text).ok()?;
+    let span = place::locate(root.get_ref(), key_path)?;
+    let position = place::position(text, span.start);
+    Some((position.line, position.column))
+}
+
 /// `accepted, not used by the reference host: <keys>` for `keys`, if any.
 /// ([`Manifest::unused_keys_note`]; a run's report carries the keys too.)
 pub fn unused_keys_note(keys: &[String]) -> Option<String> {

@@ -58,8 +58,9 @@ fn nanos(duration: Duration) -> u64 {
 /// mark at the start is skipped (as in `Torvyn.toml`), and `\r\n` line ends
 /// are accepted. A line that is not UTF-8 or not JSON, or longer than the
 /// contract's 16 MiB buffer limit (checked before it is parsed), is an error
-/// naming the file and the line. [`NodeSpec::source_jsonl`] and the CLI's
-/// `--input` and `test --file` read this format.
+/// naming the file and the line. The path `-` reads standard input, as Unix
+/// tools do. [`NodeSpec::source_jsonl`] and the CLI's `--input` and `test
+/// --file` read this format.
 ///
 /// ```
 /// # let dir = std::env::temp_dir().join(format!("torvyn-doc-jsonl-{}", std::process::id()));
@@ -78,12 +79,19 @@ fn nanos(duration: Duration) -> u64 {
 /// ```
 pub fn read_jsonl(path: impl AsRef<Path>) -> Result<Vec<(u64, TestElement)>, Error> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|err| {
-        Error::pipeline(format!(
-            "cannot read the input file {}: {err}",
-            path.display()
-        ))
-    })?;
+    let bytes = if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut bytes)
+            .map(|_| bytes)
+            .map_err(|err| Error::pipeline(format!("cannot read standard input: {err}")))
+    } else {
+        std::fs::read(path).map_err(|err| {
+            Error::pipeline(format!(
+                "cannot read the input file {}: {err}",
+                path.display()
+            ))
+        })
+    }?;
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let at = |index: usize| format!("{}:{}", path.display(), index + 1);
     let mut elements = Vec::new();

@@ -16,10 +16,14 @@
 //!
 //! On a failure proptest shrinks the input to the smallest one that still
 //! fails, and the panic message shows the component's error (with its panic
-//! message and backtrace) and the input as a ready-to-paste regression test.
-//! Failing cases are persisted like proptest does (`proptest-regressions/`
-//! next to the test's source; commit the file) and replayed first on the next
-//! run. `PROPTEST_CASES` overrides the number of cases.
+//! message and backtrace) and the input as a ready-to-paste regression test,
+//! which fails as long as the component does: it runs the case again
+//! ([`PropTest::run_case`]) and, when the author's property failed, asserts
+//! that the component no longer gives the answers it failed on. Failing cases
+//! are persisted beside the test file, with the extension
+//! `.proptest-regressions` (`tests/prop.rs` gets
+//! `tests/prop.proptest-regressions`; commit it), and replayed first on the
+//! next run. `PROPTEST_CASES` overrides the number of cases.
 //!
 //! ```no_run
 //! use torvyn_testkit::prop::{self, PropTest};
@@ -88,7 +92,8 @@ pub struct PropFailure {
     /// Why it fails: the component's error (panic message, backtrace) or the
     /// property's message.
     pub reason: String,
-    /// The input as a ready-to-paste `#[test]`.
+    /// The input as a ready-to-paste `#[test]`, which fails as long as the
+    /// component fails the property on it (see [`PropTest::run_case`]).
     pub regression: String,
 }
 

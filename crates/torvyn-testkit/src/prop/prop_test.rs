@@ -22,6 +22,29 @@ use crate::role::Role;
 /// (`evaluate`, `process`, `route`, `ingest`, `push`; then `flush` or
 /// `complete` and `teardown`), checks the built-in properties and then the
 /// author's. A source takes no input: test it in a [`PipelineProp`](super::PipelineProp).
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use torvyn_testkit::prop::{self, PropTest};
+/// use torvyn_testkit::{Component, Limits};
+///
+/// let component = Component::build(env!("CARGO_MANIFEST_DIR")).unwrap();
+/// let test = PropTest::new(&component)
+///     .config(r#"{"max_bytes": 16}"#)                  // given to `init`, every case
+///     .limits(Limits::default().call_timeout(Duration::from_millis(200)))
+///     .cases(64)                                        // PROPTEST_CASES when not set
+///     .seed(7);                                         // the same cases every run
+/// // One element per case: panics with the shrunk input and a test to paste.
+/// test.assert(prop::bytes(0..32), |element, outcome| {
+///     let small = element.payload().len() <= 16;
+///     prop::ensure(outcome.passed() == Some(small), "passes exactly the small ones")
+/// });
+/// // A stream per case, to one instance; `check_sequence` returns the failure.
+/// let failure = test.check_sequence(prop::sequence(prop::text(0..8), 0..10), |input, outcomes| {
+///     prop::ensure(outcomes.len() == input.len(), "one answer per element")
+/// });
+/// assert!(failure.is_ok());
+/// ```
 #[derive(Clone, Debug)]
 pub struct PropTest {
     component: Component,
@@ -84,8 +107,9 @@ impl PropTest {
         self
     }
 
-    /// Persist failing cases in this file instead of
-    /// `proptest-regressions/<test file>.txt`.
+    /// Persist failing cases in this file instead of the default, the test
+    /// file's path with the extension `.proptest-regressions`
+    /// (`tests/prop.proptest-regressions` for `tests/prop.rs`).
     pub fn regressions_file(mut self, path: &'static str) -> Self {
         self.settings.regressions_file = Some(path);
         self
@@ -168,6 +192,28 @@ impl PropTest {
         }
     }
 
+    /// Run one case on `input` as [`check`](Self::check) and
+    /// [`check_sequence`](Self::check_sequence) run each (a fresh instance,
+    /// every element, the end-of-stream call and teardown) and give the
+    /// component's answers, one per element; `Err` says which built-in
+    /// property fails (a trap, a limit hit, `fatal`, an element not answered),
+    /// with the component's error. The regression test a failure prints
+    /// calls this.
+    ///
+    /// ```no_run
+    /// use torvyn_testkit::Answer;
+    /// use torvyn_testkit::prop::PropTest;
+    /// use torvyn_testkit::{Component, TestElement};
+    ///
+    /// let filter = Component::build(env!("CARGO_MANIFEST_DIR")).unwrap();
+    /// let test = PropTest::new(&filter).config(r#"{"max_bytes": 4}"#);
+    /// let answers = test.run_case(&[TestElement::text("hello")]).unwrap();
+    /// assert_eq!(answers, [Answer::Evaluated(false)]);
+    /// ```
+    pub fn run_case(&self, input: &[TestElement]) -> Result<Vec<Answer>, String> {
+        self.feed(input)
+    }
+
     fn finish(&self, result: Result<(), TestError<Vec<TestElement>>>) -> Result<(), PropFailure> {
         match result {
             Ok(()) => Ok(()),
@@ -177,13 +223,13 @@ impl PropTest {
                 regression: String::new(),
             }),
             Err(TestError::Fail(reason, input)) => {
-                let regression = self.regression(&input);
                 // The cases ran without source-level backtraces (fast traps);
                 // run the minimal input once more with them, for the report.
-                let reason = match self.feed(&input) {
-                    Err(detailed) => detailed,
-                    Ok(_) => reason.message().to_string(),
+                let (reason, answers) = match self.feed(&input) {
+                    Err(detailed) => (detailed, None),
+                    Ok(answers) => (reason.message().to_string(), Some(answers)),
                 };
+                let regression = self.regression(&input, answers.as_deref(), &reason);
                 Err(PropFailure {
                     input,
                     reason,
@@ -270,31 +316,57 @@ impl PropTest {
         }
     }
 
-    fn regression(&self, input: &[TestElement]) -> String {
-        let role = self.component.role();
+    /// The minimal failing input as a `#[test]` that fails as long as the
+    /// component does: it runs the case again ([`run_case`](Self::run_case),
+    /// which fails on a trap, a limit hit or `fatal`) and, when the author's
+    /// property failed on the component's answers, asserts that the answers
+    /// are no longer those.
+    fn regression(
+        &self,
+        input: &[TestElement],
+        answers: Option<&[Answer]>,
+        reason: &str,
+    ) -> String {
         let mut code = String::new();
         code.push_str("#[test]\nfn regression() {\n");
-        code.push_str("    use torvyn_testkit::{Component, TestElement};\n");
+        code.push_str("    use torvyn_testkit::prop::PropTest;\n");
+        code.push_str("    use torvyn_testkit::{Component, TestElement};\n\n");
         code.push_str(
             "    let component = Component::build(env!(\"CARGO_MANIFEST_DIR\")).unwrap();\n",
         );
-        let _ = writeln!(
-            code,
-            "    let mut instance = component.instantiate({}).unwrap();",
-            raw_string(&self.config)
-        );
-        let method = role.element_call();
+        let mut test = String::from("PropTest::new(&component)");
+        if !self.config.is_empty() {
+            let _ = write!(test, ".config({})", raw_string(&self.config));
+        }
+        if self.allow_fatal {
+            test.push_str(".allow_fatal(true)");
+        }
+        let _ = writeln!(code, "    let test = {test};");
+        if self.limits != Limits::default() {
+            code.push_str("    // Give `test` the property test's `.limits(..)` too.\n");
+        }
+        code.push_str("    let input: Vec<TestElement> = vec![\n");
         for element in input {
+            let _ = writeln!(code, "        {},", element.to_code());
+        }
+        code.push_str("    ];\n");
+        code.push_str(
+            "    // A fresh instance, each element, the end of the stream, teardown; this\n    \
+             // fails on a trap, a limit hit or `fatal`, with the component's error.\n",
+        );
+        code.push_str(
+            "    let answers = test.run_case(&input).unwrap_or_else(|err| panic!(\"{err}\"));\n",
+        );
+        if let Some(answers) = answers {
             let _ = writeln!(
                 code,
-                "    instance.{method}({}).unwrap();",
-                element.to_code()
+                "    // The property failed on these answers: fix the component (or the\n    \
+                 // property), then assert the answers it should give.\n    \
+                 assert_ne!(\n        format!(\"{{answers:?}}\"),\n        {},\n        \
+                 \"the property failed: {{}}\",\n        {:?}\n    );",
+                raw_string(&format!("{answers:?}")),
+                reason
             );
-        }
-        match role {
-            Role::Aggregator => code.push_str("    instance.flush().unwrap();\n"),
-            Role::Sink => code.push_str("    instance.complete().unwrap();\n"),
-            _ => {}
         }
         code.push_str("}\n");
         code

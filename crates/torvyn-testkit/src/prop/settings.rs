@@ -40,7 +40,12 @@ impl Settings {
         config.failure_persistence = match (self.persist, self.regressions_file) {
             (false, _) => None,
             (true, Some(file)) => Some(Box::new(FileFailurePersistence::Direct(file))),
-            (true, None) => Some(Box::new(FileFailurePersistence::SourceParallel(
+            // Beside the test file: `tests/prop.rs` gets
+            // `tests/prop.proptest-regressions`. (proptest's default,
+            // `SourceParallel`, looks for a `lib.rs` or `main.rs` above the
+            // test file, finds none above `tests/`, says so on stderr on every
+            // run and then uses this same file.)
+            (true, None) => Some(Box::new(FileFailurePersistence::WithSource(
                 "proptest-regressions",
             ))),
         };

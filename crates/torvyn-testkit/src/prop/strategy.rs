@@ -10,12 +10,34 @@ use crate::element::TestElement;
 /// Elements carrying arbitrary bytes (`application/octet-stream`), of a
 /// length in `len` (`0..64`, `8`, `..=32`, ...). Shrinks towards fewer and
 /// smaller bytes.
+///
+/// ```
+/// use torvyn_testkit::prop;
+/// use torvyn_testkit::prop::proptest::strategy::{Strategy, ValueTree};
+/// use torvyn_testkit::prop::proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let element = prop::bytes(0..8).new_tree(&mut runner).unwrap().current();
+/// assert!(element.payload().len() < 8);
+/// assert_eq!(element.content_type_str(), "application/octet-stream");
+/// ```
 pub fn bytes(len: impl Into<SizeRange>) -> BoxedStrategy<TestElement> {
     vec(any::<u8>(), len).prop_map(TestElement::bytes).boxed()
 }
 
 /// Elements carrying arbitrary UTF-8 text of `len` characters
 /// (`text/plain; charset=utf-8`).
+///
+/// ```
+/// use torvyn_testkit::prop;
+/// use torvyn_testkit::prop::proptest::strategy::{Strategy, ValueTree};
+/// use torvyn_testkit::prop::proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let element = prop::text(1..=4).new_tree(&mut runner).unwrap().current();
+/// let chars = std::str::from_utf8(element.payload().as_bytes()).unwrap().chars().count();
+/// assert!((1..=4).contains(&chars));
+/// ```
 pub fn text(len: impl Into<SizeRange>) -> BoxedStrategy<TestElement> {
     vec(any::<char>(), len)
         .prop_map(|chars| TestElement::text(chars.into_iter().collect::<String>()))
@@ -24,12 +46,33 @@ pub fn text(len: impl Into<SizeRange>) -> BoxedStrategy<TestElement> {
 
 /// Text elements from a string strategy of your own; a `&str` is a regular
 /// expression (`text_from("[a-z#]{0,16}")`).
+///
+/// ```
+/// use torvyn_testkit::prop;
+/// use torvyn_testkit::prop::proptest::strategy::{Strategy, ValueTree};
+/// use torvyn_testkit::prop::proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let element = prop::text_from("[a-c#]{2}").new_tree(&mut runner).unwrap().current();
+/// assert_eq!(element.payload().len(), 2);
+/// assert!(element.payload().as_bytes().iter().all(|b| b"abc#".contains(b)));
+/// ```
 pub fn text_from(strategy: impl Strategy<Value = String> + 'static) -> BoxedStrategy<TestElement> {
     strategy.prop_map(TestElement::text).boxed()
 }
 
 /// Schema-less JSON values: null, booleans, integers, finite floats, strings,
 /// and arrays and objects of those, nested up to three levels.
+///
+/// ```
+/// use torvyn_testkit::prop;
+/// use torvyn_testkit::prop::proptest::strategy::{Strategy, ValueTree};
+/// use torvyn_testkit::prop::proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let value = prop::json_value().new_tree(&mut runner).unwrap().current();
+/// assert!(serde_json::to_string(&value).is_ok());
+/// ```
 pub fn json_value() -> BoxedStrategy<serde_json::Value> {
     use serde_json::Value;
     let leaf = prop_oneof![
@@ -51,6 +94,17 @@ pub fn json_value() -> BoxedStrategy<serde_json::Value> {
 
 /// JSON elements (`application/json`) from a strategy of JSON values: your
 /// own, or [`json_value`].
+///
+/// ```
+/// use torvyn_testkit::prop;
+/// use torvyn_testkit::prop::proptest::strategy::{Strategy, ValueTree};
+/// use torvyn_testkit::prop::proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let element = prop::json(prop::json_value()).new_tree(&mut runner).unwrap().current();
+/// assert_eq!(element.content_type_str(), "application/json");
+/// let _: serde_json::Value = serde_json::from_slice(element.payload().as_bytes()).unwrap();
+/// ```
 pub fn json(
     values: impl Strategy<Value = serde_json::Value> + 'static,
 ) -> BoxedStrategy<TestElement> {
@@ -60,6 +114,17 @@ pub fn json(
 /// JSON elements from a strategy of any serializable value (a struct of your
 /// own, generated with proptest's `any` or a hand-written strategy). Values
 /// serde_json cannot serialize become `null`.
+///
+/// ```
+/// use torvyn_testkit::prop;
+/// use torvyn_testkit::prop::proptest::strategy::{Strategy, ValueTree};
+/// use torvyn_testkit::prop::proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let element = prop::json_of((0u8..10, "[a-z]{1,3}")).new_tree(&mut runner).unwrap().current();
+/// let (n, name): (u8, String) = serde_json::from_slice(element.payload().as_bytes()).unwrap();
+/// assert!(n < 10 && !name.is_empty());
+/// ```
 pub fn json_of<T: serde::Serialize + fmt::Debug + 'static>(
     values: impl Strategy<Value = T> + 'static,
 ) -> BoxedStrategy<TestElement> {
@@ -70,6 +135,16 @@ pub fn json_of<T: serde::Serialize + fmt::Debug + 'static>(
 
 /// Common content types (JSON, text, octet-stream, CSV, protobuf, and an
 /// unusual one).
+///
+/// ```
+/// use torvyn_testkit::prop;
+/// use torvyn_testkit::prop::proptest::strategy::{Strategy, ValueTree};
+/// use torvyn_testkit::prop::proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let content_type = prop::content_type().new_tree(&mut runner).unwrap().current();
+/// assert!(content_type.contains('/'));
+/// ```
 pub fn content_type() -> BoxedStrategy<String> {
     prop_oneof![
         Just("application/json".to_string()),
@@ -83,12 +158,32 @@ pub fn content_type() -> BoxedStrategy<String> {
 }
 
 /// Timestamps in nanoseconds, from 0 up to about a year.
+///
+/// ```
+/// use torvyn_testkit::prop;
+/// use torvyn_testkit::prop::proptest::strategy::{Strategy, ValueTree};
+/// use torvyn_testkit::prop::proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let timestamp = prop::timestamp_ns().new_tree(&mut runner).unwrap().current();
+/// assert!(timestamp < 366 * 24 * 3600 * 1_000_000_000);
+/// ```
 pub fn timestamp_ns() -> BoxedStrategy<u64> {
     (0u64..(365 * 24 * 3600 * 1_000_000_000)).boxed()
 }
 
 /// Any element: bytes, text or JSON, sometimes with another content type,
 /// with a generated sequence number and timestamp.
+///
+/// ```
+/// use torvyn_testkit::prop;
+/// use torvyn_testkit::prop::proptest::strategy::{Strategy, ValueTree};
+/// use torvyn_testkit::prop::proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let element = prop::element().new_tree(&mut runner).unwrap().current();
+/// assert!(!element.content_type_str().is_empty());
+/// ```
 pub fn element() -> BoxedStrategy<TestElement> {
     let payload = prop_oneof![bytes(0..64), text(0..32), json(json_value())];
     (
@@ -111,6 +206,17 @@ pub fn element() -> BoxedStrategy<TestElement> {
 /// increasing timestamps (gaps of up to a second), as a source would produce
 /// them. Shrinks by removing elements (renumbering the rest) and shrinking
 /// each one.
+///
+/// ```
+/// use torvyn_testkit::prop;
+/// use torvyn_testkit::prop::proptest::strategy::{Strategy, ValueTree};
+/// use torvyn_testkit::prop::proptest::test_runner::TestRunner;
+///
+/// let mut runner = TestRunner::deterministic();
+/// let stream = prop::sequence(prop::text(0..4), 3).new_tree(&mut runner).unwrap().current();
+/// let numbers: Vec<u64> = stream.iter().map(|e| e.sequence_number()).collect();
+/// assert_eq!(numbers, [0, 1, 2]);
+/// ```
 pub fn sequence(
     elements: impl Strategy<Value = TestElement> + 'static,
     len: impl Into<SizeRange>,

@@ -13,6 +13,7 @@ mod support;
 
 mod accounting;
 mod build_component;
+mod build_progress;
 mod cargo_component;
 mod contract;
 mod cost;
@@ -26,4 +27,5 @@ mod pipeline;
 mod same_name;
 mod superpowers;
 mod unversioned;
+mod unwrap_output;
 mod upstream_manifest;

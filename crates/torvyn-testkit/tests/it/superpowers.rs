@@ -53,7 +53,20 @@ fn a_failing_property_shrinks_to_the_minimal_element_and_prints_a_regression_tes
     assert!(
         failure
             .regression
-            .contains("instance.evaluate(TestElement::text(\"aaaaaa#a\")).unwrap();"),
+            .contains("\n        TestElement::text(\"aaaaaa#a\"),\n"),
+        "{}",
+        failure.regression
+    );
+    // A trap: running the case again fails; there are no answers to compare.
+    assert!(
+        failure
+            .regression
+            .contains("test.run_case(&input).unwrap_or_else(|err| panic!(\"{err}\"));"),
+        "{}",
+        failure.regression
+    );
+    assert!(
+        !failure.regression.contains("assert_ne!"),
         "{}",
         failure.regression
     );
@@ -114,6 +127,19 @@ fn a_passing_property_checks_the_authors_property_on_every_case() {
         .expect_err("the filter passes them");
     assert_eq!(failure.input, vec![TestElement::text("")]);
     assert_eq!(failure.reason, "drops everything");
+    // The regression test asserts that the answers it failed on change.
+    assert!(
+        failure.regression.ends_with(
+            "    assert_ne!(\n        format!(\"{answers:?}\"),\n        r\"[Evaluated(true)]\",\n        \
+             \"the property failed: {}\",\n        \"drops everything\"\n    );\n}\n"
+        ),
+        "{}",
+        failure.regression
+    );
+    assert_eq!(
+        PropTest::new(&buggy).run_case(&failure.input),
+        Ok(vec![torvyn_testkit::Answer::Evaluated(true)])
+    );
 }
 
 #[test]

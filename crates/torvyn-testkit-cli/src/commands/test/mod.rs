@@ -199,8 +199,9 @@ pub(crate) fn exec(args: TestArgs) -> Result<(), String> {
 /// and timestamps as a flow's source would give them.
 fn inputs(args: &TestArgs) -> Result<Vec<Input>, String> {
     let mut inputs: Vec<Input> = if let Some(file) = &args.file {
+        // An unreadable file or a bad line is an unusable input: exit 2.
         read_jsonl(file)
-            .map_err(|err| err.to_string())?
+            .unwrap_or_else(|err| usage_error(err))
             .into_iter()
             .map(|(line, element)| Input {
                 element,
