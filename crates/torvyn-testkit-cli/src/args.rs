@@ -8,6 +8,7 @@ use torvyn_testkit::host::ClockMode;
 use torvyn_testkit::pipeline::ErrorPolicy;
 
 use crate::output::PayloadFormat;
+use crate::pictures::{GraphFormat, TraceFormat};
 use crate::test_verb;
 
 #[derive(Parser)]
@@ -53,11 +54,30 @@ pub(crate) enum Command {
         /// `TORVYN_BLESS=1`).
         #[arg(long, requires = "expect")]
         bless: bool,
+        /// Print the flow's graph, annotated with the run's counts and queue
+        /// peaks, instead of the text report: `mermaid` or `dot`.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        graph: Option<GraphFormat>,
+        /// Write a self-contained HTML report of the run (graph, per-node
+        /// table, queue depth over time, slowest elements, the failure) to FILE.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
     },
     /// Execute a flow and print what happened to every element.
     Trace {
         #[command(flatten)]
         flow: FlowArgs,
+        /// `text` (the default: one line per element, or JSON with `--format
+        /// json`) or `chrome`: the Chrome trace event format, which Perfetto
+        /// and chrome://tracing open.
+        #[arg(long, value_enum, value_name = "FORMAT", default_value_t = TraceFormat::Text)]
+        trace_format: TraceFormat,
+        /// Write the `chrome` trace to FILE instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output_trace: Option<PathBuf>,
+        /// Write a self-contained HTML report of the run to FILE.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
     },
     /// Execute a flow repeatedly and print throughput and latency.
     Bench {
@@ -70,6 +90,10 @@ pub(crate) enum Command {
         #[arg(long, value_name = "N", conflicts_with = "duration",
               value_parser = clap::value_parser!(u64).range(1..))]
         iterations: Option<u64>,
+        /// Write a self-contained HTML report of one more run of the flow,
+        /// recorded after the measured ones, with the rates, to FILE.
+        #[arg(long, value_name = "FILE")]
+        report: Option<PathBuf>,
     },
     /// Validate the manifest and type-check every node's component against the
     /// contract and its declared interface, without running (exit code 1 on
@@ -106,6 +130,10 @@ pub(crate) struct CheckArgs {
     /// Check only this flow (default: every flow).
     #[arg(long)]
     pub(crate) flow: Option<String>,
+    /// Print the flow's graph (`mermaid` or `dot`) from the manifest alone,
+    /// instead of checking the components.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub(crate) graph: Option<GraphFormat>,
 }
 
 impl CheckArgs {

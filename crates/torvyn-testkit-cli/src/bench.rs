@@ -14,6 +14,7 @@ pub(crate) fn bench(
     args: &FlowArgs,
     duration: Duration,
     iterations: Option<u64>,
+    report: Option<&std::path::Path>,
 ) -> Result<(), String> {
     let progress = Progress::new();
     let pipeline = load(args, &progress)?.record(false).measure_latency(true);
@@ -73,6 +74,31 @@ pub(crate) fn bench(
         "latency_ns": { "p50": percentile(50.0), "p90": percentile(90.0), "p99": percentile(99.0), "max": latencies.last().copied().unwrap_or(0) },
         "note": "each run instantiates and inits every component; latency is from entering the flow to delivery at a sink",
     });
+    if let Some(path) = report {
+        let notes = [format!(
+            "bench: {runs} runs, {elements} elements in {:.2} s: {per_second:.0} elements/s; \
+             latency p50 {} µs, p99 {} µs; the report shows one more run, recorded after them",
+            elapsed.as_secs_f64(),
+            percentile(50.0) / 1000,
+            percentile(99.0) / 1000
+        )];
+        let (result, failure) = match pipeline.clone().record_timeline(true).run() {
+            Ok(result) => (result, None),
+            Err(err) => {
+                let failure = torvyn_testkit::picture::Failure::from(&err);
+                (*err.report, Some(failure))
+            }
+        };
+        let flow = args.flow();
+        crate::pictures::write_report(
+            path,
+            &args.manifest,
+            flow.as_deref(),
+            &result,
+            failure.as_ref(),
+            &notes,
+        )?;
+    }
     match args.format {
         Format::Json => println!("{summary}"),
         Format::Text => {

@@ -7,6 +7,13 @@ use crate::progress::Progress;
 /// `check`: every problem of the manifest and its components, without running.
 pub(crate) fn check(args: &CheckArgs) -> Result<(), String> {
     use torvyn_testkit::manifest::{ComponentRef, Manifest};
+    if let Some(format) = args.graph {
+        return crate::pictures::print_manifest_graph(
+            &args.manifest,
+            args.flow().as_deref(),
+            format,
+        );
+    }
     let manifest = Manifest::from_path(&args.manifest).map_err(|err| err.to_string())?;
     note_unused_keys(manifest.accepted_unused_keys());
     let progress = Progress::new();

@@ -5,11 +5,13 @@
 //! torvyn-testkit run [FLOW] [--manifest Torvyn.toml] [--flow F] [--input in.jsonl]
 //!                    [--output out.jsonl [--output-format jsonl|raw]] [--format json]
 //!                    [--quiet | --prefix-nodes] [--expect golden.jsonl [--bless]]
+//!                    [--graph mermaid|dot] [--report r.html]
 //! torvyn-testkit trace [FLOW] [--manifest Torvyn.toml] [--input in.jsonl] [--format json]
+//!                      [--trace-format text|chrome [--output-trace trace.json]] [--report r.html]
 //! torvyn-testkit bench [FLOW] [--manifest Torvyn.toml] [--input in.jsonl]
-//!                      [--duration 5s | --iterations N] [--format json]
+//!                      [--duration 5s | --iterations N] [--format json] [--report r.html]
 //! torvyn-testkit inspect component.wasm [--format json]
-//! torvyn-testkit check [FLOW] [--manifest Torvyn.toml] [--flow F]
+//! torvyn-testkit check [FLOW] [--manifest Torvyn.toml] [--flow F] [--graph mermaid|dot]
 //! torvyn-testkit test <crate-dir|component.wasm> (--text TEXT ... | --json JSON ... | --file in.jsonl)
 //!                     [--config JSON] [--role ROLE] [--max-elements N] [--format json]
 //! ```
@@ -40,6 +42,14 @@
 //! `check` validates the manifest and type-checks every node's component
 //! (building crates) against the contract and its declared interface, without
 //! running anything; it lists every problem and exits with 1 when there is one.
+//!
+//! Pictures (the guide's "Looking at a flow"): `check --graph mermaid|dot`
+//! prints each flow's graph from the manifest alone (nothing is built);
+//! `run --graph mermaid|dot` prints it annotated with the run's counts and
+//! queue peaks instead of the text report; `trace --trace-format chrome`
+//! writes the run's timeline in the Chrome trace event format (to
+//! `--output-trace FILE`, else stdout) for Perfetto; `--report FILE` (`run`,
+//! `trace`, `bench`) writes one self-contained HTML report.
 //!
 //! `inspect` type-checks the component's imports and exports against the
 //! Torvyn 0.1 contract and tries to link it; it lists every mismatch and exits
@@ -99,6 +109,7 @@ mod bench;
 mod check;
 mod flow;
 mod output;
+mod pictures;
 mod policy;
 mod progress;
 mod report;
@@ -110,6 +121,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use torvyn_testkit::golden::{self, Golden, GoldenOutcome};
+use torvyn_testkit::picture::Failure;
 
 use args::{Cli, Command, Format};
 use bench::bench;
@@ -151,12 +163,17 @@ fn execute(command: Command) -> Result<(), String> {
             bless,
             quiet,
             prefix_nodes,
+            graph,
+            report,
         } => {
             let progress = Progress::new();
             // Nothing is retained unless a golden file compares it: counts are
             // enough, and `--output` streams.
             let retain = if expect.is_some() { usize::MAX } else { 0 };
-            let mut pipeline = load(&flow, &progress)?.retain(retain).trace_capacity(0);
+            let mut pipeline = load(&flow, &progress)?
+                .retain(retain)
+                .trace_capacity(0)
+                .record_timeline(report.is_some());
             let show = match (quiet, flow.format) {
                 (true, _) => Show::Quiet,
                 (false, Format::Json) => Show::Report,
@@ -189,11 +206,33 @@ fn execute(command: Command) -> Result<(), String> {
             let run = pipeline.run();
             let elapsed = started.elapsed();
             progress.clear();
+            let failure = report.as_ref().and(run.as_ref().err()).map(Failure::from);
             let (result, error) = outcome(run, flow.limit)?;
             if let Some(writer) = writer {
                 lock(&writer).finish()?;
             }
+            if let Some(path) = &report {
+                let flow_name = flow.flow();
+                pictures::write_report(
+                    path,
+                    &flow.manifest,
+                    flow_name.as_deref(),
+                    &result,
+                    failure.as_ref(),
+                    &[],
+                )?;
+            }
             match flow.format {
+                _ if graph.is_some() => {
+                    let format = graph.unwrap_or(pictures::GraphFormat::Mermaid);
+                    let flow_name = flow.flow();
+                    pictures::print_run_graph(
+                        &flow.manifest,
+                        flow_name.as_deref(),
+                        &result,
+                        format,
+                    );
+                }
                 Format::Json => {
                     let mut summary = result.summary_json();
                     summary["duration_seconds"] = elapsed.as_secs_f64().into();
@@ -220,14 +259,33 @@ fn execute(command: Command) -> Result<(), String> {
             }
             Ok(())
         }
-        Command::Trace { flow } => {
+        Command::Trace {
+            flow,
+            trace_format,
+            output_trace,
+            report,
+        } => {
             let progress = Progress::new();
-            let pipeline = load(&flow, &progress)?;
+            let chrome = trace_format == pictures::TraceFormat::Chrome;
+            let pipeline = load(&flow, &progress)?.record_timeline(chrome || report.is_some());
             progress.step(format!("tracing flow{}", flow_label(&flow)));
             let run = pipeline.run();
             progress.clear();
+            let failure = report.as_ref().and(run.as_ref().err()).map(Failure::from);
             let (result, error) = outcome(run, flow.limit)?;
+            if let Some(path) = &report {
+                let flow_name = flow.flow();
+                pictures::write_report(
+                    path,
+                    &flow.manifest,
+                    flow_name.as_deref(),
+                    &result,
+                    failure.as_ref(),
+                    &[],
+                )?;
+            }
             match flow.format {
+                _ if chrome => pictures::write_chrome_trace(&result, output_trace.as_deref())?,
                 Format::Json => println!(
                     "{}",
                     serde_json::to_string(&result.trace).map_err(|err| err.to_string())?
@@ -248,7 +306,8 @@ fn execute(command: Command) -> Result<(), String> {
             flow,
             duration,
             iterations,
-        } => bench(&flow, duration, iterations),
+            report,
+        } => bench(&flow, duration, iterations, report.as_deref()),
         Command::Check { check: args } => check(&args),
         Command::Test { test } => test_verb::run(&test),
         Command::Inspect { component, format } => {

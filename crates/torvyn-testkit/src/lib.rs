@@ -49,6 +49,7 @@ pub mod golden;
 mod graph;
 pub mod host;
 pub mod manifest;
+pub mod picture;
 pub mod pipeline;
 #[cfg(feature = "prop")]
 pub mod prop;

@@ -171,6 +171,8 @@ pub struct Pipeline {
     pub(crate) on_output: Option<crate::component::OutputTap>,
     pub(crate) buffer_budget: u64,
     pub(crate) measure_latency: bool,
+    /// Whether the run records a timeline ([`Pipeline::record_timeline`]).
+    pub(crate) record_timeline: bool,
     pub(crate) problems: Vec<String>,
     pub(crate) run_options: limits::RunOptions,
     /// The manifest's keys accepted but not used ([`Pipeline::accepted_unused_keys`]).
@@ -208,6 +210,7 @@ impl Pipeline {
             on_output: None,
             buffer_budget: DEFAULT_FLOW_BUFFER_BUDGET,
             measure_latency: false,
+            record_timeline: false,
             problems: Vec::new(),
             run_options: limits::RunOptions::default(),
             unused_keys: Vec::new(),

@@ -297,3 +297,37 @@ impl Run {
         self.send(n, item, None)
     }
 }
+
+impl Run {
+    /// [`handle`](Self::handle) with the call on the timeline, and a sink's
+    /// `pause` as a mark (only when the timeline is recorded).
+    pub(super) fn handle_timed(&mut self, n: usize, item: Item) -> Result<(), Error> {
+        let (sequence, bytes) = (item.seq, item.element.payload.len() as u64);
+        let pauses = self.nodes[n].report.pauses;
+        let Some(timeline) = &self.timeline else {
+            return self.handle(n, item);
+        };
+        let started = timeline.start(item.element.timestamp_ns);
+        let result = self.handle(n, item);
+        let paused = self.nodes[n].report.pauses > pauses;
+        if let Some(timeline) = &mut self.timeline {
+            let function = self.nodes[n].role.element_call();
+            timeline.call(started, n, function, Some(sequence), bytes);
+            if paused {
+                timeline.mark(n, "pause");
+            }
+        }
+        result
+    }
+
+    /// A call without an element (`flush`, `complete`) on the timeline.
+    pub(super) fn timed(&mut self, started: crate::picture::Started, n: usize, _: Option<u64>) {
+        let function = match self.nodes[n].role {
+            Role::Aggregator => "flush",
+            _ => "complete",
+        };
+        if let Some(timeline) = &mut self.timeline {
+            timeline.call(started, n, function, None, 0);
+        }
+    }
+}

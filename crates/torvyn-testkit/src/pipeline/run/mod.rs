@@ -99,6 +99,8 @@ struct Run {
     buffers: Arc<FlowBuffers>,
     specs: Vec<(String, NodeSpec)>,
     guard: super::limits::Guard,
+    /// Records the run's timeline, only when asked for ([`Pipeline::record_timeline`]).
+    timeline: Option<Box<crate::picture::Recorder>>,
 }
 
 /// The nodes that may be able to move, by their position in the flow's
@@ -252,6 +254,20 @@ impl Run {
                 .iter()
                 .map(|edge| format!("{}->{}", nodes[edge.from].name, nodes[edge.to].name)),
         );
+        let guard = super::limits::Guard::new(pipeline.run_options, pipeline.clock.start_ns);
+        let timeline = pipeline.record_timeline.then(|| {
+            Box::new(crate::picture::Recorder::new(
+                guard.virtual_clock(),
+                nodes.iter().map(|node| node.name.clone()).collect(),
+                edges
+                    .iter()
+                    .map(|edge| {
+                        let (from, to) = (&nodes[edge.from].name, &nodes[edge.to].name);
+                        (from.clone(), edge.port.clone(), to.clone())
+                    })
+                    .collect(),
+            ))
+        });
         let run = Run {
             fingerprint: crate::host::clock::fingerprint(&flow),
             flow: flow.clone(),
@@ -283,7 +299,8 @@ impl Run {
             copies: 0,
             buffers: FlowBuffers::new(pipeline.buffer_budget),
             specs: pipeline.nodes,
-            guard: super::limits::Guard::new(pipeline.run_options, pipeline.clock.start_ns),
+            guard,
+            timeline,
         };
         Ok(run)
     }
