@@ -188,3 +188,44 @@ fn a_run_that_does_not_ask_records_no_timeline() {
     assert!(run.timeline.is_none());
     assert!(run.chrome_trace().is_none());
 }
+
+/// The report of a flow that failed in a component: the failure with its
+/// source line (the buggy filter panics at `src/lib.rs:22`).
+#[cfg(feature = "report")]
+#[test]
+fn the_report_of_a_failed_flow_shows_the_failure_and_its_source_line() {
+    use torvyn_testkit::Component;
+    use torvyn_testkit::picture::{Failure, ReportInput, html_report};
+
+    let buggy = Component::build(fixture("tests/fixtures/raw-buggy-filter")).unwrap();
+    let err = Pipeline::new("main")
+        .source(
+            "input",
+            [TestElement::text("ok"), TestElement::text("aaaaaa#a")],
+        )
+        .component("buggy", &buggy, "")
+        .collector("out")
+        .edge("input", "buggy")
+        .edge("buggy", "out")
+        .record_timeline(true)
+        .run()
+        .expect_err("the filter panics on the second element");
+    let failure = Failure::from(&err);
+    assert_eq!(
+        (failure.node.as_str(), failure.sequence),
+        ("buggy", Some(1))
+    );
+    let line = failure.source_line.clone().expect("a source line");
+    assert!(line.contains("src/lib.rs:22"), "{line}");
+    let html = html_report(&ReportInput {
+        result: &err.report,
+        diagram: None,
+        failure: Some(&failure),
+        notes: &[],
+    });
+    assert!(html.contains("What stopped the flow"));
+    assert!(html.contains("element <b>#1</b>"));
+    assert!(html.contains(&line), "the source line is shown");
+    assert!(html.contains("a 8-byte payload with a `#` is not handled"));
+    assert!(html.contains("<span class=\"bad\">failed</span>"));
+}

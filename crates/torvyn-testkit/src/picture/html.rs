@@ -114,7 +114,8 @@ pub fn html_report(input: &ReportInput<'_>) -> String {
     }
 
     out.push_str("<section id=\"graph\"><h2>The flow</h2>");
-    match graph_svg(&diagram.to_dot()) {
+    // Top to bottom: a flow's chain of stages stays readable at page width.
+    match graph_svg(&diagram.to_dot().replacen("rankdir=LR", "rankdir=TB", 1)) {
         Some((svg, layout)) => {
             let _ = write!(
                 out,

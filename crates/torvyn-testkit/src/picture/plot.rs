@@ -63,8 +63,59 @@ fn builtin(dot: &str) -> Option<String> {
         Some(svg.finalize())
     });
     let svg = result.ok().flatten()?;
-    Some(svg[svg.find("<svg")?..].to_string())
+    let svg = &svg[svg.find("<svg")?..];
+    Some(crop(svg).replace("font-family: Times, serif", "font-family: sans-serif"))
 }
+
+/// `layout-rs`'s SVG cut to what it draws: its canvas leaves a wide margin
+/// below and beside the graph. The size comes from the boxes and labels
+/// (the edges run between boxes).
+fn crop(svg: &str) -> String {
+    let number = |tag: &str, name: &str| -> Option<f64> {
+        let at = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        let end = tag[at..].find('"')? + at;
+        tag[at..end].trim().parse().ok()
+    };
+    let (mut width, mut height) = (0.0f64, 0.0f64);
+    for (open, tag_end) in [("<rect ", "/>"), ("<text ", ">")] {
+        let mut rest = svg;
+        while let Some(at) = rest.find(open) {
+            let tag = &rest[at..];
+            let tag = &tag[..tag.find(tag_end).unwrap_or(tag.len())];
+            let (x, y) = (
+                number(tag, "x").unwrap_or(0.0),
+                number(tag, "y").unwrap_or(0.0),
+            );
+            width = width.max(x + number(tag, "width").unwrap_or(0.0));
+            height = height.max(y + number(tag, "height").unwrap_or(20.0));
+            rest = &rest[at + open.len()..];
+        }
+    }
+    let Some(header_end) = svg.find('>') else {
+        return svg.to_string();
+    };
+    if width <= 0.0 || height <= 0.0 {
+        return svg.to_string();
+    }
+    let (width, height) = ((width + 24.0).ceil(), (height + 16.0).ceil());
+    format!(
+        "<svg width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" \
+         xmlns=\"http://www.w3.org/2000/svg\"{}",
+        &svg[header_end..]
+    )
+}
+
+/// Line colours that stay apart on white (matplotlib's `tab10`).
+const PALETTE: [(u8, u8, u8); 8] = [
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+];
 
 /// The queue length of every edge over time, one line per edge, as an SVG
 /// element `width` x `height`; `None` without queue samples.
@@ -108,6 +159,9 @@ pub(crate) fn queue_plot(timeline: &Timeline, width: u32, height: u32) -> Option
             .configure_mesh()
             .x_desc(format!("time (ms, {} clock)", timeline.clock.as_str()))
             .y_desc("elements queued")
+            .y_labels((y_max * 1.1).ceil() as usize + 1)
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .light_line_style(RGBColor(242, 242, 242))
             .label_style(("sans-serif", 14))
             .axis_desc_style(("sans-serif", 15))
             .draw()?;
@@ -122,7 +176,8 @@ pub(crate) fn queue_plot(timeline: &Timeline, width: u32, height: u32) -> Option
                 points.push((x, last));
             }
             points.push((x_max, last));
-            let color = Palette99::pick(e).to_rgba();
+            let (r, g, b) = PALETTE[e % PALETTE.len()];
+            let color = RGBColor(r, g, b);
             chart
                 .draw_series(LineSeries::new(points, color.stroke_width(2)))?
                 .label(format!("{from} -> {to}"))
