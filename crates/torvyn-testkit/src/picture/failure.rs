@@ -3,7 +3,7 @@
 use crate::error::Error;
 use crate::pipeline::FlowError;
 
-/// What stopped a flow, for [`html_report`](super::html_report): the
+/// What stopped a flow, for the HTML report (`html_report`, `report` feature): the
 /// message, the node, the element and the author's source line.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Failure {

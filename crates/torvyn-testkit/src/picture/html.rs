@@ -110,7 +110,7 @@ pub fn html_report(input: &ReportInput<'_>) -> String {
         if !facts.is_empty() {
             let _ = write!(out, "<p>{}</p>", facts.join(" · "));
         }
-        let _ = write!(out, "<pre>{}</pre></section>\n", escape(&failure.message));
+        let _ = writeln!(out, "<pre>{}</pre></section>", escape(&failure.message));
     }
 
     out.push_str("<section id=\"graph\"><h2>The flow</h2>");

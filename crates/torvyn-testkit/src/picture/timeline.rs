@@ -309,7 +309,7 @@ impl crate::pipeline::Pipeline {
     /// queue's length, every pause, in
     /// [`RunResult::timeline`](crate::pipeline::RunResult::timeline), for
     /// [`RunResult::chrome_trace`](crate::pipeline::RunResult::chrome_trace)
-    /// and [`html_report`](super::html_report). Times are on the flow's
+    /// and the HTML report (`html_report`). Times are on the flow's
     /// virtual clock unless components read the real one
     /// ([`Pipeline::clock_mode`](crate::pipeline::Pipeline::clock_mode)).
     /// A run that does not record does no timeline work at all.
