@@ -320,11 +320,13 @@ impl Run {
         result
     }
 
-    /// A call without an element (`flush`, `complete`) on the timeline.
-    pub(super) fn timed(&mut self, started: crate::picture::Started, n: usize, _: Option<u64>) {
+    /// The end-of-stream call of node `n` (an aggregator's `flush`, a sink's
+    /// `complete`) on the timeline; other roles have none.
+    pub(super) fn timed_completion(&mut self, started: crate::picture::Started, n: usize) {
         let function = match self.nodes[n].role {
             Role::Aggregator => "flush",
-            _ => "complete",
+            Role::Sink => "complete",
+            _ => return,
         };
         if let Some(timeline) = &mut self.timeline {
             timeline.call(started, n, function, None, 0);

@@ -102,7 +102,7 @@ impl Run {
             if let Some(timeline) = &self.timeline {
                 let started = timeline.start(0);
                 let result = self.complete(n);
-                self.timed(started, n, None);
+                self.timed_completion(started, n);
                 result?;
             } else {
                 self.complete(n)?;
