@@ -114,6 +114,19 @@ impl Run {
     }
 
     pub(super) fn take_input(&mut self, n: usize) -> Option<Item> {
+        if self.timeline.is_some() {
+            return self.take_input_timed(n);
+        }
+        let inputs = &self.nodes[n].inputs;
+        let item = inputs
+            .iter()
+            .find_map(|&e| self.edges[e].queue.pop_front())?;
+        self.buffers.release(item.element.payload.len() as u64);
+        Some(item)
+    }
+
+    /// [`take_input`](Self::take_input), with the queue's new length on the timeline.
+    fn take_input_timed(&mut self, n: usize) -> Option<Item> {
         let inputs = &self.nodes[n].inputs;
         let (e, item) = inputs
             .iter()
@@ -151,7 +164,10 @@ impl Run {
             return Ok(true);
         }
         let mut input = None;
-        let started = self.timeline.as_ref().map(|timeline| timeline.start(0));
+        let started = match &self.timeline {
+            Some(timeline) => Some(timeline.start(0)),
+            None => None,
+        };
         let pulled = match &mut self.nodes[n].worker {
             Worker::Source(elements, lines) => {
                 if let Some(lines) = lines {
