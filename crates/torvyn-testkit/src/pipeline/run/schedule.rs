@@ -164,10 +164,7 @@ impl Run {
             return Ok(true);
         }
         let mut input = None;
-        let started = match &self.timeline {
-            Some(timeline) => Some(timeline.start(0)),
-            None => None,
-        };
+        let started = self.timeline.as_ref().map(|timeline| timeline.start(0));
         let pulled = match &mut self.nodes[n].worker {
             Worker::Source(elements, lines) => {
                 if let Some(lines) = lines {
