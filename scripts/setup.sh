@@ -8,11 +8,14 @@
 #      rustc-web, rust-web-src, wasi-libc and lld-19, plus a `wasm-ld` link in
 #      .torvyn/bin (a directory this project controls).
 #   4. Installs cargo-generate, which the template tests run.
+#   5. Installs Debian's chromium where apt-get works, for the test that opens
+#      the HTML report headless (it skips, saying so, without it; never fatal).
 #
 # Environment:
 #   TORVYN_SETUP_TIMEOUT    seconds for each network step (default 120)
 #   TORVYN_SETUP_FALLBACK=1 also install the Debian fallback where rustup's target works
 #   TORVYN_SKIP_CARGO_GENERATE=1 do not install cargo-generate (the template tests need it)
+#   TORVYN_SKIP_CHROMIUM=1  do not install chromium (the report test then skips its browser part)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -88,6 +91,20 @@ else
     say "installing cargo-generate $cargo_generate_version (locked; about 5 minutes, once)"
     timeout $((step_timeout * 15)) cargo install --quiet --locked cargo-generate --version "$cargo_generate_version" ||
         { say "error: cargo-generate did not install (see the cargo output above)"; exit 1; }
+fi
+
+# Chromium, for the HTML report's headless test (crates/torvyn-testkit-cli/tests/pictures.rs).
+# Optional: without it that test checks the report's text and skips the browser.
+if [ "${TORVYN_SKIP_CHROMIUM:-0}" = 1 ]; then
+    say "skipping chromium (TORVYN_SKIP_CHROMIUM=1)"
+elif command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then
+    say "chromium is installed"
+elif command -v apt-get >/dev/null &&
+    as_root timeout $((step_timeout * 5)) env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq chromium >/dev/null 2>&1; then
+    say "installed chromium (for the HTML report's headless test)"
+else
+    say "chromium is not installed and could not be (no apt-get, no root, or no download): the HTML report's browser test will skip, saying so"
 fi
 
 say "done"

@@ -18,6 +18,7 @@ mod command_prelude;
 mod commands;
 mod flow;
 mod output;
+mod pictures;
 mod policy;
 mod progress;
 mod report;

@@ -81,6 +81,7 @@ pub use self::element::{
 pub use self::error::{Error, ErrorKind, RunLimit};
 pub use self::golden::{Golden, GoldenError, GoldenOutcome, bless_requested};
 pub use self::host::{Limits, Stats, StdStream};
+pub use self::pipeline::picture;
 pub use self::pipeline::{
     DEFAULT_FLOW_BUFFER_BUDGET, DEFAULT_LATENCY_SAMPLES, DEFAULT_QUEUE_DEPTH, DEFAULT_RETAINED,
     DEFAULT_RUN_TIMEOUT, DEFAULT_TRACE_CAPACITY, DeadLetter, EdgeReport, Event, FlowCounts,

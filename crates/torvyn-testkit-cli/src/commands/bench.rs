@@ -1,5 +1,6 @@
 //! `bench`: run a flow repeatedly and print throughput and latency.
 
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -27,6 +28,10 @@ pub(crate) struct BenchArgs {
     /// clock), e.g. `1s`, `0s`.
     #[arg(long, default_value = "1s", value_parser = parse_duration)]
     warmup: Duration,
+    /// Write a self-contained HTML report of one more run of the flow,
+    /// recorded after the measured ones, with the rates, to FILE.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 /// `bench`: warm up for `warmup`, then run the flow for `duration`, or
@@ -38,6 +43,7 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
         duration,
         iterations,
         warmup,
+        report,
     } = args;
     let args = &flow;
     let progress = Progress::new();
@@ -148,6 +154,32 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
         "latency_ns": { "p50": percentile(50.0), "p90": percentile(90.0), "p99": percentile(99.0), "max": latencies.last().copied().unwrap_or(0) },
         "note": "each run instantiates and inits every component; latency is from entering the flow to delivery at a sink; rounds are measured after the warm-up",
     });
+    if let Some(path) = &report {
+        let notes = [format!(
+            "bench: {runs} runs, {elements} elements in {:.2} s ({profile} builds): \
+             {per_second:.0} elements/s (rounds: median {median:.0}, min {min:.0}, max {max:.0}); \
+             latency p50 {} µs, p99 {} µs; the report shows one more run, recorded after them",
+            elapsed.as_secs_f64(),
+            percentile(50.0) / 1000,
+            percentile(99.0) / 1000
+        )];
+        let (result, failure) = match pipeline.clone().record_timeline(true).run() {
+            Ok(result) => (result, None),
+            Err(err) => {
+                let failure = torvyn_testkit::picture::Failure::from(&err);
+                (*err.report, Some(failure))
+            }
+        };
+        let flow = args.flow();
+        crate::pictures::write_report(
+            path,
+            &args.choice.manifest,
+            flow.as_deref(),
+            &result,
+            failure.as_ref(),
+            &notes,
+        )?;
+    }
     match args.format {
         Format::Json => println!("{summary}"),
         Format::Text => {

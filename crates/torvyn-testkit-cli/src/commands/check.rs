@@ -24,11 +24,22 @@ pub(crate) struct CheckArgs {
     /// (by default `check` does, as `run` would, without pulling elements).
     #[arg(long)]
     no_init: bool,
+    /// Print the flow's graph (`mermaid` or `dot`) from the manifest alone,
+    /// instead of checking the components.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    graph: Option<crate::pictures::GraphFormat>,
 }
 
 /// `check`: every problem of the manifest and its components, without running.
 pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
     let no_init = args.no_init;
+    if let Some(format) = args.graph {
+        return crate::pictures::print_manifest_graph(
+            &args.choice.manifest,
+            args.choice.flow().as_deref(),
+            format,
+        );
+    }
     let args = args.choice;
     let manifest = Manifest::from_path(&args.manifest).map_err(|err| err.to_string())?;
     note_unused_keys(manifest.accepted_unused_keys());

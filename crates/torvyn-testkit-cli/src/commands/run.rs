@@ -7,12 +7,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clap::Args;
+use torvyn_testkit::picture::Failure;
 use torvyn_testkit::{Golden, GoldenOutcome};
 
 use crate::command_prelude::{FlowArgs, Format};
 use crate::flow::{load, outcome, warn_teardown};
 use crate::lock;
 use crate::output::{ComponentOutput, PayloadFormat, PayloadWriter, Show};
+use crate::pictures::{self, GraphFormat};
 use crate::policy;
 use crate::progress::Progress;
 use crate::report;
@@ -48,6 +50,14 @@ pub(crate) struct RunArgs {
     /// `TORVYN_BLESS=1`).
     #[arg(long, requires = "expect")]
     bless: bool,
+    /// Print the flow's graph, annotated with the run's counts and queue
+    /// peaks, instead of the text report: `mermaid` or `dot`.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    graph: Option<GraphFormat>,
+    /// Write a self-contained HTML report of the run (graph, per-node
+    /// table, queue depth over time, slowest elements, the failure) to FILE.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
 }
 
 pub(crate) fn exec(args: RunArgs) -> Result<(), String> {
@@ -59,12 +69,17 @@ pub(crate) fn exec(args: RunArgs) -> Result<(), String> {
         prefix_nodes,
         expect,
         bless,
+        graph,
+        report,
     } = args;
     let progress = Progress::new();
     // Nothing is retained unless a golden file compares it: counts are
     // enough, and `--output` streams.
     let retain = if expect.is_some() { usize::MAX } else { 0 };
-    let mut pipeline = load(&flow, &progress)?.retain(retain).trace_capacity(0);
+    let mut pipeline = load(&flow, &progress)?
+        .retain(retain)
+        .trace_capacity(0)
+        .record_timeline(report.is_some());
     // `--output -`: stdout carries the payloads; the report goes to stderr
     // and the components' lines are not passed through.
     let payloads_on_stdout = output.as_deref() == Some(std::path::Path::new("-"));
@@ -104,11 +119,28 @@ pub(crate) fn exec(args: RunArgs) -> Result<(), String> {
     let run = pipeline.run();
     let elapsed = started.elapsed();
     progress.clear();
+    let failure = report.as_ref().and(run.as_ref().err()).map(Failure::from);
     let (result, error) = outcome(run, flow.limit)?;
     if let Some(writer) = writer {
         lock(&writer).finish()?;
     }
+    if let Some(path) = &report {
+        let flow_name = flow.flow();
+        pictures::write_report(
+            path,
+            &flow.choice.manifest,
+            flow_name.as_deref(),
+            &result,
+            failure.as_ref(),
+            &[],
+        )?;
+    }
     match flow.format {
+        _ if graph.is_some() => {
+            let format = graph.unwrap_or(GraphFormat::Mermaid);
+            let flow_name = flow.flow();
+            pictures::print_run_graph(&flow.choice.manifest, flow_name.as_deref(), &result, format);
+        }
         Format::Json => {
             let mut summary = result.summary_json();
             summary["duration_seconds"] = elapsed.as_secs_f64().into();

@@ -18,6 +18,7 @@ mod golden;
 mod hangs;
 mod help;
 mod manifest_note;
+mod pictures;
 mod policy;
 mod raw_backtrace;
 mod readme_demo;

@@ -24,6 +24,7 @@
 
 mod check;
 mod loader;
+pub mod picture;
 mod report;
 mod run;
 mod run_limits;
@@ -168,6 +169,8 @@ pub struct Pipeline {
     pub(crate) on_output: Option<crate::component::OutputTap>,
     pub(crate) buffer_budget: u64,
     pub(crate) measure_latency: bool,
+    /// Whether the run records a timeline ([`Pipeline::record_timeline`]).
+    pub(crate) record_timeline: bool,
     pub(crate) problems: Vec<String>,
     pub(crate) run_options: run_limits::RunOptions,
     /// The manifest's keys accepted but not used ([`Pipeline::accepted_unused_keys`]).
@@ -205,6 +208,7 @@ impl Pipeline {
             on_output: None,
             buffer_budget: DEFAULT_FLOW_BUFFER_BUDGET,
             measure_latency: false,
+            record_timeline: false,
             problems: Vec::new(),
             run_options: run_limits::RunOptions::default(),
             unused_keys: Vec::new(),

@@ -159,6 +159,10 @@ pub struct RunResult {
     /// Per edge, in the order the edges were added: its depth and peak
     /// queue length ([`EdgeReport::peak`]).
     pub edges: Vec<EdgeReport>,
+    /// With [`Pipeline::record_timeline`](super::Pipeline::record_timeline):
+    /// every call, queue length and pause of the run, for the pictures of
+    /// [`crate::pipeline::picture`].
+    pub timeline: Option<crate::pipeline::picture::Timeline>,
 }
 
 /// The flow-level counts of a run ([`RunResult::counts`]). They balance:

@@ -58,6 +58,12 @@ impl Guard {
         }
     }
 
+    /// The flow's virtual clock when components read it (the default), for
+    /// the timeline.
+    pub(super) fn virtual_clock(&self) -> Option<VirtualClock> {
+        (self.options.clock_mode == ClockMode::Virtual).then(|| self.clock.clone())
+    }
+
     /// Whether a source may be pulled again; once the element limit is
     /// reached it may not, and the run ends as stopped.
     pub(super) fn may_pull(&mut self) -> bool {

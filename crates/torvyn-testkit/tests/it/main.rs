@@ -23,6 +23,7 @@ mod hangs;
 mod harness;
 mod manifest;
 mod memory;
+mod pictures;
 mod pipeline;
 mod same_name;
 mod superpowers;

@@ -310,3 +310,43 @@ impl Run {
         self.send(n, item, None)
     }
 }
+
+impl Run {
+    /// [`handle`](Self::handle) with the call on the timeline, and a sink's
+    /// `pause` as a mark (only when the timeline is recorded).
+    pub(super) fn handle_timed(&mut self, n: usize, item: Item) -> Result<(), Error> {
+        let (sequence, bytes) = (item.seq, item.element.payload.len() as u64);
+        let pauses = self.nodes[n].report.pauses;
+        let Some(timeline) = &self.timeline else {
+            return self.handle(n, item);
+        };
+        let started = timeline.start(item.element.timestamp_ns);
+        let result = self.handle(n, item);
+        let paused = self.nodes[n].report.pauses > pauses;
+        if let Some(timeline) = &mut self.timeline {
+            let function = self.nodes[n].role.element_call();
+            timeline.call(started, n, function, Some(sequence), bytes);
+            if paused {
+                timeline.mark(n, "pause");
+            }
+        }
+        result
+    }
+
+    /// The end-of-stream call of node `n` (an aggregator's `flush`, a sink's
+    /// `complete`) on the timeline; other roles have none.
+    pub(super) fn timed_completion(
+        &mut self,
+        started: crate::pipeline::picture::Started,
+        n: usize,
+    ) {
+        let function = match self.nodes[n].role {
+            Role::Aggregator => "flush",
+            Role::Sink => "complete",
+            _ => return,
+        };
+        if let Some(timeline) = &mut self.timeline {
+            timeline.call(started, n, function, None, 0);
+        }
+    }
+}

@@ -81,6 +81,7 @@ impl Run {
             latency_count: self.latencies.count,
             accepted_unused_keys: Vec::new(),
             edges,
+            timeline: self.timeline.map(|recorder| recorder.finish()),
         };
         match outcome {
             Ok(()) => Ok(result),

@@ -99,6 +99,8 @@ struct Run {
     buffers: Arc<FlowBuffers>,
     specs: Vec<(String, NodeSpec)>,
     guard: super::run_limits::Guard,
+    /// Records the run's timeline, only when asked for ([`Pipeline::record_timeline`]).
+    timeline: Option<Box<crate::pipeline::picture::Recorder>>,
 }
 
 /// The nodes that may be able to move, by their position in the flow's
@@ -252,6 +254,21 @@ impl Run {
                 .iter()
                 .map(|edge| format!("{}->{}", nodes[edge.from].name, nodes[edge.to].name)),
         );
+        let guard =
+            super::run_limits::Guard::new(pipeline.run_options, pipeline.timestamps.start_ns);
+        let timeline = pipeline.record_timeline.then(|| {
+            Box::new(crate::pipeline::picture::Recorder::new(
+                guard.virtual_clock(),
+                nodes.iter().map(|node| node.name.clone()).collect(),
+                edges
+                    .iter()
+                    .map(|edge| {
+                        let (from, to) = (&nodes[edge.from].name, &nodes[edge.to].name);
+                        (from.clone(), edge.port.clone(), to.clone())
+                    })
+                    .collect(),
+            ))
+        });
         let run = Run {
             fingerprint: crate::host::guest_clock::fingerprint(&flow),
             flow: flow.clone(),
@@ -283,10 +300,8 @@ impl Run {
             copies: 0,
             buffers: FlowBuffers::new(pipeline.buffer_budget),
             specs: pipeline.nodes,
-            guard: super::run_limits::Guard::new(
-                pipeline.run_options,
-                pipeline.timestamps.start_ns,
-            ),
+            guard,
+            timeline,
         };
         Ok(run)
     }

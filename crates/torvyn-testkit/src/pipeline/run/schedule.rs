@@ -88,6 +88,9 @@ impl Run {
         }
         if let Some(item) = self.take_input(n) {
             self.nodes[n].report.received += 1;
+            if self.timeline.is_some() {
+                return self.handle_timed(n, item).map(|()| true);
+            }
             self.handle(n, item)?;
             return Ok(true);
         }
@@ -96,7 +99,14 @@ impl Run {
             .iter()
             .all(|&e| self.nodes[self.edges[e].from].done && self.edges[e].queue.is_empty());
         if upstream_done {
-            self.complete(n)?;
+            if let Some(timeline) = &self.timeline {
+                let started = timeline.start(0);
+                let result = self.complete(n);
+                self.timed_completion(started, n);
+                result?;
+            } else {
+                self.complete(n)?;
+            }
             self.nodes[n].done = true;
             return Ok(true);
         }
@@ -104,11 +114,27 @@ impl Run {
     }
 
     pub(super) fn take_input(&mut self, n: usize) -> Option<Item> {
+        if self.timeline.is_some() {
+            return self.take_input_timed(n);
+        }
         let inputs = &self.nodes[n].inputs;
         let item = inputs
             .iter()
             .find_map(|&e| self.edges[e].queue.pop_front())?;
         self.buffers.release(item.element.payload.len() as u64);
+        Some(item)
+    }
+
+    /// [`take_input`](Self::take_input), with the queue's new length on the timeline.
+    fn take_input_timed(&mut self, n: usize) -> Option<Item> {
+        let inputs = &self.nodes[n].inputs;
+        let (e, item) = inputs
+            .iter()
+            .find_map(|&e| Some((e, self.edges[e].queue.pop_front()?)))?;
+        self.buffers.release(item.element.payload.len() as u64);
+        if let Some(timeline) = &mut self.timeline {
+            timeline.queue(e, self.edges[e].queue.len());
+        }
         Some(item)
     }
 
@@ -118,12 +144,18 @@ impl Run {
             if !self.nodes[n].held {
                 self.nodes[n].held = true;
                 self.nodes[n].report.pauses += 1;
+                if let Some(timeline) = &mut self.timeline {
+                    timeline.mark(n, "held");
+                }
                 self.notify(n, Signal::Pause)?;
             }
             return Ok(false);
         }
         if self.nodes[n].held {
             self.nodes[n].held = false;
+            if let Some(timeline) = &mut self.timeline {
+                timeline.mark(n, "resumed");
+            }
             self.notify(n, Signal::Ready)?;
         }
         self.guard.check()?;
@@ -132,6 +164,7 @@ impl Run {
             return Ok(true);
         }
         let mut input = None;
+        let started = self.timeline.as_ref().map(|timeline| timeline.start(0));
         let pulled = match &mut self.nodes[n].worker {
             Worker::Source(elements, lines) => {
                 if let Some(lines) = lines {
@@ -145,6 +178,16 @@ impl Run {
             Worker::Component(instance) => instance.pull().map(|o| o.map(TestElement::from)),
             Worker::Collector | Worker::Scripted(_) | Worker::Pending => Ok(None),
         };
+        if let Some(started) = started {
+            let sequence = matches!(pulled, Ok(Some(_))).then_some(self.next_seq);
+            let bytes = match &pulled {
+                Ok(Some(element)) => element.payload.len() as u64,
+                _ => 0,
+            };
+            if let Some(timeline) = &mut self.timeline {
+                timeline.call(started, n, "pull", sequence, bytes);
+            }
+        }
         match pulled {
             Ok(Some(element)) => {
                 self.guard.produced();
@@ -251,6 +294,9 @@ impl Run {
             let edge = &mut self.edges[e];
             edge.queue.extend(queued);
             edge.peak = edge.peak.max(edge.queue.len());
+            if let Some(timeline) = &mut self.timeline {
+                timeline.queue(e, edge.queue.len());
+            }
         }
         Ok(())
     }

@@ -1,0 +1,28 @@
+//! Pictures of a flow, made from its definition and from a real run: the
+//! graph as Mermaid or DOT ([`FlowDiagram`]), a per-element timeline in the
+//! Chrome trace event format ([`Timeline::to_chrome_trace`]), and (with the
+//! `report` feature, which the CLI enables) one self-contained HTML report
+//! (`html_report`).
+//!
+//! Nothing here runs unless asked for: a [`Pipeline`](crate::Pipeline)
+//! records a [`Timeline`] only with
+//! [`Pipeline::record_timeline`](crate::Pipeline::record_timeline),
+//! and the rest reads a finished [`RunResult`](crate::RunResult).
+
+mod chrome;
+mod diagram;
+mod failure;
+#[cfg(feature = "report")]
+mod html;
+#[cfg(feature = "report")]
+mod plot;
+mod timeline;
+
+pub use diagram::{DiagramEdge, DiagramNode, FlowDiagram};
+pub use failure::Failure;
+#[cfg(feature = "report")]
+pub use html::{ReportInput, html_report};
+
+pub use timeline::{Call, QueueSample, Timeline, TimelineClock, TimelineMark};
+pub(crate) use timeline::{Recorder, Started};
+pub use timeline::{TIMELINE_CAPACITY, VIRTUAL_CALL_NS};
