@@ -71,7 +71,7 @@ fn the_readme_demo_prints_what_the_readme_shows() {
     let (shown, _) = block(&lines, "```text", after);
 
     let out = Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
-        .args(&args)
+        .args(args)
         .current_dir(root())
         .env("TORVYN_BUILD_QUIET", "1")
         .output()
