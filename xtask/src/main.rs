@@ -149,18 +149,46 @@ fn fresh_cargo_home(root: &std::path::Path) -> Result<()> {
     let home = base.join("cargo-home");
     let target = base.join("target");
     std::fs::create_dir_all(&home)?;
-    // rustup's proxies (`cargo`, `rustc`) are found on PATH as before, and
-    // keep using the toolchains of `RUSTUP_HOME`, which they otherwise look
-    // for beside the default cargo home.
+    // On a new machine the cargo home's `bin/` holds rustup's proxies
+    // (`cargo`, `rustc`, ...) and nothing else. Link the proxies that the
+    // current PATH finds into the new home's `bin/`, and leave every other
+    // directory that holds them (the old cargo home, with cargo-generate and
+    // whatever else was installed there) off PATH.
     let rustup_home = std::env::var_os("RUSTUP_HOME")
         .map(std::path::PathBuf::from)
         .or_else(|| {
             std::env::var_os("HOME").map(|home| std::path::Path::new(&home).join(".rustup"))
         })
         .context("neither RUSTUP_HOME nor HOME is set")?;
-    let path = std::env::join_paths(std::iter::once(home.join("bin")).chain(
-        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
-    ))?;
+    let bin = home.join("bin");
+    std::fs::create_dir_all(&bin)?;
+    let old_path: Vec<std::path::PathBuf> =
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).collect();
+    let rustup = old_path
+        .iter()
+        .map(|dir| dir.join("rustup"))
+        .find(|candidate| candidate.is_file())
+        .context("no `rustup` on PATH: `--fresh-cargo-home` keeps rustup's toolchains")?;
+    let proxies = rustup.parent().unwrap_or(std::path::Path::new("/"));
+    for proxy in [
+        "rustup",
+        "cargo",
+        "rustc",
+        "rustdoc",
+        "rustfmt",
+        "cargo-fmt",
+        "cargo-clippy",
+        "clippy-driver",
+    ] {
+        let target = proxies.join(proxy);
+        if target.is_file() {
+            std::os::unix::fs::symlink(&target, bin.join(proxy))
+                .with_context(|| format!("cannot link {}", target.display()))?;
+        }
+    }
+    let path = std::env::join_paths(
+        std::iter::once(bin.clone()).chain(old_path.into_iter().filter(|dir| dir != proxies)),
+    )?;
     println!(
         "xtask ci --fresh-cargo-home: CARGO_HOME={} CARGO_TARGET_DIR={} .ci/run",
         home.display(),
