@@ -22,7 +22,11 @@ fn a_fresh_build_names_the_crate_and_says_nothing_about_minutes() {
     torvyn_testkit::build_component(passthrough()).unwrap_or_else(|err| panic!("{err}"));
     // A new process builds it again: cargo finds it fresh.
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "builds_raw_passthrough", "--test-threads=1"])
+        .args([
+            "--exact",
+            "build_progress::builds_raw_passthrough",
+            "--test-threads=1",
+        ])
         .env_remove("TORVYN_BUILD_QUIET")
         .output()
         .unwrap();

@@ -76,7 +76,7 @@ fn the_raw_wasm_backtrace_is_shown_with_torvyn_backtrace_full() {
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "prints_the_unwrap_message",
+            "unwrap_output::prints_the_unwrap_message",
             "--nocapture",
             "--test-threads=1",
         ])
