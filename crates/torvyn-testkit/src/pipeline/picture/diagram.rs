@@ -18,7 +18,7 @@ use crate::role::Role;
 ///
 /// ```
 /// use torvyn_testkit::TestElement;
-/// use torvyn_testkit::pipeline::Pipeline;
+/// use torvyn_testkit::Pipeline;
 ///
 /// let pipeline = Pipeline::new("demo")
 ///     .source("in", [TestElement::text("a")])

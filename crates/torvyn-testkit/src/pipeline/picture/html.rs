@@ -36,7 +36,7 @@ const SLOWEST: usize = 10;
 /// ```
 /// use torvyn_testkit::TestElement;
 /// use torvyn_testkit::picture::{ReportInput, html_report};
-/// use torvyn_testkit::pipeline::Pipeline;
+/// use torvyn_testkit::Pipeline;
 ///
 /// let run = Pipeline::new("demo")
 ///     .source("in", [TestElement::text("a")])

@@ -316,7 +316,7 @@ impl crate::pipeline::Pipeline {
     ///
     /// ```
     /// use torvyn_testkit::TestElement;
-    /// use torvyn_testkit::pipeline::Pipeline;
+    /// use torvyn_testkit::Pipeline;
     ///
     /// let run = Pipeline::new("demo")
     ///     .source("in", [TestElement::text("ab")])
