@@ -9,6 +9,8 @@ use torvyn_testkit::RunResult;
 use torvyn_testkit::manifest::Manifest;
 use torvyn_testkit::picture::{Failure, FlowDiagram, ReportInput};
 
+use crate::command_prelude::FlowArgs;
+
 /// A graph's language (`--graph`).
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum GraphFormat {
@@ -99,15 +101,15 @@ pub(crate) fn write_chrome_trace(result: &RunResult, output: Option<&Path>) -> R
 /// the command's own (a bench's rates).
 pub(crate) fn write_report(
     path: &Path,
-    manifest: &Path,
-    flow: Option<&str>,
+    flow: &FlowArgs,
     result: &RunResult,
     failure: Option<&Failure>,
     extra: &[String],
 ) -> Result<(), String> {
-    let diagram = Manifest::from_path(manifest)
+    let flow_name = flow.flow();
+    let diagram = Manifest::from_path(&flow.choice.manifest)
         .ok()
-        .and_then(|manifest| manifest.diagram(flow));
+        .and_then(|manifest| manifest.diagram(flow_name.as_deref()));
     let html = torvyn_testkit::picture::html_report(&ReportInput {
         result,
         diagram: diagram.as_ref(),

@@ -170,15 +170,7 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
                 (*err.report, Some(failure))
             }
         };
-        let flow = args.flow();
-        crate::pictures::write_report(
-            path,
-            &args.choice.manifest,
-            flow.as_deref(),
-            &result,
-            failure.as_ref(),
-            &notes,
-        )?;
+        crate::pictures::write_report(path, args, &result, failure.as_ref(), &notes)?;
     }
     match args.format {
         Format::Json => println!("{summary}"),

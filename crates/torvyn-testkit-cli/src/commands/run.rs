@@ -125,15 +125,7 @@ pub(crate) fn exec(args: RunArgs) -> Result<(), String> {
         lock(&writer).finish()?;
     }
     if let Some(path) = &report {
-        let flow_name = flow.flow();
-        pictures::write_report(
-            path,
-            &flow.choice.manifest,
-            flow_name.as_deref(),
-            &result,
-            failure.as_ref(),
-            &[],
-        )?;
+        pictures::write_report(path, &flow, &result, failure.as_ref(), &[])?;
     }
     match flow.format {
         _ if graph.is_some() => {

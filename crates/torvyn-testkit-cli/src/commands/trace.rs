@@ -43,15 +43,7 @@ pub(crate) fn exec(args: TraceArgs) -> Result<(), String> {
     let failure = report.as_ref().and(run.as_ref().err()).map(Failure::from);
     let (result, error) = outcome(run, flow.limit)?;
     if let Some(path) = &report {
-        let flow_name = flow.flow();
-        pictures::write_report(
-            path,
-            &flow.choice.manifest,
-            flow_name.as_deref(),
-            &result,
-            failure.as_ref(),
-            &[],
-        )?;
+        pictures::write_report(path, &flow, &result, failure.as_ref(), &[])?;
     }
     match flow.format {
         _ if chrome => pictures::write_chrome_trace(&result, output_trace.as_deref())?,
