@@ -22,16 +22,17 @@ pub(crate) const ARGS: &[&str] = &["run", "--manifest", "examples/demo/Torvyn.to
 
 /// Build the CLI and run the demo flow; fails with the CLI's exit status.
 pub(crate) fn run(root: &Path) -> Result<()> {
+    let target = crate::target_dir(root);
     let status = crate::release::clean_cargo()
         .args(["build", "--workspace", "--bin", "torvyn-testkit"])
-        .env("CARGO_TARGET_DIR", crate::target_dir(root))
+        .env("CARGO_TARGET_DIR", &target)
         .current_dir(root)
         .status()
         .context("cannot run `cargo build --workspace --bin torvyn-testkit`")?;
     if !status.success() {
         bail!("`cargo build --workspace --bin torvyn-testkit` failed: {status}");
     }
-    let binary = crate::target_dir(root)
+    let binary = target
         .join("debug")
         .join(format!("torvyn-testkit{}", std::env::consts::EXE_SUFFIX));
     eprintln!("xtask demo: torvyn-testkit {}", ARGS.join(" "));

@@ -113,7 +113,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask ci|demo|release-check|sync-wit|bench|first-build\n\n  ci             run every check CI runs (fmt, clippy, doc, test, release-check)\n                 (--fresh-cargo-home: the README's setup and test commands with a new,\n                 empty CARGO_HOME and target directory, as on a new machine)\n  demo           build the CLI and run the demo flow (examples/demo/Torvyn.toml)\n  release-check  package the crates and build and test every template against the\n                 packages, offline; install and run the CLI\n                 (--check-only a,b: only `cargo check --tests` these templates)\n  sync-wit       copy wit/ into the crates that embed it\n  bench          run the benchmark suite and print ratios against its targets\n                 (--summary: only print the last results; --no-edit-loop)\n  first-build    time the first cold `cargo test` of a new template, A (--base <rev>,\n                 default main) against B (this tree), in the order A B B A\n                 (--template <name>, default filter; --work-dir <dir>; --once: B A)"
+                "usage: cargo xtask ci|demo|release-check|sync-wit|bench|first-build\n\n  ci             run every check CI runs (fmt, clippy, doc, test, release-check)\n                 (--fresh-cargo-home: .ci/run, the README's three commands, with a new,\n                 empty CARGO_HOME and target directory, as on a new machine)\n  demo           build the CLI and run the demo flow (examples/demo/Torvyn.toml)\n  release-check  package the crates and build and test every template against the\n                 packages, offline; install and run the CLI\n                 (--check-only a,b: only `cargo check --tests` these templates)\n  sync-wit       copy wit/ into the crates that embed it\n  bench          run the benchmark suite and print ratios against its targets\n                 (--summary: only print the last results; --no-edit-loop)\n  first-build    time the first cold `cargo test` of a new template, A (--base <rev>,\n                 default main) against B (this tree), in the order A B B A\n                 (--template <name>, default filter; --work-dir <dir>; --once: B A)"
             );
             return ExitCode::from(2);
         }
@@ -195,11 +195,7 @@ fn fresh_cargo_home(root: &std::path::Path) -> Result<()> {
         target.display()
     );
     let started = Instant::now();
-    let mut command = Command::new(root.join(".ci/run"));
-    for var in release::OUTER_CARGO_VARS {
-        command.env_remove(var);
-    }
-    let status = command
+    let status = release::without_outer_cargo_vars(Command::new(root.join(".ci/run")))
         .env("CARGO_HOME", &home)
         .env("RUSTUP_HOME", &rustup_home)
         .env("CARGO_TARGET_DIR", &target)

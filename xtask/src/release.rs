@@ -194,7 +194,11 @@ pub(crate) const OUTER_CARGO_VARS: &[&str] = &[
 
 /// A cargo command with none of the outer `cargo xtask`'s build settings.
 pub(crate) fn clean_cargo() -> Command {
-    let mut command = Command::new(cargo());
+    without_outer_cargo_vars(Command::new(cargo()))
+}
+
+/// `command` without [`OUTER_CARGO_VARS`] in its environment.
+pub(crate) fn without_outer_cargo_vars(mut command: Command) -> Command {
     for var in OUTER_CARGO_VARS {
         command.env_remove(var);
     }
