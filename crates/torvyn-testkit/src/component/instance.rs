@@ -72,6 +72,8 @@ pub(super) fn arm_call_limits(store: &mut Store<HostState>, limits: &Limits) {
     state.time.start_call(limits.call_timeout);
     state.clock.arm();
     state.stderr.mark();
+    // A refusal of an earlier call explains none of this call's traps.
+    state.buffers.denied = None;
     store.set_epoch_deadline(1);
     if let Some(fuel) = limits.fuel {
         // Setting fuel only fails when metering is off, and it is on here.

@@ -121,9 +121,12 @@ pub enum ErrorKind {
         /// The size it tried to grow to.
         requested: u64,
     },
-    /// The component asked for a host buffer beyond its host-buffer budget
+    /// The component trapped after the host refused it a host buffer beyond
+    /// its host-buffer budget
     /// ([`Limits::host_buffers`](crate::Limits::host_buffers)), or beyond its
     /// flow's total ([`Pipeline::host_buffer_budget`](crate::Pipeline::host_buffer_budget)).
+    /// (The refusal itself is the contract's `allocation-failed`, which a
+    /// component may handle; only a trap in the same call becomes this.)
     HostBuffers {
         /// The budget in bytes.
         budget: u64,

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use wasmtime::ResourceLimiter;
 
 use super::Stats;
+use crate::units::human_bytes;
 
 /// Memory accounting for one instance: denies growth beyond the limit and
 /// remembers that it did, so the trap that follows is reported as exhaustion.
@@ -87,6 +88,31 @@ pub(crate) struct BufferDenial {
     pub(crate) flow: bool,
 }
 
+impl BufferDenial {
+    /// The `allocation-failed` reason the component receives.
+    pub(crate) fn reason(&self) -> String {
+        let (held, requested, budget) = (
+            human_bytes(self.held),
+            human_bytes(self.requested),
+            human_bytes(self.budget),
+        );
+        if self.flow {
+            format!(
+                "host-buffer budget exceeded: the flow holds {held} of host buffers and this \
+                 component asked for {requested} more, over the flow's budget of {budget} \
+                 (`Pipeline::host_buffer_budget`)"
+            )
+        } else {
+            format!(
+                "host-buffer budget exceeded: this component holds {held} of host buffers \
+                 (allocated or cloned, and neither dropped nor returned) and asked for \
+                 {requested} more, over its budget of {budget}; drop buffers it no longer \
+                 needs, or raise the budget (`Limits::host_buffers`, `max_memory` in Torvyn.toml)"
+            )
+        }
+    }
+}
+
 /// Host-buffer accounting for one instance: what its buffers hold, against its
 /// budget and its flow's.
 pub(crate) struct BufferBudget {
@@ -97,8 +123,11 @@ pub(crate) struct BufferBudget {
 }
 
 impl BufferBudget {
-    /// Charge `bytes`, or refuse (and remember why) when a budget would be exceeded.
-    pub(super) fn charge(&mut self, bytes: u64, stats: &mut Stats) -> wasmtime::Result<()> {
+    /// Charge `bytes`, or refuse when a budget would be exceeded. A refusal is
+    /// remembered until the next call starts: if the component then traps
+    /// (say, by unwrapping the `allocation-failed` it got), the trap is
+    /// reported as the budget it hit.
+    pub(super) fn charge(&mut self, bytes: u64, stats: &mut Stats) -> Result<(), BufferDenial> {
         let wanted = self.held.saturating_add(bytes);
         let denial = if wanted > self.limit {
             Some(BufferDenial {
@@ -120,7 +149,8 @@ impl BufferBudget {
         };
         if let Some(denial) = denial {
             self.denied = Some(denial);
-            wasmtime::bail!("host-buffer budget exceeded");
+            stats.failed_allocations += 1;
+            return Err(denial);
         }
         self.held = wanted;
         stats.host_buffer_bytes_peak = stats.host_buffer_bytes_peak.max(wanted);

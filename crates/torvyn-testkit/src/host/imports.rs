@@ -162,7 +162,9 @@ impl bindings::torvyn::streaming::buffer_allocator::Host for HostState {
                 "capacity hint of {capacity_hint} bytes exceeds the 16 MiB per-buffer limit"
             ))));
         }
-        self.buffers.charge(capacity_hint, &mut self.stats)?;
+        if let Err(denial) = self.buffers.charge(capacity_hint, &mut self.stats) {
+            return Ok(Err(BufferError::AllocationFailed(denial.reason())));
+        }
         self.stats.allocations += 1;
         self.stats.bytes_allocated += capacity_hint;
         let buffer = MutableBufferRes {
@@ -183,7 +185,9 @@ impl bindings::torvyn::streaming::buffer_allocator::Host for HostState {
             return Ok(Err(error));
         }
         let size = self.table.get(&source)?.bytes.len() as u64;
-        self.buffers.charge(size, &mut self.stats)?;
+        if let Err(denial) = self.buffers.charge(size, &mut self.stats) {
+            return Ok(Err(BufferError::AllocationFailed(denial.reason())));
+        }
         let source = self.table.get(&source)?;
         let bytes = source.bytes.as_bytes().to_vec();
         let content_type = source.content_type.clone();

@@ -443,7 +443,8 @@ impl Pipeline {
     /// The most bytes of host buffers the whole flow may hold at once: the
     /// buffers its components hold (each also within its own
     /// [`Limits::host_buffers`]) plus the payloads queued between nodes.
-    /// An allocation beyond it fails the node with
+    /// An allocation beyond it is refused to the component
+    /// (`allocation-failed`); a trap that follows is
     /// [`ErrorKind::HostBuffers`](crate::ErrorKind::HostBuffers). Default
     /// [`DEFAULT_FLOW_BUFFER_BUDGET`] (256 MiB).
     pub fn host_buffer_budget(mut self, bytes: u64) -> Self {

@@ -3,33 +3,78 @@
 //! entries and latencies however long it is.
 
 use torvyn_testkit::{DEFAULT_RETAINED, Event, NodeSpec, Pipeline, RunResult, Scripted};
-use torvyn_testkit::{ErrorKind, Limits, TestElement};
+use torvyn_testkit::{ErrorKind, Limits, ProcessError, TestElement};
 
 use crate::support::{fixture, numbers};
 
 const MIB: u64 = 1 << 20;
 
-#[test]
-fn a_component_hoarding_host_buffers_hits_its_budget() {
-    // 16 MiB of linear memory, so a 16 MiB host-buffer budget by default; the
-    // component keeps four 1 MiB host buffers per call (a few bytes of handles
-    // in its own memory).
-    let mut hoard = fixture("raw-hoard-processor")
+/// A hoarder: 16 MiB of linear memory, so a 16 MiB host-buffer budget by
+/// default; each call keeps four 1 MiB host buffers (a few bytes of handles
+/// in its own memory).
+fn hoarder(config: &str) -> torvyn_testkit::Instance {
+    fixture("raw-hoard-processor")
         .options()
         .name("hoard")
-        .config("keep")
+        .config(config)
         .limits(Limits::default().memory(16 * MIB))
         .instantiate()
-        .unwrap();
+        .unwrap()
+}
+
+/// Call `hoard` until a call fails; the calls that succeeded, and the error.
+fn hoard_until_refused(hoard: &mut torvyn_testkit::Instance) -> (u32, torvyn_testkit::Error) {
     let mut calls = 0;
-    let err = loop {
+    loop {
         match hoard.process(TestElement::text("x")) {
             Ok(_) => calls += 1,
-            Err(err) => break err,
+            Err(err) => break (calls, err),
         }
         assert!(calls < 100, "the host held {calls} x 4 MiB without a limit");
-    };
+    }
+}
+
+#[test]
+fn an_allocation_over_the_budget_is_refused_to_the_component_which_may_handle_it() {
+    let mut hoard = hoarder("keep");
+    let (calls, err) = hoard_until_refused(&mut hoard);
     assert_eq!(calls, 4, "16 buffers of 1 MiB fit, the 17th does not");
+    // The contract's answer, `buffer-error::allocation-failed(reason)`, which
+    // this component reports as its own `unavailable` error: no trap.
+    let ErrorKind::Process {
+        error: ProcessError::Unavailable(reported),
+        injected: false,
+    } = err.kind()
+    else {
+        panic!("expected the component's own error, got {:?}: {err}", err.kind());
+    };
+    for needle in [
+        "AllocationFailed(",
+        "host-buffer budget exceeded: this component holds 16 MiB of host buffers",
+        "asked for 1 MiB more, over its budget of 16 MiB",
+        "`Limits::host_buffers`",
+    ] {
+        assert!(reported.contains(needle), "{needle:?} not in: {reported}");
+    }
+    // The budget still holds, and the refusal is counted.
+    assert_eq!(hoard.stats().host_buffer_bytes_peak, 16 * MIB);
+    assert_eq!(hoard.stats().allocations, 16);
+    assert_eq!(hoard.stats().failed_allocations, 1);
+    // The instance is not spent: it is called again, and refused again.
+    let again = hoard.process(TestElement::text("y")).unwrap_err();
+    assert!(
+        matches!(again.kind(), ErrorKind::Process { error: ProcessError::Unavailable(_), .. }),
+        "{again}"
+    );
+    assert_eq!(hoard.stats().failed_allocations, 2);
+    assert_eq!(hoard.stats().host_buffer_bytes_peak, 16 * MIB);
+}
+
+#[test]
+fn a_component_that_traps_on_the_refusal_is_told_which_budget_it_hit() {
+    let mut hoard = hoarder("keep-or-trap");
+    let (calls, err) = hoard_until_refused(&mut hoard);
+    assert_eq!(calls, 4);
     match err.kind() {
         ErrorKind::HostBuffers {
             budget,
@@ -53,9 +98,7 @@ fn a_component_hoarding_host_buffers_hits_its_budget() {
     ] {
         assert!(message.contains(needle), "{needle:?} not in: {message}");
     }
-    assert_eq!(hoard.stats().host_buffer_bytes_peak, 16 * MIB);
-    assert_eq!(hoard.stats().allocations, 16);
-    // The instance is spent, like after any limit.
+    // A trapped instance is spent, like after any limit.
     let again = hoard.process(TestElement::text("y")).unwrap_err();
     assert!(
         matches!(again.kind(), ErrorKind::Terminated { .. }),
@@ -64,7 +107,7 @@ fn a_component_hoarding_host_buffers_hits_its_budget() {
 }
 
 #[test]
-fn in_a_flow_the_hoarder_stops_the_flow_and_a_raised_budget_lets_it_run() {
+fn in_a_flow_the_refusal_fails_the_element_and_a_raised_budget_lets_it_run() {
     let hoard = fixture("raw-hoard-processor");
     let flow = |limits: Limits| {
         Pipeline::new("hoarding")
@@ -77,11 +120,13 @@ fn in_a_flow_the_hoarder_stops_the_flow_and_a_raised_budget_lets_it_run() {
     let err = flow(Limits::default().memory(16 * MIB)).run().unwrap_err();
     assert_eq!(err.error.node(), "hoard");
     assert!(
-        matches!(err.error.kind(), ErrorKind::HostBuffers { flow: false, .. }),
+        matches!(err.error.kind(), ErrorKind::Process { error: ProcessError::Unavailable(m), .. }
+            if m.contains("host-buffer budget exceeded")),
         "{err}"
     );
     let report = err.report.node("hoard");
     assert_eq!(report.stats.host_buffer_bytes_peak, 16 * MIB);
+    assert_eq!(report.stats.failed_allocations, 1);
     assert_eq!((report.received, report.dropped, report.failed), (5, 4, 1));
     err.report.check_accounting().unwrap();
 
@@ -109,26 +154,22 @@ fn buffers_handed_out_count_against_the_flow_budget_while_queued() {
         .host_buffer_budget(8 * MIB)
         .run()
         .unwrap_err();
-    match err.error.kind() {
-        ErrorKind::HostBuffers {
-            budget,
-            held,
-            requested,
-            flow,
-        } => {
-            assert_eq!((*budget, *requested, *flow), (8 * MIB, MIB, true));
-            // Eight queued outputs fill the budget exactly (no input is
-            // left queued: each is processed as soon as it is pulled), so
-            // a ninth 1 MiB would go over.
-            assert_eq!(*held, 8 * MIB);
-        }
-        other => panic!("expected HostBuffers, got {other:?}: {}", err.error),
-    }
-    let message = err.error.to_string();
+    // Eight queued outputs fill the budget exactly (no input is left
+    // queued: each is processed as soon as it is pulled), so a ninth 1 MiB
+    // is refused; the component reports the refusal as its own error.
+    let ErrorKind::Process {
+        error: ProcessError::Unavailable(reported),
+        ..
+    } = err.error.kind()
+    else {
+        panic!("expected the component's own error, got {}", err.error);
+    };
     assert!(
-        message.contains("exceeded the flow's host-buffer budget in `process`")
-            && message.contains("`Pipeline::host_buffer_budget`"),
-        "{message}"
+        reported.contains(
+            "the flow holds 8 MiB of host buffers and this component asked for 1 MiB more, \
+             over the flow's budget of 8 MiB (`Pipeline::host_buffer_budget`)"
+        ),
+        "{reported}"
     );
     // Eight outputs were queued for `out` when the flow stopped.
     assert_eq!(err.report.node("out").discarded, 8);
