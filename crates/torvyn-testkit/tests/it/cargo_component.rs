@@ -70,3 +70,30 @@ fn a_cargo_component_router_with_target_dependencies_and_an_older_runtime_runs()
         ["all", "text/plain; charset=utf-8"]
     );
 }
+
+/// Upstream Torvyn's `examples/token-streaming`, exactly as shipped
+/// (`tests/fixtures/token-streaming`, from upstream's repository at
+/// cbdfb3c): its `sentence-aggregator` and `content-filter` name the `deps/`
+/// folder inside their own target WIT in
+/// `[package.metadata.component.target.dependencies]` (an unversioned
+/// `package torvyn:streaming;`), which cargo-component reads once. The flow
+/// runs and its sink prints what upstream's `expected-output.txt` shows.
+#[test]
+fn upstream_token_streaming_example_runs_as_shipped() {
+    let dir = fixture("token-streaming");
+    let run = torvyn_testkit::Pipeline::from_manifest(dir.join("Torvyn.toml"), Some("main"))
+        .unwrap_or_else(|err| panic!("{err}"))
+        .run()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let expected = std::fs::read_to_string(dir.join("expected-output.txt")).unwrap();
+    let expected: Vec<&str> = expected
+        .lines()
+        .filter(|line| line.starts_with("[output-sink]"))
+        .collect();
+    assert_eq!(expected.len(), 4, "upstream's expected output: {expected:?}");
+    assert_eq!(run.node("sink").stdout.lines().collect::<Vec<_>>(), expected);
+    // "20 tokens produced | 1 filtered | 3 sentences emitted"
+    assert_eq!(run.node("source").emitted, 20);
+    assert_eq!(run.node("filter").dropped, 1);
+    assert_eq!(run.node("aggregator").emitted, 3);
+}

@@ -97,7 +97,17 @@ impl Target {
                 .filter(|path| path.is_dir() || path.extension().is_some_and(|e| e == "wit"))
                 .collect();
             entries.sort();
+            // A `dependencies` entry may name a package inside `deps/` itself
+            // (upstream Torvyn's examples do): cargo-component reads it once.
+            let named: Vec<PathBuf> = self
+                .dependencies
+                .iter()
+                .filter_map(|(_, path)| path.canonicalize().ok())
+                .collect();
             for path in entries {
+                if path.canonicalize().is_ok_and(|path| named.contains(&path)) {
+                    continue;
+                }
                 deps.push(parse_package(&path)?);
             }
         }
