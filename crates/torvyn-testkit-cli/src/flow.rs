@@ -4,6 +4,7 @@
 use torvyn_testkit::{ErrorKind, FlowError, NodeSpec, Pipeline, RunLimit, RunResult};
 
 use crate::command_prelude::FlowArgs;
+use crate::interrupt;
 use crate::policy;
 use crate::progress::Progress;
 
@@ -17,6 +18,21 @@ pub(crate) fn outcome(
     match run {
         Ok(result) => Ok((result, None)),
         Err(err) if err.report.nodes.is_empty() => Err(describe(&err)),
+        Err(err)
+            if matches!(
+                err.error.kind(),
+                ErrorKind::Stopped {
+                    limit: RunLimit::Interrupted
+                }
+            ) =>
+        {
+            let message = format!(
+                "interrupted (Ctrl+C): the sources were not pulled again after {} elements; \
+                 the elements in flight ran to the end and every node was torn down",
+                err.report.elements
+            );
+            Ok((*err.report, Some(message)))
+        }
         Err(err)
             if limit.is_some()
                 && matches!(
@@ -89,6 +105,7 @@ pub(crate) fn load(args: &FlowArgs, progress: &Progress) -> Result<Pipeline, Str
         describe(&err)
     })?;
     note_unused_keys(pipeline.accepted_unused_keys());
+    pipeline = pipeline.interrupt_with(&interrupt::switch());
     if let Some(max) = args.max_elements.or(args.limit) {
         pipeline = pipeline.max_elements(max);
     }

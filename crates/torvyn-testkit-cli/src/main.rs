@@ -9,7 +9,8 @@
 //! The code: `cli.rs` (the top-level parser), `commands/` (one module per
 //! verb: its arguments and `exec`; `commands/mod.rs` lists them),
 //! `command_prelude.rs` (the arguments verbs share), and what the verbs use:
-//! `flow.rs` (a flow from the manifest and the command line), `output.rs`
+//! `flow.rs` (a flow from the manifest and the command line), `interrupt.rs`
+//! (Ctrl+C), `output.rs`
 //! (what components write, what sinks receive), `report.rs`, `progress.rs`
 //! and `policy.rs` (`--on-error`).
 
@@ -17,6 +18,7 @@ mod cli;
 mod command_prelude;
 mod commands;
 mod flow;
+mod interrupt;
 mod output;
 mod pictures;
 mod policy;
@@ -76,11 +78,13 @@ fn main() -> ExitCode {
             }
         }
     }
-    match cli.command.exec() {
+    let result = cli.command.exec();
+    if let Err(message) = &result {
+        eprintln!("torvyn-testkit: {message}");
+    }
+    match result {
+        _ if interrupt::requested() => ExitCode::from(interrupt::EXIT_CODE),
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("torvyn-testkit: {message}");
-            ExitCode::FAILURE
-        }
+        Err(_) => ExitCode::FAILURE,
     }
 }

@@ -85,8 +85,8 @@ pub use self::pipeline::picture;
 pub use self::pipeline::{
     DEFAULT_FLOW_BUFFER_BUDGET, DEFAULT_LATENCY_SAMPLES, DEFAULT_QUEUE_DEPTH, DEFAULT_RETAINED,
     DEFAULT_RUN_TIMEOUT, DEFAULT_TRACE_CAPACITY, DeadLetter, EdgeReport, Event, FlowCounts,
-    FlowError, NodeReport, NodeSpec, Pipeline, RunResult, Scripted, Step, Timestamps, Trace,
-    TraceEntry, read_jsonl,
+    FlowError, Interrupt, NodeReport, NodeSpec, Pipeline, RunResult, Scripted, Step, Timestamps,
+    Trace, TraceEntry, read_jsonl,
 };
 pub use self::role::Role;
 pub use self::settings::{

@@ -136,6 +136,7 @@ pub(crate) fn exec(args: RunArgs) -> Result<(), String> {
         Format::Json => {
             let mut summary = result.summary_json();
             summary["duration_seconds"] = elapsed.as_secs_f64().into();
+            summary["interrupted"] = crate::interrupt::requested().into();
             if show == Show::Report {
                 summary["component_output"] = lock(&console).report();
             }

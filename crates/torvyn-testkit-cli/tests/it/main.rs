@@ -17,6 +17,7 @@ mod diagnostics;
 mod golden;
 mod hangs;
 mod help;
+mod interrupt;
 mod manifest_note;
 mod pictures;
 mod policy;

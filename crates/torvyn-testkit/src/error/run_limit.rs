@@ -18,6 +18,10 @@ pub enum RunLimit {
     /// [`Pipeline::max_virtual_time`](crate::Pipeline::max_virtual_time): the
     /// flow's virtual clock moved this far past its start.
     VirtualTime(Duration),
+    /// [`Interrupt::interrupt`](crate::Interrupt::interrupt) (Ctrl+C in the
+    /// command line): the sources were not pulled again; everything already
+    /// in the flow was processed to the end.
+    Interrupted,
 }
 
 impl fmt::Display for RunLimit {
@@ -45,6 +49,11 @@ impl fmt::Display for RunLimit {
                 f,
                 "stopped when its virtual clock passed {limit:?} after the start; raise the \
                  limit (`Pipeline::max_virtual_time`) to run longer"
+            ),
+            RunLimit::Interrupted => write!(
+                f,
+                "was interrupted: its sources were not pulled again, and the elements already \
+                 in the flow were run to the end"
             ),
         }
     }

@@ -44,7 +44,7 @@ use crate::host::{Limits, StdStream};
 use crate::role::Role;
 use crate::settings::{BackpressurePolicy, ClockMode, ErrorPolicy};
 pub use report::{DeadLetter, EdgeReport, FlowCounts, FlowError, NodeReport, RunResult};
-pub use run_limits::DEFAULT_RUN_TIMEOUT;
+pub use run_limits::{DEFAULT_RUN_TIMEOUT, Interrupt};
 pub use scripted::{Scripted, Step};
 pub(crate) use spec::{EdgeSpec, InputLines, NodeKind};
 pub use spec::{NodeSpec, Timestamps, read_jsonl};
@@ -501,6 +501,15 @@ impl Pipeline {
     /// all nodes share).
     pub fn clock_mode(mut self, mode: ClockMode) -> Self {
         self.run_options.clock_mode = mode;
+        self
+    }
+
+    /// Stop the run when `interrupt` is thrown (see [`Interrupt`]): the
+    /// sources are not pulled again, the elements in the flow run to the end,
+    /// every node is torn down, and the run ends with
+    /// [`RunLimit::Interrupted`](crate::RunLimit::Interrupted).
+    pub fn interrupt_with(mut self, interrupt: &Interrupt) -> Self {
+        self.run_options.interrupt = Some(interrupt.clone());
         self
     }
 

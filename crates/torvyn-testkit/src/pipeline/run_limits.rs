@@ -1,5 +1,7 @@
 //! Run limits (elements, wall time, virtual time) and the flow's clock and seed.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, ErrorKind, RunLimit};
@@ -14,6 +16,45 @@ use crate::settings::ClockMode;
 /// [`Pipeline::max_elements`]: super::Pipeline::max_elements
 pub const DEFAULT_RUN_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// A switch that stops a running flow from outside, as Ctrl+C does in the
+/// command line: give a clone to [`Pipeline::interrupt_with`] and call
+/// [`interrupt`](Self::interrupt) from another thread (or a signal handler).
+/// The run then stops pulling its sources, runs the elements already in the
+/// flow to the end, tears every node down, and ends with
+/// [`ErrorKind::Stopped`](crate::ErrorKind::Stopped) and
+/// [`RunLimit::Interrupted`], whose report holds what happened until then.
+///
+/// ```
+/// use torvyn_testkit::Interrupt;
+///
+/// let interrupt = Interrupt::new();
+/// let handle = interrupt.clone();
+/// std::thread::spawn(move || handle.interrupt()).join().unwrap();
+/// assert!(interrupt.is_interrupted());
+/// ```
+///
+/// [`Pipeline::interrupt_with`]: super::Pipeline::interrupt_with
+#[derive(Clone, Debug, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    /// A switch not yet thrown.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Ask every run that watches this switch to stop (safe to call from
+    /// any thread, any number of times).
+    pub fn interrupt(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether [`interrupt`](Self::interrupt) was called.
+    pub fn is_interrupted(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 /// The run-wide settings of a [`Pipeline`](super::Pipeline).
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RunOptions {
@@ -22,6 +63,7 @@ pub(crate) struct RunOptions {
     pub(crate) max_virtual_time: Option<Duration>,
     pub(crate) clock_mode: ClockMode,
     pub(crate) random_seed: Option<u64>,
+    pub(crate) interrupt: Option<Interrupt>,
 }
 
 /// Watches a run's limits and holds the flow's virtual clock.
@@ -32,6 +74,7 @@ pub(super) struct Guard {
     virtual_start: u64,
     produced: u64,
     cut: bool,
+    interrupted: bool,
     /// The epoch thread's tick count when the wall clock was last read.
     read_at_tick: Option<u64>,
 }
@@ -45,6 +88,7 @@ impl Guard {
             virtual_start: start_ns,
             produced: 0,
             cut: false,
+            interrupted: false,
             read_at_tick: None,
         }
     }
@@ -67,6 +111,15 @@ impl Guard {
     /// Whether a source may be pulled again; once the element limit is
     /// reached it may not, and the run ends as stopped.
     pub(super) fn may_pull(&mut self) -> bool {
+        if self
+            .options
+            .interrupt
+            .as_ref()
+            .is_some_and(Interrupt::is_interrupted)
+        {
+            self.interrupted = true;
+            return false;
+        }
         match self.options.max_elements {
             Some(max) if self.produced >= max => {
                 self.cut = true;
@@ -110,9 +163,12 @@ impl Guard {
         }
     }
 
-    /// The run moved everything to the end: stopped if the element limit cut
-    /// a source off.
+    /// The run moved everything to the end: stopped if an interrupt or the
+    /// element limit cut a source off.
     pub(super) fn finished(&self) -> Result<(), Error> {
+        if self.interrupted {
+            return Err(stopped(RunLimit::Interrupted));
+        }
         match self.options.max_elements {
             Some(max) if self.cut => Err(stopped(RunLimit::Elements(max))),
             _ => Ok(()),

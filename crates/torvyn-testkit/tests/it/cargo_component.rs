@@ -90,8 +90,15 @@ fn upstream_token_streaming_example_runs_as_shipped() {
         .lines()
         .filter(|line| line.starts_with("[output-sink]"))
         .collect();
-    assert_eq!(expected.len(), 4, "upstream's expected output: {expected:?}");
-    assert_eq!(run.node("sink").stdout.lines().collect::<Vec<_>>(), expected);
+    assert_eq!(
+        expected.len(),
+        4,
+        "upstream's expected output: {expected:?}"
+    );
+    assert_eq!(
+        run.node("sink").stdout.lines().collect::<Vec<_>>(),
+        expected
+    );
     // "20 tokens produced | 1 filtered | 3 sentences emitted"
     assert_eq!(run.node("source").emitted, 20);
     assert_eq!(run.node("filter").dropped, 1);

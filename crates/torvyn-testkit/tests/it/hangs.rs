@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use torvyn_testkit::ClockMode;
 use torvyn_testkit::{Component, ErrorKind, Instance, Limits, Processed, TestElement};
-use torvyn_testkit::{FlowError, Pipeline, RunLimit, Timestamps};
+use torvyn_testkit::{FlowError, Interrupt, Pipeline, RunLimit, Timestamps};
 
 use crate::support::{fixture, wall_clock};
 
@@ -254,6 +254,65 @@ fn a_source_that_never_ends_stops_at_the_element_limit() {
     assert_eq!(report.received_text("out").len(), 100);
     assert_eq!(report.received_text("out")[99], "99");
     assert!(report.unaccounted().is_empty());
+}
+
+#[test]
+fn an_interrupt_stops_pulling_runs_what_is_in_flight_and_tears_down() {
+    // Thrown by the sink's observer at its 40th element: deterministic, as a
+    // Ctrl+C in the middle of a run.
+    let interrupt = Interrupt::new();
+    let (thrower, mut delivered) = (interrupt.clone(), 0);
+    // `copy`'s teardown panics on purpose: its error shows it was called.
+    let (source, copy) = (fixture("raw-endless-source"), waiter());
+    let started = Instant::now();
+    let err = Pipeline::new("endless")
+        .interrupt_with(&interrupt)
+        .queue_depth(4)
+        .on_delivered(move |_, _| {
+            delivered += 1;
+            if delivered == 40 {
+                thrower.interrupt();
+            }
+        })
+        .component("numbers", &source, "")
+        .component("copy", &copy, "panic")
+        .collector("out")
+        .edge("numbers", "copy")
+        .edge("copy", "out")
+        .run()
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(
+        matches!(
+            err.error.kind(),
+            ErrorKind::Stopped {
+                limit: RunLimit::Interrupted
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "flow `endless` failed: was interrupted: its sources were not pulled again, and the \
+         elements already in the flow were run to the end"
+    );
+    // Nothing in flight was lost: every element the source made reached the
+    // sink, in order, and each node's counts add up.
+    let report = &err.report;
+    assert!(report.elements >= 40, "{}", report.elements);
+    let received = report.received_text("out");
+    assert_eq!(received.len() as u64, report.elements);
+    assert_eq!(
+        received.last().map(String::as_str),
+        Some(&*(report.elements - 1).to_string())
+    );
+    assert!(report.unaccounted().is_empty());
+    report.check_accounting().unwrap();
+    // Every node was torn down.
+    let teardowns = report.teardown_errors();
+    assert_eq!(teardowns.len(), 1, "{teardowns:?}");
+    assert_eq!(teardowns[0].0, "copy");
 }
 
 #[test]

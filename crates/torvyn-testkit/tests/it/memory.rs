@@ -46,7 +46,10 @@ fn an_allocation_over_the_budget_is_refused_to_the_component_which_may_handle_it
         injected: false,
     } = err.kind()
     else {
-        panic!("expected the component's own error, got {:?}: {err}", err.kind());
+        panic!(
+            "expected the component's own error, got {:?}: {err}",
+            err.kind()
+        );
     };
     for needle in [
         "AllocationFailed(",
@@ -63,7 +66,13 @@ fn an_allocation_over_the_budget_is_refused_to_the_component_which_may_handle_it
     // The instance is not spent: it is called again, and refused again.
     let again = hoard.process(TestElement::text("y")).unwrap_err();
     assert!(
-        matches!(again.kind(), ErrorKind::Process { error: ProcessError::Unavailable(_), .. }),
+        matches!(
+            again.kind(),
+            ErrorKind::Process {
+                error: ProcessError::Unavailable(_),
+                ..
+            }
+        ),
         "{again}"
     );
     assert_eq!(hoard.stats().failed_allocations, 2);
