@@ -7,6 +7,9 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 use torvyn_testkit::{ClockMode, ErrorPolicy};
 
+use crate::log_level::LogLevel;
+use crate::overrides::ConfigOverride;
+
 // The flow a verb runs (`run`, `trace`, `bench`): which one, and how. (Plain
 // comments on `Args` structs: a doc comment would become the verb's about.)
 #[derive(Args)]
@@ -39,6 +42,17 @@ pub(crate) struct FlowArgs {
     /// random_seed`).
     #[arg(long, value_name = "N")]
     pub(crate) random_seed: Option<u64>,
+    /// Change a node's `init` config: `NODE=VALUE` replaces it whole (e.g.
+    /// `'source={"count": 20}'`), `NODE.KEY=VALUE` sets one key of its JSON
+    /// object (VALUE as JSON when it parses, else as a string). Repeatable;
+    /// applied in order.
+    #[arg(long, value_name = "NODE[.KEY]=VALUE")]
+    pub(crate) config: Vec<ConfigOverride>,
+    /// Which log lines are shown: the components' `[level]` lines on stderr
+    /// and the command's own notes (`info`) and warnings (`warn`); errors
+    /// always.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = LogLevel::Info)]
+    pub(crate) log_level: LogLevel,
     /// What a node does when a call on an element fails: `fail-flow`, `skip`,
     /// `dead-letter` or `retry=N`. Replaces the flow's `on_error` for the
     /// nodes that set none of their own.

@@ -5,6 +5,7 @@ use torvyn_testkit::{ErrorKind, FlowError, NodeSpec, Pipeline, RunLimit, RunResu
 
 use crate::command_prelude::FlowArgs;
 use crate::interrupt;
+use crate::log_level::{self, LogLevel};
 use crate::policy;
 use crate::progress::Progress;
 
@@ -58,6 +59,9 @@ pub(crate) fn outcome(
 
 /// A teardown that failed is a warning, never silent.
 pub(crate) fn warn_teardown(result: &RunResult) {
+    if !log_level::enabled(LogLevel::Warn) {
+        return;
+    }
     for (node, error) in result.teardown_errors() {
         eprintln!("torvyn-testkit: warning: the teardown of node `{node}` failed: {error}");
     }
@@ -89,6 +93,7 @@ pub(crate) fn load(args: &FlowArgs, progress: &Progress) -> Result<Pipeline, Str
             choice.manifest.display()
         ));
     }
+    log_level::set(args.log_level);
     let flow = args.flow();
     progress.build_crates(&choice.manifest, flow.as_deref(), args.input.is_some());
     progress.step("loading components");
@@ -106,6 +111,9 @@ pub(crate) fn load(args: &FlowArgs, progress: &Progress) -> Result<Pipeline, Str
     })?;
     note_unused_keys(pipeline.accepted_unused_keys());
     pipeline = pipeline.interrupt_with(&interrupt::switch());
+    for change in &args.config {
+        pipeline = change.apply(pipeline)?;
+    }
     if let Some(max) = args.max_elements.or(args.limit) {
         pipeline = pipeline.max_elements(max);
     }
@@ -131,6 +139,9 @@ pub(crate) fn load(args: &FlowArgs, progress: &Progress) -> Result<Pipeline, Str
 
 /// The manifest's keys the reference host accepts but does not use, once, on stderr.
 pub(crate) fn note_unused_keys(keys: &[String]) {
+    if !log_level::enabled(LogLevel::Info) {
+        return;
+    }
     if let Some(note) = torvyn_testkit::manifest::unused_keys_note(keys) {
         eprintln!("torvyn-testkit: note: {note}");
     }

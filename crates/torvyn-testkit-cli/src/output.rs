@@ -153,6 +153,9 @@ impl ComponentOutput {
 
     /// A line `node` wrote to `stream` (without its newline).
     pub(crate) fn line(&mut self, node: &str, stream: StdStream, line: &[u8]) {
+        if stream == StdStream::Stderr && !crate::log_level::shows_component_line(line) {
+            return;
+        }
         match self.show {
             Show::Quiet => {}
             Show::Pass { prefix } => self.progress.suspend(|| {

@@ -94,6 +94,15 @@ fn the_cli_stops_an_endless_flow_and_reports_a_failed_teardown() {
         "{stderr}"
     );
 
+    // `--log-level error` hides the command's warnings (the JSON keeps them).
+    let (code, stdout, stderr) = run(Cli::new("run")
+        .manifest(manifest)
+        .args(["--max-elements", "50", "--log-level", "error"])
+        .format("json"));
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert!(stdout.contains("teardown failed on purpose"), "{stdout}");
+
     let started = Instant::now();
     let (code, stdout, stderr) = run(Cli::new("trace")
         .manifest(manifest)

@@ -23,6 +23,7 @@ mod pictures;
 mod policy;
 mod raw_backtrace;
 mod readme_demo;
+mod run_overrides;
 mod target_dir;
 mod test_verb;
 mod torvyn_forms;

@@ -525,6 +525,45 @@ impl Pipeline {
         self.modify(node, |spec| spec.policy = policy)
     }
 
+    /// Change a component node's `init` config (for example after
+    /// [`from_manifest`](Self::from_manifest), as the command line's
+    /// `--config NODE=VALUE` does). A node that is not a component has no
+    /// config: the run then fails to start, naming it.
+    ///
+    /// ```no_run
+    /// # use torvyn_testkit::Pipeline;
+    /// let run = Pipeline::from_manifest("Torvyn.toml", Some("main"))?
+    ///     .config("limiter", r#"{"max_per_window": 2}"#)
+    ///     .run()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn config(mut self, node: &str, config: impl Into<String>) -> Self {
+        let config = config.into();
+        let mut not_a_component = false;
+        self = self.modify(node, |spec| match &mut spec.kind {
+            NodeKind::Component { config: old, .. } => *old = config,
+            _ => not_a_component = true,
+        });
+        if not_a_component {
+            self.problems.push(format!(
+                "node `{node}` is not a component, so it has no config to change"
+            ));
+        }
+        self
+    }
+
+    /// A component node's `init` config; `None` when there is no such node
+    /// or it is not a component.
+    pub fn node_config(&self, node: &str) -> Option<&str> {
+        self.nodes
+            .iter()
+            .find(|(name, _)| name == node)
+            .and_then(|(_, spec)| match &spec.kind {
+                NodeKind::Component { config, .. } => Some(config.as_str()),
+                _ => None,
+            })
+    }
+
     /// Change a node's limits.
     pub fn limits(self, node: &str, limits: Limits) -> Self {
         self.modify(node, |spec| spec.limits = limits)
