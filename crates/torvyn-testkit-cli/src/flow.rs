@@ -127,12 +127,8 @@ pub(crate) fn load(args: &FlowArgs, progress: &Progress) -> Result<Pipeline, Str
         pipeline = pipeline.random_seed(seed);
     }
     if let Some(policy) = args.on_error {
-        pipeline = policy::override_flow_default(
-            pipeline,
-            &choice.manifest,
-            choice.flow.as_deref(),
-            policy,
-        )?;
+        pipeline =
+            policy::override_flow_default(pipeline, &choice.manifest, flow.as_deref(), policy)?;
     }
     Ok(pipeline)
 }

@@ -287,3 +287,32 @@ fn a_bad_on_error_flag_is_a_usage_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn on_error_applies_to_the_flow_named_positionally() {
+    // Two flows: `--on-error` must override the one `flow.second` names, not
+    // ask which flow (it read only `--flow`).
+    let manifest = manifest_with("two-flows.toml", |text| {
+        let main = &text[text.find("[flow.main]").unwrap()..];
+        let second = main
+            .replace("[flow.main", "[flow.second")
+            .replace("flow.main.", "flow.second.");
+        let generous = text.replace(
+            r#"config = '{"max_per_second": 2, "window_ms": 3}'"#,
+            r#"config = '{"max_per_second": 1000, "window_ms": 1000}'"#,
+        );
+        format!("{generous}\n{second}")
+    });
+    let out = Cli::new("run")
+        .arg("flow.second")
+        .manifest(&manifest)
+        .input(bad_input())
+        .args(["--on-error", "skip"])
+        .format("json")
+        .output();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = json(&out);
+    assert_eq!(summary["flow"], "second");
+    assert_eq!(summary["nodes"]["enrich"]["failed"], 1);
+    assert_eq!(summary["sinks"]["count"], 2);
+}
