@@ -138,7 +138,7 @@ impl Progress {
                 |dir| dir.to_string_lossy().into_owned(),
             );
             self.step(format!(
-                "building component {}/{total}: {name} ({dir}; a first build compiles the SDK)",
+                "building component {}/{total}: {name} ({dir})",
                 index + 1,
             ));
             // An error is reported by the load that follows.
