@@ -5,8 +5,9 @@
 use clap::Subcommand;
 
 mod bench;
-mod check;
+pub(crate) mod check;
 mod inspect;
+mod link;
 mod run;
 mod test;
 mod trace;
@@ -45,6 +46,12 @@ verbs! {
     /// Run one component (a crate directory or a `.wasm`) on elements given on
     /// the command line, without a manifest, and print what it did with each.
     Test(test::TestArgs),
+    /// Check that every flow's components fit together without running them:
+    /// for each edge, that the producer outputs what the consumer takes (roles,
+    /// contract interfaces and versions; the WIT functions with `--detail`),
+    /// and that each node's imports are satisfied by the host (exit code 1
+    /// naming each incompatible edge or node).
+    Link(link::LinkArgs),
     /// Print a component's role, imports and exports, and type-check them
     /// against the Torvyn 0.1 contract (exit code 1 on any mismatch).
     Inspect(inspect::InspectArgs),
