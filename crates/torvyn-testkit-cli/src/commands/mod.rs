@@ -6,6 +6,7 @@ use clap::Subcommand;
 
 mod bench;
 pub(crate) mod check;
+mod doctor;
 mod inspect;
 mod link;
 mod run;
@@ -55,4 +56,10 @@ verbs! {
     /// Print a component's role, imports and exports, and type-check them
     /// against the Torvyn 0.1 contract (exit code 1 on any mismatch).
     Inspect(inspect::InspectArgs),
+    /// Check what building and testing components needs on this machine
+    /// (rustc against the MSRV, the wasm32-wasip2 target or the build-std
+    /// fallback, wasm-component-ld, cargo-generate, disk space, the CLI's and
+    /// the library's versions) and say how to fix each (exit code 1 when
+    /// something required is missing).
+    Doctor(doctor::DoctorArgs),
 }
