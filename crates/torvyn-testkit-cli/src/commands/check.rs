@@ -30,12 +30,11 @@ pub(crate) struct CheckArgs {
     graph: Option<crate::pictures::GraphFormat>,
     /// Treat warnings as errors (exit code 1 on any). The warnings: a
     /// `[[component]]` no node runs; a `[security.grants.<name>]` naming
-    /// neither a node nor a `[[component]]`; a node's config given to a
-    /// component without `lifecycle` (its `init` is never called, so the
-    /// config is ignored); keys of upstream's schema the reference host does
-    /// not use. A key inside a config that the component itself ignores cannot
-    /// be seen from outside (the config is a string only the component parses;
-    /// one that rejects unknown keys fails `init`, an error).
+    /// neither a node nor a `[[component]]`; keys of upstream's schema the
+    /// reference host does not use. A key inside a config that the component
+    /// ignores cannot be seen from outside (the config is a string only the
+    /// component parses; one that rejects unknown keys fails `init`, an error,
+    /// as is a config given to a component without `lifecycle`).
     #[arg(long)]
     strict: bool,
 }
@@ -55,11 +54,12 @@ pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
     let manifest = Manifest::from_path(&args.manifest).map_err(|err| err.to_string())?;
     let text = std::fs::read_to_string(&args.manifest).unwrap_or_default();
     let at = |key: &str| {
-        torvyn_testkit::manifest::key_position(&text, key).map_or_else(String::new, |(line, column)| {
-            format!("{}:{line}:{column}: ", args.manifest.display())
-        })
+        torvyn_testkit::manifest::key_position(&text, key)
+            .map_or_else(String::new, |(line, column)| {
+                format!("{}:{line}:{column}: ", args.manifest.display())
+            })
     };
-    let mut warnings = manifest_warnings(&manifest, &at);
+    let warnings = manifest_warnings(&manifest, &at);
     let progress = Progress::new();
     let flows: Vec<String> = match args.flow() {
         Some(flow) => vec![flow],
@@ -133,38 +133,24 @@ pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
                     mismatch.direction
                 ));
             }
-            let (config_key, config) = match (&spec.config, &declared_config) {
-                (Some(config), _) => (format!("{key}.config"), Some(config.clone())),
-                (None, Some(config)) => (
-                    declared_config_key(&manifest, &spec.component),
-                    Some(config.clone()),
-                ),
-                (None, None) => (key.clone(), None),
-            };
-            if config.is_some() && !inspection.lifecycle {
-                warnings.push(format!(
-                    "{}{config_key}: {} exports no `{}`, so its `init` is never called and \
-                     this config is ignored",
-                    at(&config_key),
-                    tidy(&wasm).display(),
-                    torvyn_testkit::LIFECYCLE_INTERFACE
-                ));
-            }
             if problems.len() == before && !no_init {
                 // `init` with the node's config, as `run` calls it (no element).
                 progress.step(format!("calling `init` of {key}"));
-                let config = config.unwrap_or_default();
+                let (config_key, config) = match (&spec.config, &declared_config) {
+                    (Some(config), _) => (format!("{key}.config"), config.clone()),
+                    (None, Some(config)) => (
+                        declared_config_key(&manifest, &spec.component),
+                        config.clone(),
+                    ),
+                    (None, None) => (key.clone(), String::new()),
+                };
                 if let Err(problem) = call_init(&wasm, loaded, node, &config) {
                     problems.push(format!("{}{config_key}: {problem}", at(&config_key)));
                 }
             }
             if problems.len() == before {
                 progress.suspend(|| {
-                    println!(
-                        "ok  {key}: {} ({})",
-                        inspection.role,
-                        tidy(&wasm).display()
-                    );
+                    println!("ok  {key}: {} ({})", inspection.role, tidy(&wasm).display());
                 });
             }
         }

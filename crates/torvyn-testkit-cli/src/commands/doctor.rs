@@ -294,9 +294,7 @@ fn toolchain_checks() -> Vec<Check> {
         ),
         (Err(err), false) => target.fail(
             problem(err),
-            format!(
-                "install rustup (https://rustup.rs), then `rustup target add {WASM_TARGET}`"
-            ),
+            format!("install rustup (https://rustup.rs), then `rustup target add {WASM_TARGET}`"),
         ),
     };
     let mut fallback = Check::new(
@@ -309,7 +307,9 @@ fn toolchain_checks() -> Vec<Check> {
         },
     );
     fallback = match (&fallback_ok, &rustup_ok) {
-        (Ok(_), _) => fallback.pass("available (Debian rustc-web, rust-web-src, wasi-libc, lld-19)"),
+        (Ok(_), _) => {
+            fallback.pass("available (Debian rustc-web, rust-web-src, wasi-libc, lld-19)")
+        }
         // Not needed where rustup's target works: not a warning.
         (Err(_), Ok(_)) => fallback.pass("not installed, not needed (rustup's target builds)"),
         (Err(err), Err(_)) => fallback.fail(
@@ -324,7 +324,11 @@ fn toolchain_checks() -> Vec<Check> {
 /// A toolchain's problem without its install hint (the check's `fix` says it).
 fn problem(err: &torvyn_testkit::BuildError) -> String {
     let text = err.to_string();
-    text.split("\n\nhint:").next().unwrap_or_default().trim().to_string()
+    text.split("\n\nhint:")
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 /// `wasm-component-ld`, which links a component: on PATH, in rustc's
@@ -384,7 +388,10 @@ fn disk_check() -> Check {
         .and_then(|line| line.split_whitespace().nth(3))
         .and_then(|field| field.parse::<u64>().ok());
     let Some(free_kib) = free_kib else {
-        return check.fail("cannot read `df -Pk .`'s output", "check the free space by hand");
+        return check.fail(
+            "cannot read `df -Pk .`'s output",
+            "check the free space by hand",
+        );
     };
     let free = free_kib * 1024;
     let gib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0 * 1024.0);

@@ -130,7 +130,10 @@ fn print_text(report: &Value, inspection: &Inspection) {
             .filter_map(|value| value.as_str().map(str::to_string))
             .collect()
     };
-    println!("component: {}", report["component"].as_str().unwrap_or_default());
+    println!(
+        "component: {}",
+        report["component"].as_str().unwrap_or_default()
+    );
     if report.get("role").is_some() {
         println!(
             "role:      {} ({})",
@@ -195,7 +198,10 @@ fn print_text(report: &Value, inspection: &Inspection) {
                 section["bytes"]
             );
         }
-        println!("  the rest (types, imports, exports, glue): {} bytes", size["other_bytes"]);
+        println!(
+            "  the rest (types, imports, exports, glue): {} bytes",
+            size["other_bytes"]
+        );
     }
     if report.get("contracts").is_some() {
         println!("contracts:");
@@ -308,7 +314,9 @@ fn size(bytes: &[u8]) -> Result<Value, String> {
     let mut depth = 0usize;
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
         match payload.map_err(|err| format!("not a readable component: {err}"))? {
-            Payload::ModuleSection { unchecked_range, .. } => {
+            Payload::ModuleSection {
+                unchecked_range, ..
+            } => {
                 if depth == 0 {
                     modules.push(unchecked_range.end - unchecked_range.start);
                 }

@@ -126,7 +126,8 @@ fn link_flow(
                     Some(index) => index,
                     None => {
                         progress.step(format!("inspecting {}", tidy(&wasm).display()));
-                        let inspection = torvyn_testkit::inspect(&wasm).map_err(|err| describe(&err));
+                        let inspection =
+                            torvyn_testkit::inspect(&wasm).map_err(|err| describe(&err));
                         inspected.push((wasm.clone(), inspection));
                         inspected.len() - 1
                     }
