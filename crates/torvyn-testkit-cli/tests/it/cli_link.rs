@@ -118,7 +118,17 @@ capabilities = ["wasi-random"]
         "{stderr}"
     );
 
-    let out = cli_in(&dir, &["check", "--strict", "--manifest", "Torvyn.toml"]);
+    // (`--no-init`: the warnings come from the manifest.)
+    let out = cli_in(
+        &dir,
+        &[
+            "check",
+            "--strict",
+            "--no-init",
+            "--manifest",
+            "Torvyn.toml",
+        ],
+    );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert_eq!(
@@ -164,25 +174,6 @@ fn link_checks_every_edge_of_a_compatible_flow() {
         stdout.contains("node `count` (") && stdout.contains("imports satisfied by the host"),
         "{stdout}"
     );
-
-    let out = Cli::new("link").manifest(&manifest).format("json").output();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["all_linked"], true);
-    let flow = &report["flows"][0];
-    assert_eq!(flow["name"], "main");
-    assert_eq!(flow["edge_count"], 3);
-    assert_eq!(flow["edges"][0]["from"], "source:output");
-    assert_eq!(flow["edges"][0]["compatible"], true);
-    assert_eq!(flow["edges"][0]["producer"]["contract_version"], "0.1.0");
-    assert!(
-        flow["nodes"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|node| node["imports_satisfied"] == true),
-        "{flow}"
-    );
 }
 
 #[test]
@@ -213,6 +204,43 @@ fn link_names_the_edge_a_sink_cannot_feed() {
     );
     assert!(stdout.contains("ERR mid:output -> out:input"), "{stdout}");
     assert!(stderr.contains("flow `main` did not link"), "{stderr}");
+
+    let out = cli_in(
+        &dir,
+        &["link", "--manifest", "Torvyn.toml", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["all_linked"], false);
+    let flow = &report["flows"][0];
+    assert_eq!(
+        (&flow["name"], &flow["linked"]),
+        (&"main".into(), &false.into())
+    );
+    assert_eq!(
+        (&flow["component_count"], &flow["edge_count"]),
+        (&3.into(), &2.into())
+    );
+    let (good, bad) = (&flow["edges"][0], &flow["edges"][1]);
+    assert_eq!(
+        (&good["from"], &good["compatible"]),
+        (&"source:output".into(), &true.into())
+    );
+    assert_eq!(good["producer"]["contract_version"], "0.1.0");
+    assert_eq!(
+        (&bad["from"], &bad["compatible"]),
+        (&"mid:output".into(), &false.into())
+    );
+    assert_eq!(bad["producer"]["role"], "sink");
+    assert_eq!(flow["diagnostics"].as_array().unwrap().len(), 2, "{flow}");
+    assert!(
+        flow["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|node| node["imports_satisfied"] == true),
+        "{flow}"
+    );
 }
 
 #[test]
