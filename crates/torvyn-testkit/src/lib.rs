@@ -67,10 +67,6 @@ mod units;
 mod unversioned;
 
 pub use self::backtrace::Frame;
-
-/// This crate's version (`doctor` compares the CLI's with it).
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
 pub use self::build::{
     BuildError, BuildErrorKind, ComponentBuild, DEFAULT_BUILD_TIMEOUT, Profile, Toolchain,
     WASM_TARGET, build_component, configure_cargo, platform_cache_dir,

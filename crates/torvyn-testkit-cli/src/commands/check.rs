@@ -35,7 +35,7 @@ pub(crate) struct CheckArgs {
     /// ignores cannot be seen from outside (the config is a string only the
     /// component parses; one that rejects unknown keys fails `init`, an error,
     /// as is a config given to a component without `lifecycle`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "graph")]
     strict: bool,
 }
 

@@ -413,3 +413,76 @@ fn doctor_passes_here_and_names_what_a_path_hides() {
         "{stdout}"
     );
 }
+
+/// Writes an executable shell script.
+#[cfg(unix)]
+fn script(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::write(path, format!("#!/bin/sh\n{body}")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn doctor_fix_adds_a_missing_target_and_versions_must_agree() {
+    // A rustc whose wasm32-wasip2 library directory is empty, and a rustup
+    // that records what it is asked.
+    let bin = temp_dir("fake-bin");
+    let log = bin.join("rustup.log");
+    script(
+        &bin.join("rustc"),
+        "case \"$*\" in\n\
+         *target-libdir*) echo /nonexistent ;;\n\
+         --version) echo 'rustc 1.95.0 (fake)' ;;\n\
+         *) exit 1 ;;\n\
+         esac\n",
+    );
+    script(
+        &bin.join("rustup"),
+        &format!("echo \"$*\" >> '{}'\n", log.display()),
+    );
+    let run = |fix: bool| {
+        let mut cli = Cli::new("doctor").env("PATH", &bin);
+        if fix {
+            cli = cli.arg("--fix");
+        }
+        text(&cli.output().stdout)
+    };
+    let stdout = run(false);
+    assert!(
+        stdout.contains("wasm32-wasip2 target: rustup's wasm32-wasip2 target cannot build")
+            && stdout.contains("fix: `rustup target add wasm32-wasip2` (`doctor --fix` runs it)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Run `torvyn-testkit doctor --fix`"),
+        "{stdout}"
+    );
+    let asked = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(!asked.contains("target add"), "{asked}");
+    let stdout = run(true);
+    let asked = std::fs::read_to_string(&log).unwrap();
+    assert!(asked.contains("target add wasm32-wasip2"), "{asked}");
+    assert!(
+        stdout.contains("fixed: rustup target add wasm32-wasip2: done"),
+        "{stdout}"
+    );
+
+    // A project locking another torvyn-testkit than the CLI's.
+    let project = temp_dir("old-project");
+    std::fs::write(
+        project.join("Cargo.lock"),
+        "version = 4\n\n[[package]]\nname = \"torvyn-testkit\"\nversion = \"0.0.9\"\n",
+    )
+    .unwrap();
+    let out = cli_in(&project, &["doctor"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "FAIL versions: the CLI is {}, the project's tests use torvyn-testkit 0.0.9",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{stdout}"
+    );
+}
