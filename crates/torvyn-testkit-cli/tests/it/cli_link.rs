@@ -244,6 +244,28 @@ fn link_names_the_edge_a_sink_cannot_feed() {
 }
 
 #[test]
+fn link_names_a_node_whose_imports_the_host_lacks() {
+    let dir = temp_dir("link-import");
+    // A filter importing `fixture:telemetry/counters@0.1.0`, which no host has.
+    project(&dir, "raw-missing-import", "torvyn:filtering/filter", "");
+    let out = cli_in(&dir, &["link", "--manifest", "Torvyn.toml"]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error: node `mid`: an import the host does not satisfy: ")
+            && stderr.contains("fixture:telemetry/counters@0.1.0"),
+        "{stderr}"
+    );
+    // The edges themselves are fine.
+    assert!(stdout.contains("ok  mid:output -> out:input"), "{stdout}");
+    assert!(
+        stdout
+            .contains("node `mid` (./components/mid.wasm): imports NOT all satisfied by the host"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn link_components_dir_replaces_the_builds() {
     let dir = temp_dir("link-components");
     let build = |name: &str| -> PathBuf {
