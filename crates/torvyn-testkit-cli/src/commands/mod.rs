@@ -54,12 +54,13 @@ verbs! {
     /// naming each incompatible edge or node).
     Link(link::LinkArgs),
     /// Print a component's role, imports and exports, and type-check them
-    /// against the Torvyn 0.1 contract (exit code 1 on any mismatch).
+    /// against the Torvyn 0.1 contract (exit code 1 on any mismatch); its
+    /// size, capabilities and metadata too (`--show` picks one section).
     Inspect(inspect::InspectArgs),
     /// Check what building and testing components needs on this machine
     /// (rustc against the MSRV, the wasm32-wasip2 target or the build-std
-    /// fallback, wasm-component-ld, cargo-generate, disk space, the CLI's and
-    /// the library's versions) and say how to fix each (exit code 1 when
-    /// something required is missing).
+    /// fallback, wasm-component-ld, cargo-generate, disk space, the CLI's
+    /// version against the project's torvyn-testkit) and say how to fix each
+    /// (exit code 1 when something required is missing).
     Doctor(doctor::DoctorArgs),
 }
