@@ -36,8 +36,9 @@ enum Show {
     /// The exports only.
     Exports,
     /// The grants the component needs on this host: `wasi-network-egress`
-    /// if it imports `wasi:sockets`, and whether it asks for grants at run
-    /// time (`torvyn:capabilities/capability-query`, names not known before).
+    /// if it imports `wasi:sockets`; whether it asks for grants at run time
+    /// (`torvyn:capabilities/capability-query`, names not known before), and
+    /// whether it imports `wasi:filesystem` (no directories are mounted here).
     Capabilities,
     /// The binary's own metadata: its name section and producers (language,
     /// tools and their versions); a crate's version is not in the binary.
@@ -95,6 +96,12 @@ pub(crate) fn exec(args: InspectArgs) -> Result<(), String> {
     if show.wants(Show::Capabilities) {
         report["capabilities_required"] = json!(capabilities(&inspection));
         report["asks_capabilities_at_run_time"] = json!(asks_at_run_time(&inspection));
+        report["uses_filesystem"] = json!(
+            inspection
+                .imports
+                .iter()
+                .any(|name| name.starts_with("wasi:filesystem/"))
+        );
     }
     if show.wants(Show::Metadata) {
         report["metadata"] = metadata(&bytes)?;
@@ -169,6 +176,11 @@ fn print_text(report: &Value, inspection: &Inspection) {
                 "  (it imports torvyn:capabilities/capability-query: it asks for grants by name at run time)"
             );
         }
+    }
+    if report["uses_filesystem"] == true {
+        println!(
+            "  (it imports wasi:filesystem: the reference host mounts no directories, granted or not)"
+        );
     }
     if let Some(metadata) = report.get("metadata") {
         match metadata["name"].as_str() {
