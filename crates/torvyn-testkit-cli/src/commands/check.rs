@@ -7,7 +7,7 @@ use torvyn_testkit::manifest::{ComponentRef, Manifest};
 use torvyn_testkit::{Component, Inspection};
 
 use crate::command_prelude::FlowChoice;
-use crate::flow::{describe, note_unused_keys};
+use crate::flow::describe;
 use crate::progress::Progress;
 
 #[derive(Args)]
@@ -28,11 +28,21 @@ pub(crate) struct CheckArgs {
     /// instead of checking the components.
     #[arg(long, value_enum, value_name = "FORMAT")]
     graph: Option<crate::pictures::GraphFormat>,
+    /// Treat warnings as errors (exit code 1 on any). The warnings: a
+    /// `[[component]]` no node runs; a `[security.grants.<name>]` naming
+    /// neither a node nor a `[[component]]`; keys of upstream's schema the
+    /// reference host does not use. A key inside a config that the component
+    /// ignores cannot be seen from outside (the config is a string only the
+    /// component parses; one that rejects unknown keys fails `init`, an error,
+    /// as is a config given to a component without `lifecycle`).
+    #[arg(long, conflicts_with = "graph")]
+    strict: bool,
 }
 
 /// `check`: every problem of the manifest and its components, without running.
 pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
     let no_init = args.no_init;
+    let strict = args.strict;
     if let Some(format) = args.graph {
         return crate::pictures::print_manifest_graph(
             &args.choice.manifest,
@@ -42,13 +52,19 @@ pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
     }
     let args = args.choice;
     let manifest = Manifest::from_path(&args.manifest).map_err(|err| err.to_string())?;
-    note_unused_keys(manifest.accepted_unused_keys());
+    let text = std::fs::read_to_string(&args.manifest).unwrap_or_default();
+    let at = |key: &str| {
+        torvyn_testkit::manifest::key_position(&text, key)
+            .map_or_else(String::new, |(line, column)| {
+                format!("{}:{line}:{column}: ", args.manifest.display())
+            })
+    };
+    let warnings = manifest_warnings(&manifest, &at);
     let progress = Progress::new();
     let flows: Vec<String> = match args.flow() {
         Some(flow) => vec![flow],
         None => manifest.flows.keys().cloned().collect(),
     };
-    let text = std::fs::read_to_string(&args.manifest).unwrap_or_default();
     // Per distinct component file: its inspection and, once `init` needs it,
     // the loaded component.
     let mut files: Vec<(PathBuf, Result<Checked, String>)> = Vec::new();
@@ -105,7 +121,7 @@ pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
                 problems.push(format!(
                     "{key}: `interface` is `{}`, but {} is a {} (it exports `{}`)",
                     spec.interface.interface(),
-                    wasm.display(),
+                    tidy(&wasm).display(),
                     inspection.role,
                     inspection.role.versioned_interface()
                 ));
@@ -113,7 +129,7 @@ pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
             for mismatch in &inspection.mismatches {
                 problems.push(format!(
                     "{key}: {} does not match the contract: {} {mismatch}",
-                    wasm.display(),
+                    tidy(&wasm).display(),
                     mismatch.direction
                 ));
             }
@@ -129,33 +145,87 @@ pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
                     (None, None) => (key.clone(), String::new()),
                 };
                 if let Err(problem) = call_init(&wasm, loaded, node, &config) {
-                    let at = torvyn_testkit::manifest::key_position(&text, &config_key)
-                        .map_or_else(String::new, |(line, column)| {
-                            format!("{}:{line}:{column}: ", args.manifest.display())
-                        });
-                    problems.push(format!("{at}{config_key}: {problem}"));
+                    problems.push(format!("{}{config_key}: {problem}", at(&config_key)));
                 }
             }
             if problems.len() == before {
                 progress.suspend(|| {
-                    println!("ok  {key}: {} ({})", inspection.role, wasm.display());
+                    println!("ok  {key}: {} ({})", inspection.role, tidy(&wasm).display());
                 });
             }
         }
     }
     progress.clear();
-    if problems.is_empty() {
-        println!("{}: no problems", args.manifest.display());
-        return Ok(());
+    for warning in &warnings {
+        if strict {
+            eprintln!("error: {warning} (a warning; `--strict` makes it an error)");
+        } else {
+            eprintln!("warning: {warning}");
+        }
     }
     for problem in &problems {
         eprintln!("error: {problem}");
     }
+    let failed = problems.len() + if strict { warnings.len() } else { 0 };
+    if failed == 0 {
+        match warnings.len() {
+            0 => println!("{}: no problems", args.manifest.display()),
+            count => println!(
+                "{}: no problems, {count} warnings (listed above; `--strict` makes them errors)",
+                args.manifest.display()
+            ),
+        }
+        return Ok(());
+    }
     Err(format!(
-        "{}: {} problems, listed above",
-        args.manifest.display(),
-        problems.len()
+        "{}: {failed} problems, listed above",
+        args.manifest.display()
     ))
+}
+
+/// The warnings the manifest alone shows (`at(key)` is the key's
+/// `file:line:column: `): a `[[component]]` no node of any flow runs, a grant
+/// named after neither a node nor a `[[component]]`, and the keys the
+/// reference host accepts but does not use.
+fn manifest_warnings(manifest: &Manifest, at: &dyn Fn(&str) -> String) -> Vec<String> {
+    let mut warnings = Vec::new();
+    let nodes = || manifest.flows.values().flat_map(|flow| flow.nodes.values());
+    for (index, component) in manifest.components.iter().enumerate() {
+        let used = nodes().any(|node| {
+            matches!(&node.component, ComponentRef::Crate { name, .. } if *name == component.name)
+        });
+        if !used {
+            let key = format!("component[{index}]");
+            warnings.push(format!(
+                "{}{key}: the component `{}` is run by no node of any flow",
+                at(&key),
+                component.name
+            ));
+        }
+    }
+    for grant in manifest.security.grants.keys() {
+        let names_something = nodes().any(|node| node.name == *grant)
+            || manifest.components.iter().any(|c| c.name == *grant);
+        if !names_something {
+            let key = format!("security.grants.{}", key_name(grant));
+            warnings.push(format!(
+                "{}{key}: `{grant}` names no node and no `[[component]]`, so this grant \
+                 applies to nothing",
+                at(&key)
+            ));
+        }
+    }
+    if let Some(note) = manifest.unused_keys_note() {
+        warnings.push(note);
+    }
+    warnings
+}
+
+/// A path as the manifest wrote it: `file://./components/x` resolved against
+/// `.` is `./components/x`, not `././components/x` (`components()` drops
+/// every `.` but a leading one).
+pub(crate) fn tidy(path: &Path) -> PathBuf {
+    path.components().collect()
 }
 
 /// A component file's inspection, and the component once loaded.

@@ -5,8 +5,10 @@
 use clap::Subcommand;
 
 mod bench;
-mod check;
+pub(crate) mod check;
+mod doctor;
 mod inspect;
+mod link;
 mod run;
 mod test;
 mod trace;
@@ -45,7 +47,20 @@ verbs! {
     /// Run one component (a crate directory or a `.wasm`) on elements given on
     /// the command line, without a manifest, and print what it did with each.
     Test(test::TestArgs),
+    /// Check that every flow's components fit together without running them:
+    /// for each edge, that the producer outputs what the consumer takes (roles,
+    /// contract interfaces and versions; the WIT functions with `--detail`),
+    /// and that each node's imports are satisfied by the host (exit code 1
+    /// naming each incompatible edge or node).
+    Link(link::LinkArgs),
     /// Print a component's role, imports and exports, and type-check them
-    /// against the Torvyn 0.1 contract (exit code 1 on any mismatch).
+    /// against the Torvyn 0.1 contract (exit code 1 on any mismatch); its
+    /// size, capabilities and metadata too (`--show` picks one section).
     Inspect(inspect::InspectArgs),
+    /// Check what building and testing components needs on this machine
+    /// (rustc against the MSRV, the wasm32-wasip2 target or the build-std
+    /// fallback, wasm-component-ld, cargo-generate, disk space, the CLI's
+    /// version against the project's torvyn-testkit) and say how to fix each
+    /// (exit code 1 when something required is missing).
+    Doctor(doctor::DoctorArgs),
 }

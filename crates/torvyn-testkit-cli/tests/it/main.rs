@@ -13,6 +13,7 @@ mod support;
 mod bench_rounds;
 mod check_init;
 mod cli;
+mod cli_link;
 mod diagnostics;
 mod golden;
 mod hangs;

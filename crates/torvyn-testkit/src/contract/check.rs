@@ -239,7 +239,7 @@ fn check_interface(
     }
 }
 
-fn find_interface<'a>(
+pub(super) fn find_interface<'a>(
     contract: &'a Resolve,
     package: &str,
     interface: Option<&str>,

@@ -109,3 +109,27 @@ pub(crate) fn contract() -> Result<&'static Resolve, String> {
         .as_ref()
         .map_err(Clone::clone)
 }
+
+/// Every function of `role`'s contract interface, in WIT order, each as
+/// `name: func(...) -> ...` (what `link --detail` shows for an edge).
+pub(crate) fn role_functions(role: crate::role::Role) -> Result<Vec<String>, String> {
+    let resolve = contract()?;
+    let (package, name) = role
+        .interface()
+        .strip_prefix("torvyn:")
+        .and_then(|rest| rest.split_once('/'))
+        .ok_or_else(|| format!("`{}` is not a torvyn interface", role.interface()))?;
+    let interface = check::find_interface(resolve, package, Some(name))
+        .ok_or_else(|| format!("the contract has no `{}`", role.interface()))?;
+    Ok(interface
+        .functions
+        .values()
+        .map(|function| {
+            format!(
+                "{}: {}",
+                function.name,
+                wit_text::signature(resolve, function)
+            )
+        })
+        .collect())
+}
