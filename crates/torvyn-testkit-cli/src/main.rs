@@ -17,6 +17,7 @@ mod cli;
 mod command_prelude;
 mod commands;
 mod flow;
+mod otlp;
 mod output;
 mod pictures;
 mod policy;
