@@ -25,4 +25,5 @@ mod readme_demo;
 mod target_dir;
 mod test_verb;
 mod torvyn_forms;
+mod trace_view;
 mod unix;

@@ -387,7 +387,12 @@ fn buffers_text(buffers: &CallBuffers) -> String {
         ));
     }
     if buffers.fan_out_copies > 0 {
-        parts.push(format!("{} fan-out copies", buffers.fan_out_copies));
+        let s = if buffers.fan_out_copies == 1 {
+            "y"
+        } else {
+            "ies"
+        };
+        parts.push(format!("{} fan-out cop{s}", buffers.fan_out_copies));
     }
     parts.join(", ")
 }
