@@ -89,8 +89,9 @@ impl Stage {
 pub struct ElementTrace {
     /// The element's flow sequence number.
     pub sequence: u64,
-    /// The W3C trace id the flow gave it (32 hex digits): the flow name's
-    /// fingerprint and the sequence number plus one.
+    /// A W3C trace id for it (32 hex digits): the flow name's fingerprint
+    /// and the sequence number plus one, the id the flow gives an element
+    /// its source produced (an aggregate carries its inputs' id instead).
     pub trace_id: String,
     /// Its stages.
     pub stages: Vec<Stage>,
