@@ -20,6 +20,7 @@ mod commands;
 mod flow;
 mod interrupt;
 mod log_level;
+mod otlp;
 mod output;
 mod overrides;
 mod pictures;

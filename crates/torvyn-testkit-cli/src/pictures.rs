@@ -23,8 +23,14 @@ pub(crate) enum GraphFormat {
 /// How `trace` writes the trace (`--trace-format`).
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum TraceFormat {
-    /// One line per element (or JSON with `--format json`).
-    Text,
+    /// Per element, each stage with its call's time, queue wait, payload
+    /// size and preview, and why it stopped (`text` is the same).
+    #[value(alias = "text")]
+    Pretty,
+    /// The same timeline as JSON.
+    Json,
+    /// OTLP/JSON spans: one trace per element, one span per stage.
+    Otlp,
     /// The Chrome trace event format (Perfetto, chrome://tracing).
     Chrome,
 }
@@ -76,24 +82,31 @@ pub(crate) fn print_run_graph(
     print!("{}", render(&diagram, format));
 }
 
+/// `trace --output-trace`: the trace's text to `output`, or stdout; `what`
+/// names it in the note on stderr (`the Chrome trace (open it in ...)`).
+pub(crate) fn write_trace(trace: &str, output: Option<&Path>, what: &str) -> Result<(), String> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, trace)
+                .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+            eprintln!("torvyn-testkit: wrote {what} to {}", path.display());
+        }
+        None => print!("{trace}"),
+    }
+    Ok(())
+}
+
 /// `trace --trace-format chrome`: the run's timeline as a Chrome trace, to
 /// `output` or stdout.
 pub(crate) fn write_chrome_trace(result: &RunResult, output: Option<&Path>) -> Result<(), String> {
     let trace = result
         .chrome_trace()
         .ok_or("internal: the run recorded no timeline")?;
-    match output {
-        Some(path) => {
-            std::fs::write(path, trace)
-                .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
-            eprintln!(
-                "torvyn-testkit: wrote {} (open it in https://ui.perfetto.dev or chrome://tracing)",
-                path.display()
-            );
-        }
-        None => print!("{trace}"),
-    }
-    Ok(())
+    write_trace(
+        &trace,
+        output,
+        "the Chrome trace (open it in https://ui.perfetto.dev or chrome://tracing)",
+    )
 }
 
 /// `--report`: the self-contained HTML report of `result` to `path`.

@@ -35,11 +35,8 @@ pub(crate) fn print_counts(result: &RunResult) {
     } else {
         String::new()
     };
-    say!(
-        "flow `{}`: {} elements{aggregated}",
-        result.flow,
-        result.elements
-    );
+    say!("flow `{}`: {}", result.flow, result.flow_line());
+    say!("{} elements{aggregated}", result.elements);
     say!(
         "{:<20} {:<10} {:>8} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9} {:>8}",
         "node",

@@ -20,7 +20,10 @@ fn run_prints_counts_and_a_stable_json_object() {
 
     let out = Cli::new("run").manifest(&manifest).output();
     let stdout = text(&out.stdout);
-    assert!(stdout.starts_with("flow `main`: 6 elements\n"), "{stdout}");
+    assert!(
+        stdout.starts_with("flow `main`: source -> limit -> enrich -> count\n6 elements\n"),
+        "{stdout}"
+    );
     assert!(
         stdout
             .lines()
@@ -120,24 +123,30 @@ fn trace_prints_every_element() {
     let out = Cli::new("trace").manifest(&manifest).output();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert_eq!(stdout.lines().count(), 6, "{stdout}");
+    assert_eq!(stdout.matches("┬─ source  pull").count(), 6, "{stdout}");
+    let element = |n: usize| {
+        let start = stdout.find(&format!("elem-{n} ")).unwrap();
+        let end = stdout[start..].find("total:").unwrap();
+        &stdout[start..start + end]
+    };
     assert!(
-        stdout.contains("#3: source pulled -> limit dropped\n"),
+        element(3).contains("└─ limit   evaluate")
+            && element(3).contains("dropped (the filter answered false)"),
         "{stdout}"
     );
     assert!(
-        stdout
-            .contains("#5: source pulled -> limit emitted -> enrich emitted -> count delivered\n"),
+        element(5).contains("├─ enrich  process") && element(5).contains("delivered"),
         "{stdout}"
     );
     let out = Cli::new("trace")
         .manifest(&manifest)
         .format("json")
         .output();
-    let trace: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let trace: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let first = &trace["elements"][0]["stages"][0];
     assert_eq!(
-        trace[0],
-        serde_json::json!({"sequence": 0, "node": "source", "event": "pulled"})
+        (&first["node"], &first["event"], &first["function"]),
+        (&"source".into(), &"pulled".into(), &"pull".into())
     );
 }
 

@@ -28,4 +28,5 @@ mod run_overrides;
 mod target_dir;
 mod test_verb;
 mod torvyn_forms;
+mod trace_view;
 mod unix;

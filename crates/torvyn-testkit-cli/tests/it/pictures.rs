@@ -76,7 +76,7 @@ fn trace_writes_a_chrome_trace_on_the_virtual_clock() {
         .filter(|e| e["name"] == "thread_name")
         .map(|e| e["args"]["name"].as_str().unwrap())
         .collect();
-    assert_eq!(tracks, ["count", "enrich", "limit", "source"]);
+    assert_eq!(tracks, ["source", "limit", "enrich", "count"]);
     assert!(
         events
             .iter()

@@ -75,7 +75,7 @@ fn the_flow_is_positional_as_in_torvyns_docs() {
         .manifest(&manifest)
         .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout).lines().count(), 6);
+    assert_eq!(text(&out.stdout).matches("┬─ source").count(), 6);
     let out = Cli::new("run")
         .arg("flow.nope")
         .manifest(&manifest)
@@ -153,7 +153,10 @@ fn limit_stops_the_sources_and_succeeds_where_max_elements_fails() {
         .args(["--limit", "100"])
         .output();
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).starts_with("flow `main`: 6 elements\n"));
+    assert!(
+        text(&out.stdout)
+            .starts_with("flow `main`: source -> limit -> enrich -> count\n6 elements\n")
+    );
 }
 
 #[test]
@@ -194,7 +197,9 @@ fn component_output_is_shown_per_node_as_written() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(
-        stdout.starts_with("got 0\ngot 1\ngot 2\ndone\nflow `main`: 3 elements\n"),
+        stdout.starts_with("got 0\ngot 1\ngot 2\ndone\nflow `main`: ")
+            && stdout.contains(" -> ")
+            && stdout.contains("\n3 elements\n"),
         "{stdout}"
     );
     assert!(
@@ -220,7 +225,8 @@ fn component_output_is_shown_per_node_as_written() {
 
     let out = Cli::new("run").manifest(&manifest).arg("--quiet").output();
     assert!(
-        text(&out.stdout).starts_with("flow `main`: 3 elements\n"),
+        text(&out.stdout).starts_with("flow `main`: ")
+            && text(&out.stdout).contains("\n3 elements\n"),
         "{}",
         text(&out.stdout)
     );

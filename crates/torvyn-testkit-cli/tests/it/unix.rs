@@ -124,5 +124,8 @@ fn output_dash_writes_the_payloads_on_stdout_and_the_report_on_stderr() {
             .all(|line| line.starts_with('{') && line.contains("\"stage\":\"enriched\"")),
         "{stdout}"
     );
-    assert!(stderr.contains("flow `main`: 6 elements"), "{stderr}");
+    assert!(
+        stderr.contains("flow `main`: source -> limit -> enrich -> count\n6 elements"),
+        "{stderr}"
+    );
 }

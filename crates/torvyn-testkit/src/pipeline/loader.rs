@@ -58,7 +58,7 @@ pub(super) fn load(
     if let Some(seed) = manifest.testkit.random_seed {
         pipeline = pipeline.random_seed(seed);
     }
-    for (name, node) in &flow.nodes {
+    for (name, node) in flow_ordered(flow) {
         if node.interface == Role::Source
             && let Some(spec) = input.take()
         {
@@ -131,6 +131,36 @@ pub(super) fn load(
         }
     }
     Ok(pipeline)
+}
+
+/// The flow's nodes in flow order: each after the nodes feeding it, sources
+/// first; ties in the order the edges first name them (the file's order),
+/// then by name. Every table of the run lists nodes in this order.
+fn flow_ordered(flow: &crate::manifest::Flow) -> Vec<(&String, &Node)> {
+    let mentioned = |name: &str| {
+        flow.edges
+            .iter()
+            .position(|edge| edge.from.node == name || edge.to.node == name)
+            .unwrap_or(usize::MAX)
+    };
+    let mut nodes: Vec<(&String, &Node)> = flow.nodes.iter().collect();
+    nodes.sort_by_key(|(name, _)| mentioned(name));
+    let names: Vec<&str> = nodes.iter().map(|(name, _)| name.as_str()).collect();
+    let edges: Vec<(&str, &str, &str)> = flow
+        .edges
+        .iter()
+        .map(|edge| {
+            (
+                edge.from.node.as_str(),
+                edge.from.port.as_str(),
+                edge.to.node.as_str(),
+            )
+        })
+        .collect();
+    crate::pipeline::picture::flow_order(&names, &edges)
+        .into_iter()
+        .map(|n| nodes[n])
+        .collect()
 }
 
 /// A node's limits: its `max_memory` and `fuel_budget`, or else `[runtime]`'s

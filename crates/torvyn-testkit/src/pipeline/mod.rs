@@ -171,6 +171,9 @@ pub struct Pipeline {
     pub(crate) measure_latency: bool,
     /// Whether the run records a timeline ([`Pipeline::record_timeline`]).
     pub(crate) record_timeline: bool,
+    /// How many bytes of each payload the timeline keeps
+    /// ([`Pipeline::timeline_payload_bytes`]).
+    pub(crate) timeline_payload_bytes: usize,
     pub(crate) problems: Vec<String>,
     pub(crate) run_options: run_limits::RunOptions,
     /// The manifest's keys accepted but not used ([`Pipeline::accepted_unused_keys`]).
@@ -209,6 +212,7 @@ impl Pipeline {
             buffer_budget: DEFAULT_FLOW_BUFFER_BUDGET,
             measure_latency: false,
             record_timeline: false,
+            timeline_payload_bytes: 0,
             problems: Vec::new(),
             run_options: run_limits::RunOptions::default(),
             unused_keys: Vec::new(),

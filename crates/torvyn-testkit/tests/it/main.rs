@@ -27,6 +27,7 @@ mod pictures;
 mod pipeline;
 mod same_name;
 mod superpowers;
+mod trace_view;
 mod unversioned;
 mod unwrap_output;
 mod upstream_manifest;

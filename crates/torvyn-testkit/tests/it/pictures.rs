@@ -14,7 +14,7 @@ fn fixture(path: &str) -> PathBuf {
 }
 
 /// Compare `actual` with the snapshot `name`, or write it under `TORVYN_BLESS=1`.
-fn snapshot(name: &str, actual: &str) {
+pub(crate) fn snapshot(name: &str, actual: &str) {
     let path = fixture("tests/golden/pictures").join(name);
     if std::env::var_os("TORVYN_BLESS").is_some_and(|v| v == "1") {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -33,7 +33,7 @@ fn snapshot(name: &str, actual: &str) {
 
 /// A host-only flow with a drop, a router, a pausing sink and a small queue:
 /// every kind of annotation and timeline entry.
-fn busy_flow() -> Pipeline {
+pub(crate) fn busy_flow() -> Pipeline {
     Pipeline::new("busy")
         .source(
             "numbers",

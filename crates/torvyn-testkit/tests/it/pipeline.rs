@@ -439,7 +439,11 @@ fn a_flow_from_torvyn_toml_runs_with_the_manifest_settings() {
         ]
     );
     let names: Vec<&str> = run.nodes.iter().map(|(name, _)| name.as_str()).collect();
-    assert_eq!(names, ["count", "enrich", "limit", "source"]);
+    assert_eq!(
+        names,
+        ["source", "limit", "enrich", "count"],
+        "in flow order"
+    );
     assert_eq!(
         run.node("limit").dropped,
         2,

@@ -1,6 +1,7 @@
 //! Pictures of a flow, made from its definition and from a real run: the
 //! graph as Mermaid or DOT ([`FlowDiagram`]), a per-element timeline in the
-//! Chrome trace event format ([`Timeline::to_chrome_trace`]), and (with the
+//! Chrome trace event format ([`Timeline::to_chrome_trace`]) and as text a
+//! person reads ([`TraceView`]), and (with the
 //! `report` feature, which the CLI enables) one self-contained HTML report
 //! (`html_report`).
 //!
@@ -17,12 +18,14 @@ mod html;
 #[cfg(feature = "report")]
 mod plot;
 mod timeline;
+mod trace_view;
 
 pub use diagram::{DiagramEdge, DiagramNode, FlowDiagram};
 pub use failure::Failure;
 #[cfg(feature = "report")]
 pub use html::{ReportInput, html_report};
 
-pub use timeline::{Call, QueueSample, Timeline, TimelineClock, TimelineMark};
-pub(crate) use timeline::{Recorder, Started};
+pub use timeline::{Call, CallBuffers, QueueSample, Timeline, TimelineClock, TimelineMark};
+pub(crate) use timeline::{Recorder, Started, flow_order};
 pub use timeline::{TIMELINE_CAPACITY, VIRTUAL_CALL_NS};
+pub use trace_view::{BackpressureEvent, ElementTrace, Stage, TraceView};

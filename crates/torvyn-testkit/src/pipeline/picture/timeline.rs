@@ -56,6 +56,61 @@ pub struct Call {
     pub start_ns: u64,
     /// When it ended.
     pub end_ns: u64,
+    /// The elements still queued for the node when the call started (on all
+    /// its inputs, the element it works on not counted).
+    pub queued: usize,
+    /// What the call did with buffers.
+    pub buffers: CallBuffers,
+    /// The first bytes of the element's payload, as many as
+    /// [`Pipeline::timeline_payload_bytes`](crate::Pipeline::timeline_payload_bytes)
+    /// asks for (none by default).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub payload: Vec<u8>,
+}
+
+/// What one call did with buffers: the host's counts of the node's
+/// component during the call (zero for the host-side nodes), and the copies
+/// the flow made to send the element on several edges.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CallBuffers {
+    /// Successful `allocate` calls.
+    pub allocations: u64,
+    /// The sum of those allocations' capacity hints.
+    pub bytes_allocated: u64,
+    /// `read` and `read-all` calls: copies into the component.
+    pub reads: u64,
+    /// Bytes those reads copied.
+    pub bytes_read: u64,
+    /// `clone-into-mutable` calls: host-side copies.
+    pub clones: u64,
+    /// Bytes those clones copied.
+    pub bytes_cloned: u64,
+    /// Copies of the element the flow made to send it on more than one edge
+    /// (fan-out).
+    pub fan_out_copies: u64,
+}
+
+impl CallBuffers {
+    /// The counts between two snapshots of a component's
+    /// [`Stats`](crate::Stats), `before` and `after` a call.
+    pub(crate) fn between(before: &crate::Stats, after: &crate::Stats) -> Self {
+        CallBuffers {
+            allocations: after.allocations.saturating_sub(before.allocations),
+            bytes_allocated: after.bytes_allocated.saturating_sub(before.bytes_allocated),
+            reads: after.reads.saturating_sub(before.reads),
+            bytes_read: after
+                .payload_bytes_read
+                .saturating_sub(before.payload_bytes_read),
+            clones: after.clones.saturating_sub(before.clones),
+            bytes_cloned: after.bytes_cloned.saturating_sub(before.bytes_cloned),
+            fan_out_copies: 0,
+        }
+    }
+
+    /// Whether the call allocated or copied nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == CallBuffers::default()
+    }
 }
 
 /// A queue's length after an element was queued on it or taken from it.
@@ -184,6 +239,8 @@ pub(crate) struct Recorder {
     started: Instant,
     /// The end of the last call on the virtual clock: the next starts no earlier.
     cursor: u64,
+    /// How many bytes of each payload a call keeps ([`Call::payload`]).
+    payload_bytes: usize,
 }
 
 impl Recorder {
@@ -192,6 +249,7 @@ impl Recorder {
         clock: Option<VirtualClock>,
         nodes: Vec<String>,
         edges: Vec<(String, String, String)>,
+        payload_bytes: usize,
     ) -> Self {
         Recorder {
             timeline: Timeline {
@@ -210,6 +268,7 @@ impl Recorder {
             cursor: clock.as_ref().map_or(0, VirtualClock::now_ns),
             clock,
             started: Instant::now(),
+            payload_bytes,
         }
     }
 
@@ -240,7 +299,19 @@ impl Recorder {
         }
     }
 
-    /// The call begun at `started` ended.
+    /// The first bytes of `payload` a call keeps (none unless asked for).
+    pub(crate) fn head(&self, payload: &[u8]) -> Vec<u8> {
+        payload[..payload.len().min(self.payload_bytes)].to_vec()
+    }
+
+    /// The last call recorded, to add what is known only after it (the
+    /// copies of a source's element sent on several edges).
+    pub(crate) fn last_call(&mut self) -> Option<&mut Call> {
+        self.timeline.calls.last_mut()
+    }
+
+    /// The call begun at `started` ended: the call recorded, to fill in its
+    /// details (`None` when the timeline is full).
     pub(crate) fn call(
         &mut self,
         started: Started,
@@ -248,7 +319,7 @@ impl Recorder {
         function: &'static str,
         sequence: Option<u64>,
         bytes: u64,
-    ) {
+    ) -> Option<&mut Call> {
         let (start_ns, end_ns) = match (&self.clock, started.real) {
             (Some(clock), _) => {
                 let start = started.virtual_ns.max(self.cursor);
@@ -261,11 +332,11 @@ impl Recorder {
                     u64::try_from(real.duration_since(self.started).as_nanos()).unwrap_or(0);
                 (start, self.real_ns().max(start))
             }
-            (None, None) => return,
+            (None, None) => return None,
         };
         if self.timeline.calls.len() >= TIMELINE_CAPACITY {
             self.timeline.dropped += 1;
-            return;
+            return None;
         }
         self.timeline.calls.push(Call {
             node,
@@ -274,7 +345,11 @@ impl Recorder {
             bytes,
             start_ns,
             end_ns,
+            queued: 0,
+            buffers: CallBuffers::default(),
+            payload: Vec::new(),
         });
+        self.timeline.calls.last_mut()
     }
 
     /// Edge `edge`'s queue now holds `len` elements.
@@ -332,6 +407,31 @@ impl crate::pipeline::Pipeline {
     /// ```
     pub fn record_timeline(mut self, on: bool) -> Self {
         self.record_timeline = on;
+        self
+    }
+
+    /// With [`record_timeline`](Self::record_timeline): keep the first
+    /// `bytes` bytes of the payload of every element call on the timeline
+    /// ([`Call::payload`]), for the payload previews of
+    /// [`RunResult::trace_view`](crate::RunResult::trace_view). None by
+    /// default.
+    ///
+    /// ```
+    /// use torvyn_testkit::{Pipeline, TestElement};
+    ///
+    /// let run = Pipeline::new("demo")
+    ///     .source("in", [TestElement::text("hello")])
+    ///     .collector("out")
+    ///     .edge("in", "out")
+    ///     .record_timeline(true)
+    ///     .timeline_payload_bytes(3)
+    ///     .run()?;
+    /// let timeline = run.timeline.as_ref().expect("recorded");
+    /// assert_eq!(timeline.calls[1].payload, b"hel");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn timeline_payload_bytes(mut self, bytes: usize) -> Self {
+        self.timeline_payload_bytes = bytes;
         self
     }
 }

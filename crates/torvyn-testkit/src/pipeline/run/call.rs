@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::element::TraceId;
+use crate::pipeline::picture::CallBuffers;
 
 impl Run {
     /// A new flow element: the next sequence number, the clock's timestamp, a trace id.
@@ -320,17 +321,42 @@ impl Run {
         let Some(timeline) = &self.timeline else {
             return self.handle(n, item);
         };
+        let payload = timeline.head(item.element.payload.as_bytes());
+        let queued = self.nodes[n]
+            .inputs
+            .iter()
+            .map(|&e| self.edges[e].queue.len())
+            .sum();
+        let (stats, copies) = (self.stats_of(n), self.copies);
         let started = timeline.start(item.element.timestamp_ns);
         let result = self.handle(n, item);
         let paused = self.nodes[n].report.pauses > pauses;
+        let mut buffers = match (&stats, self.stats_of(n)) {
+            (Some(before), Some(after)) => CallBuffers::between(before, &after),
+            _ => CallBuffers::default(),
+        };
+        buffers.fan_out_copies = self.copies.saturating_sub(copies);
         if let Some(timeline) = &mut self.timeline {
             let function = self.nodes[n].role.element_call();
-            timeline.call(started, n, function, Some(sequence), bytes);
+            if let Some(call) = timeline.call(started, n, function, Some(sequence), bytes) {
+                call.queued = queued;
+                call.buffers = buffers;
+                call.payload = payload;
+            }
             if paused {
                 timeline.mark(n, "pause");
             }
         }
         result
+    }
+
+    /// What node `n`'s component has done through the host so far (`None`
+    /// for the host-side nodes).
+    pub(super) fn stats_of(&self, n: usize) -> Option<crate::Stats> {
+        match &self.nodes[n].worker {
+            Worker::Component(instance) => Some(instance.stats()),
+            _ => None,
+        }
     }
 
     /// The end-of-stream call of node `n` (an aggregator's `flush`, a sink's

@@ -267,6 +267,7 @@ impl Run {
                         (from.clone(), edge.port.clone(), to.clone())
                     })
                     .collect(),
+                pipeline.timeline_payload_bytes,
             ))
         });
         let run = Run {

@@ -2,6 +2,7 @@
 //! pulling sources, queueing items on edges, and the end of the stream.
 
 use super::*;
+use crate::pipeline::picture::CallBuffers;
 
 impl Run {
     /// Move elements until every node is done.
@@ -164,7 +165,14 @@ impl Run {
             return Ok(true);
         }
         let mut input = None;
-        let started = self.timeline.as_ref().map(|timeline| timeline.start(0));
+        // On the virtual clock the pull is drawn at the timestamp its element
+        // will carry, so what follows it waits only for its queue.
+        let next_timestamp = self.timestamps.timestamp_ns(self.next_seq);
+        let started = self
+            .timeline
+            .as_ref()
+            .map(|timeline| timeline.start(next_timestamp));
+        let stats = started.as_ref().and_then(|_| self.stats_of(n));
         let pulled = match &mut self.nodes[n].worker {
             Worker::Source(elements, lines) => {
                 if let Some(lines) = lines {
@@ -184,8 +192,19 @@ impl Run {
                 Ok(Some(element)) => element.payload.len() as u64,
                 _ => 0,
             };
+            let buffers = match (&stats, self.stats_of(n)) {
+                (Some(before), Some(after)) => CallBuffers::between(before, &after),
+                _ => CallBuffers::default(),
+            };
             if let Some(timeline) = &mut self.timeline {
-                timeline.call(started, n, "pull", sequence, bytes);
+                let payload = match &pulled {
+                    Ok(Some(element)) => timeline.head(element.payload.as_bytes()),
+                    _ => Vec::new(),
+                };
+                if let Some(call) = timeline.call(started, n, "pull", sequence, bytes) {
+                    call.buffers = buffers;
+                    call.payload = payload;
+                }
             }
         }
         match pulled {
@@ -195,7 +214,16 @@ impl Run {
                 item.input = input;
                 self.record(item.seq, n, Event::Pulled);
                 self.nodes[n].report.emitted += 1;
+                let copies = self.copies;
                 self.send(n, item, None)?;
+                let copies = self.copies.saturating_sub(copies);
+                if copies > 0
+                    && let Some(call) = self.timeline.as_mut().and_then(|t| t.last_call())
+                    && call.node == n
+                    && call.function == "pull"
+                {
+                    call.buffers.fan_out_copies = copies;
+                }
             }
             Ok(None) => self.nodes[n].done = true,
             Err(error) => {
