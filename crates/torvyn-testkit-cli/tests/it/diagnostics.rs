@@ -78,6 +78,7 @@ fn a_missing_import_names_the_interface_and_function_and_keeps_the_link_error() 
 fn a_load_error_in_a_flow_names_the_manifest_node_and_the_file() {
     let wasm = fixture_wasm("raw-missing-import");
     let sink = fixture_wasm("raw-stdout-sink");
+    let source = fixture_wasm("raw-endless-source");
     let dir = temp_dir("project");
     let manifest = dir.join("Torvyn.toml");
     std::fs::write(
@@ -88,13 +89,13 @@ name = "diag"
 version = "0.1.0"
 contract_version = "0.1.0"
 
-# Nodes load in name order, and `gate` fails first: the source is never loaded.
+# Nodes load in flow order: the source loads, then `gate` fails.
 [flow.main.nodes.gate]
 component = "file://{wasm}"
 interface = "torvyn:filtering/filter"
 
 [flow.main.nodes.numbers]
-component = "file://{sink}"
+component = "file://{source}"
 interface = "torvyn:streaming/source"
 
 [flow.main.nodes.out]
@@ -110,7 +111,8 @@ from = {{ node = "gate", port = "output" }}
 to = {{ node = "out", port = "input" }}
 "#,
             wasm = wasm.display(),
-            sink = sink.display()
+            sink = sink.display(),
+            source = source.display()
         ),
     )
     .unwrap();

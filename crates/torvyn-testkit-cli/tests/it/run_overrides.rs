@@ -63,8 +63,8 @@ fn config_mistakes_name_the_node_and_the_forms() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains(
-            "--config nosuch=1: the flow has no component node `nosuch` (its nodes: count, \
-             enrich, limit, source)"
+            "--config nosuch=1: the flow has no component node `nosuch` (its nodes: source, limit, \
+             enrich, count)"
         ),
         "{stderr}"
     );
