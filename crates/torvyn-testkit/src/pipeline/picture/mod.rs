@@ -2,7 +2,8 @@
 //! graph as Mermaid or DOT ([`FlowDiagram`]), a per-element timeline in the
 //! Chrome trace event format ([`Timeline::to_chrome_trace`]), and (with the
 //! `report` feature, which the CLI enables) one self-contained HTML report
-//! (`html_report`).
+//! (`html_report`), and (with the `profile` feature, which the CLI enables)
+//! a guest profile of each node in the Firefox profiler's format (`Profiler`).
 //!
 //! Nothing here runs unless asked for: a [`Pipeline`](crate::Pipeline)
 //! records a [`Timeline`] only with
@@ -16,12 +17,18 @@ mod failure;
 mod html;
 #[cfg(feature = "report")]
 mod plot;
+#[cfg(feature = "profile")]
+mod profile;
 mod timeline;
 
 pub use diagram::{DiagramEdge, DiagramNode, FlowDiagram};
 pub use failure::Failure;
 #[cfg(feature = "report")]
 pub use html::{ReportInput, html_report};
+#[cfg(feature = "profile")]
+pub(crate) use profile::NodeProfile;
+#[cfg(feature = "profile")]
+pub use profile::Profiler;
 
 pub use timeline::{Call, QueueSample, Timeline, TimelineClock, TimelineMark};
 pub(crate) use timeline::{Recorder, Started};

@@ -28,7 +28,7 @@ impl Run {
                     self.guard.check()?;
                 }
                 let n = self.order[at];
-                if self.nodes[n].done || !self.step(n)? {
+                if self.nodes[n].done || !self.timed_step(n)? {
                     continue;
                 }
                 ready.wake(n);
@@ -75,6 +75,20 @@ impl Run {
             let edge = &self.edges[e];
             edge.policy != BackpressurePolicy::BlockProducer || edge.queue.len() < edge.depth
         })
+    }
+
+    /// [`step`](Self::step), timed into `node_time_ns` when the run measures it.
+    fn timed_step(&mut self, n: usize) -> Result<bool, Error> {
+        if self.node_time_ns.is_none() {
+            return self.step(n);
+        }
+        let started = Instant::now();
+        let result = self.step(n);
+        let spent = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        if let Some(times) = &mut self.node_time_ns {
+            times[n] = times[n].saturating_add(spent);
+        }
+        result
     }
 
     /// One step of node `n`: one element (or one pull), or its completion
