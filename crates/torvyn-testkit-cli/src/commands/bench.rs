@@ -30,7 +30,7 @@ pub(crate) struct BenchArgs {
     iterations: Option<u64>,
     /// Run the flow this long first, unmeasured (caches, allocator, CPU
     /// clock), e.g. `2s`, `0s`.
-    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
     warmup: Duration,
     /// Write a report to FILE, in `--report-format` (`html`: of one more
     /// run of the flow, recorded after the measured ones).
