@@ -46,7 +46,7 @@ pub struct InstanceOptions {
     on_output: Option<OutputTap>,
     faults: Faults,
     #[cfg(feature = "profile")]
-    profile: Option<crate::pipeline::picture::NodeProfile>,
+    profile: Option<host::NodeProfile>,
 }
 
 /// The fault switches an instance starts with: what [`InstanceOptions`] and
@@ -213,7 +213,7 @@ impl InstanceOptions {
     /// that passes while its code runs (a pipeline node's, see
     /// [`Pipeline::profile`](crate::Pipeline::profile)).
     #[cfg(feature = "profile")]
-    pub(crate) fn profile(mut self, profile: crate::pipeline::picture::NodeProfile) -> Self {
+    pub(crate) fn profile(mut self, profile: host::NodeProfile) -> Self {
         self.profile = Some(profile);
         self
     }

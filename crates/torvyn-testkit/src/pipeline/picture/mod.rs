@@ -26,8 +26,6 @@ pub use failure::Failure;
 #[cfg(feature = "report")]
 pub use html::{ReportInput, html_report};
 #[cfg(feature = "profile")]
-pub(crate) use profile::NodeProfile;
-#[cfg(feature = "profile")]
 pub use profile::Profiler;
 
 pub use timeline::{Call, QueueSample, Timeline, TimelineClock, TimelineMark};

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use wasmtime::{AsContext, Engine, GuestProfiler};
+use crate::host::NodeProfile;
 
 /// Guest profiles of a flow's nodes, one per node, sampled on the host's epoch
 /// ticks while the node's wasm code runs (see [`Pipeline::profile`](crate::Pipeline::profile)).
@@ -56,27 +56,6 @@ impl std::fmt::Debug for Profiler {
     }
 }
 
-/// One node's profile, shared by the epoch callbacks of its instances.
-#[derive(Clone, Default)]
-pub(crate) struct NodeProfile(Arc<Mutex<NodeState>>);
-
-impl std::fmt::Debug for NodeProfile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NodeProfile")
-            .field("samples", &lock(&self.0).samples)
-            .finish()
-    }
-}
-
-#[derive(Default)]
-struct NodeState {
-    /// Made when the node's first instance is (it needs the compiled component).
-    profiler: Option<GuestProfiler>,
-    /// Why the profiler could not be made, if it could not.
-    failed: Option<String>,
-    samples: u64,
-}
-
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
         .lock()
@@ -94,7 +73,7 @@ impl Profiler {
     pub fn samples(&self) -> BTreeMap<String, u64> {
         lock(&self.nodes)
             .iter()
-            .map(|(node, profile)| (node.clone(), lock(&profile.0).samples))
+            .map(|(node, profile)| (node.clone(), profile.samples()))
             .collect()
     }
 
@@ -117,20 +96,13 @@ impl Profiler {
         let nodes = std::mem::take(&mut *lock(&self.nodes));
         let mut written = Vec::new();
         for (node, profile) in nodes {
-            let state = std::mem::take(&mut *lock(&profile.0));
-            if let Some(message) = state.failed {
-                return Err(std::io::Error::other(format!(
-                    "cannot profile node `{node}`: {message}"
-                )));
-            }
-            // A node that was never instantiated (a host-side node) has no profile.
-            let Some(profiler) = state.profiler else {
+            // A node never instantiated (a host-side node) has no profile.
+            let Some(bytes) = profile.finish().map_err(|message| {
+                std::io::Error::other(format!("cannot profile node `{node}`: {message}"))
+            })?
+            else {
                 continue;
             };
-            let mut bytes = Vec::new();
-            profiler
-                .finish(&mut bytes)
-                .map_err(|err| std::io::Error::other(format!("node `{node}`'s profile: {err}")))?;
             let mut json: serde_json::Value = serde_json::from_slice(&bytes).map_err(|err| {
                 std::io::Error::other(format!("node `{node}`'s profile is not JSON: {err}"))
             })?;
@@ -140,37 +112,6 @@ impl Profiler {
             written.push(path);
         }
         Ok(written)
-    }
-}
-
-impl NodeProfile {
-    /// Make the node's profiler for `component` (compiled by `engine`) if
-    /// this is its first instance.
-    pub(crate) fn start(
-        &self,
-        engine: &Engine,
-        component: &wasmtime::component::Component,
-        node: &str,
-    ) {
-        let mut state = lock(&self.0);
-        if state.profiler.is_some() || state.failed.is_some() {
-            return;
-        }
-        match GuestProfiler::new_component(engine, node, crate::host::TICK, component.clone(), []) {
-            Ok(profiler) => state.profiler = Some(profiler),
-            Err(err) => state.failed = Some(format!("{err:#}")),
-        }
-    }
-
-    /// Record the wasm stack of the store's current call (from its epoch
-    /// callback: a tick passed while its wasm code ran, so the sample stands
-    /// for one tick of the node's time).
-    pub(crate) fn sample(&self, store: impl AsContext) {
-        let mut state = lock(&self.0);
-        if let Some(profiler) = &mut state.profiler {
-            profiler.sample(store, crate::host::TICK);
-            state.samples += 1;
-        }
     }
 }
 
