@@ -86,6 +86,9 @@ struct Run {
     latencies: Latencies,
     /// Per node, the time of its steps ([`Pipeline::measure_node_time`]).
     node_time_ns: Option<Vec<u64>>,
+    /// Whether `node_time_ns` is measured: a field read, the one cost of a
+    /// run that does not measure (even in the dev profile).
+    measure_node_time: bool,
     nodes: Vec<Node>,
     edges: Vec<Edge>,
     order: Vec<usize>,
@@ -288,6 +291,7 @@ impl Run {
             on_output: pipeline.on_output,
             measure_latency: pipeline.measure_latency,
             node_time_ns: pipeline.measure_node_time.then(|| vec![0; nodes.len()]),
+            measure_node_time: pipeline.measure_node_time,
             latencies: Latencies {
                 samples: Vec::new(),
                 capacity: pipeline.latency_samples,

@@ -28,7 +28,15 @@ impl Run {
                     self.guard.check()?;
                 }
                 let n = self.order[at];
-                if self.nodes[n].done || !self.timed_step(n)? {
+                if self.nodes[n].done {
+                    continue;
+                }
+                let stepped = if self.measure_node_time {
+                    self.timed_step(n)?
+                } else {
+                    self.step(n)?
+                };
+                if !stepped {
                     continue;
                 }
                 ready.wake(n);
@@ -77,11 +85,8 @@ impl Run {
         })
     }
 
-    /// [`step`](Self::step), timed into `node_time_ns` when the run measures it.
+    /// [`step`](Self::step), timed into `node_time_ns` (a run that measures it).
     fn timed_step(&mut self, n: usize) -> Result<bool, Error> {
-        if self.node_time_ns.is_none() {
-            return self.step(n);
-        }
         let started = Instant::now();
         let result = self.step(n);
         let spent = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
