@@ -28,11 +28,11 @@ fn scratch_project() -> PathBuf {
     path
 }
 
-/// `bench` of the scratch project, short: 200 ms after no warm-up.
+/// `bench` of the scratch project, short: five runs (one per round), no warm-up.
 fn bench(manifest: &Path) -> Cli {
     Cli::new("bench")
         .manifest(manifest)
-        .args(["--duration", "200ms", "--warmup", "0s"])
+        .args(["--iterations", "5", "--warmup", "0s"])
 }
 
 fn json(bytes: &[u8]) -> Value {
