@@ -14,6 +14,7 @@
 //! (what components write, what sinks receive), `report.rs`, `progress.rs`
 //! and `policy.rs` (`--on-error`).
 
+mod bench_report;
 mod cli;
 mod command_prelude;
 mod commands;

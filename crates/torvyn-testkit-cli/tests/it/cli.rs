@@ -155,7 +155,7 @@ fn bench_measures_throughput_and_latency() {
     let manifest = flow_project();
     let out = Cli::new("bench")
         .manifest(&manifest)
-        .args(["--duration", "300ms"])
+        .args(["--duration", "300ms", "--warmup", "0s"])
         .format("json")
         .output();
     assert!(out.status.success(), "{}", text(&out.stderr));

@@ -10,6 +10,7 @@
 
 mod support;
 
+mod bench_baseline;
 mod bench_rounds;
 mod check_init;
 mod cli;

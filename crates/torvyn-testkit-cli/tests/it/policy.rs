@@ -190,7 +190,14 @@ fn on_error_skip_and_dead_letter_on_the_command_line_go_on() {
     let out = Cli::new("bench")
         .manifest(&manifest)
         .input(&input)
-        .args(["--on-error", "skip", "--duration", "100ms"])
+        .args([
+            "--on-error",
+            "skip",
+            "--duration",
+            "100ms",
+            "--warmup",
+            "0s",
+        ])
         .format("json")
         .output();
     assert!(out.status.success(), "{}", text(&out.stderr));

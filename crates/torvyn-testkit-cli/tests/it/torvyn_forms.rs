@@ -165,7 +165,7 @@ fn bench_runs_the_given_number_of_iterations() {
     let out = Cli::new("bench")
         .arg("flow.main")
         .manifest(&manifest)
-        .args(["--iterations", "3"])
+        .args(["--iterations", "3", "--warmup", "0s"])
         .format("json")
         .output();
     assert!(out.status.success(), "{}", text(&out.stderr));

@@ -45,6 +45,8 @@ pub struct InstanceOptions {
     time: TimeOptions,
     on_output: Option<OutputTap>,
     faults: Faults,
+    #[cfg(feature = "profile")]
+    profile: Option<host::NodeProfile>,
 }
 
 /// The fault switches an instance starts with: what [`InstanceOptions`] and
@@ -94,6 +96,8 @@ impl InstanceOptions {
             time: TimeOptions::default(),
             on_output: None,
             faults: Faults::default(),
+            #[cfg(feature = "profile")]
+            profile: None,
         }
     }
 
@@ -205,6 +209,15 @@ impl InstanceOptions {
         self
     }
 
+    /// Sample the instance's wasm stack into `profile` on every epoch tick
+    /// that passes while its code runs (a pipeline node's, see
+    /// [`Pipeline::profile`](crate::Pipeline::profile)).
+    #[cfg(feature = "profile")]
+    pub(crate) fn profile(mut self, profile: host::NodeProfile) -> Self {
+        self.profile = Some(profile);
+        self
+    }
+
     /// Instantiate and, unless [`skip_init`](Self::skip_init), call `init` with the config.
     pub fn instantiate(self) -> Result<Instance, Error> {
         let component = &self.component;
@@ -240,6 +253,15 @@ impl InstanceOptions {
             state
                 .stderr
                 .tap(&name, host::StdStream::Stderr, Arc::clone(&tap.0));
+        }
+        #[cfg(feature = "profile")]
+        if let Some(profile) = self.profile.clone() {
+            profile.start(&runtime.engine, loaded.pre.component(), &name);
+            // The same callback as `host::new_store`'s, after a sample.
+            store.epoch_deadline_callback(move |mut store| {
+                profile.sample(wasmtime::AsContext::as_context(&store));
+                Ok(store.data_mut().clock.tick())
+            });
         }
         arm_call_limits(&mut store, &self.limits);
         let instance = loaded.pre.instantiate(&mut store).map_err(|err| {

@@ -27,6 +27,8 @@ mod capture;
 mod deadline;
 mod imports;
 mod limits;
+#[cfg(feature = "profile")]
+mod profile;
 mod stats;
 
 pub(crate) use budget::{BufferBudget, FlowBuffers, MemoryLimiter};
@@ -36,6 +38,8 @@ pub use stats::Stats;
 pub use capture::StdStream;
 pub(crate) use capture::{CapturePipe, LineFn};
 pub(crate) use deadline::{CallTimer, Fired};
+#[cfg(feature = "profile")]
+pub(crate) use profile::NodeProfile;
 
 #[allow(missing_docs, unreachable_pub, private_interfaces, clippy::all)]
 pub(crate) mod bindings {

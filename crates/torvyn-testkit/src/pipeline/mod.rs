@@ -169,11 +169,16 @@ pub struct Pipeline {
     pub(crate) on_output: Option<crate::component::OutputTap>,
     pub(crate) buffer_budget: u64,
     pub(crate) measure_latency: bool,
+    /// Whether the run times each node's steps ([`Pipeline::measure_node_time`]).
+    pub(crate) measure_node_time: bool,
     /// Whether the run records a timeline ([`Pipeline::record_timeline`]).
     pub(crate) record_timeline: bool,
     /// How many bytes of each payload the timeline keeps
     /// ([`Pipeline::timeline_payload_bytes`]).
     pub(crate) timeline_payload_bytes: usize,
+    /// Where the run's guest profiles go ([`Pipeline::profile`]).
+    #[cfg(feature = "profile")]
+    pub(crate) profiler: Option<picture::Profiler>,
     pub(crate) problems: Vec<String>,
     pub(crate) run_options: run_limits::RunOptions,
     /// The manifest's keys accepted but not used ([`Pipeline::accepted_unused_keys`]).
@@ -211,8 +216,11 @@ impl Pipeline {
             on_output: None,
             buffer_budget: DEFAULT_FLOW_BUFFER_BUDGET,
             measure_latency: false,
+            measure_node_time: false,
             record_timeline: false,
             timeline_payload_bytes: 0,
+            #[cfg(feature = "profile")]
+            profiler: None,
             problems: Vec::new(),
             run_options: run_limits::RunOptions::default(),
             unused_keys: Vec::new(),
@@ -460,6 +468,15 @@ impl Pipeline {
     /// delivery to a sink (see [`RunResult::latencies_ns`]). Default `false`.
     pub fn measure_latency(mut self, measure: bool) -> Self {
         self.measure_latency = measure;
+        self
+    }
+
+    /// Measure the wall-clock time each node takes over its elements (its
+    /// calls and the host's work around them: reading its input queue,
+    /// sending its outputs on), in [`RunResult::node_time_ns`]. Default
+    /// `false`: a run that does not ask reads no clock per call.
+    pub fn measure_node_time(mut self, measure: bool) -> Self {
+        self.measure_node_time = measure;
         self
     }
 

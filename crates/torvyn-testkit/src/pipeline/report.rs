@@ -152,6 +152,12 @@ pub struct RunResult {
     pub latencies_ns: Vec<u64>,
     /// How many latencies were measured (all delivered elements).
     pub latency_count: u64,
+    /// With [`Pipeline::measure_node_time`](super::Pipeline::measure_node_time),
+    /// each node's wall-clock time over its elements (pulls, element calls
+    /// and completion, with the host's queue work around them), in
+    /// nanoseconds, by node name; empty otherwise. Instantiation, `init` and
+    /// `teardown` are not counted.
+    pub node_time_ns: BTreeMap<String, u64>,
     /// The keys of the flow's `Torvyn.toml` accepted but not used by the
     /// reference host ([`Pipeline::accepted_unused_keys`](super::Pipeline::accepted_unused_keys)); in
     /// [`summary_json`](Self::summary_json) as `"accepted_not_used"` when not empty.

@@ -48,6 +48,16 @@ impl Run {
                 peak: edge.peak,
             })
             .collect();
+        let node_time_ns = self
+            .node_time_ns
+            .map(|times| {
+                self.nodes
+                    .iter()
+                    .zip(times)
+                    .map(|(node, ns)| (node.name.clone(), ns))
+                    .collect()
+            })
+            .unwrap_or_default();
         let labels = self.labels;
         let trace: Vec<TraceEntry> = self
             .trace
@@ -79,6 +89,7 @@ impl Run {
             queue_drops: self.queue_drops,
             latencies_ns: self.latencies.samples,
             latency_count: self.latencies.count,
+            node_time_ns,
             accepted_unused_keys: Vec::new(),
             edges,
             timeline: self.timeline.map(|recorder| recorder.finish()),

@@ -84,6 +84,11 @@ struct Run {
     on_output: Option<crate::component::OutputTap>,
     measure_latency: bool,
     latencies: Latencies,
+    /// Per node, the time of its steps ([`Pipeline::measure_node_time`]).
+    node_time_ns: Option<Vec<u64>>,
+    /// Whether `node_time_ns` is measured: a field read, the one cost of a
+    /// run that does not measure (even in the dev profile).
+    measure_node_time: bool,
     nodes: Vec<Node>,
     edges: Vec<Edge>,
     order: Vec<usize>,
@@ -101,6 +106,9 @@ struct Run {
     guard: super::run_limits::Guard,
     /// Records the run's timeline, only when asked for ([`Pipeline::record_timeline`]).
     timeline: Option<Box<crate::pipeline::picture::Recorder>>,
+    /// Profiles the nodes, only when asked for ([`Pipeline::profile`]).
+    #[cfg(feature = "profile")]
+    profiler: Option<crate::pipeline::picture::Profiler>,
 }
 
 /// The nodes that may be able to move, by their position in the flow's
@@ -283,6 +291,8 @@ impl Run {
             on_delivered: pipeline.on_delivered,
             on_output: pipeline.on_output,
             measure_latency: pipeline.measure_latency,
+            node_time_ns: pipeline.measure_node_time.then(|| vec![0; nodes.len()]),
+            measure_node_time: pipeline.measure_node_time,
             latencies: Latencies {
                 samples: Vec::new(),
                 capacity: pipeline.latency_samples,
@@ -303,6 +313,8 @@ impl Run {
             specs: pipeline.nodes,
             guard,
             timeline,
+            #[cfg(feature = "profile")]
+            profiler: pipeline.profiler,
         };
         Ok(run)
     }
@@ -341,6 +353,10 @@ impl Run {
             }
             if let Some(tap) = &self.on_output {
                 options = options.on_output(tap.clone());
+            }
+            #[cfg(feature = "profile")]
+            if let Some(profiler) = &self.profiler {
+                options = options.profile(profiler.node(name));
             }
             let instance = options.faults(spec.faults.clone()).instantiate()?;
             self.nodes[n].worker = Worker::Component(Box::new(instance));

@@ -29,7 +29,15 @@ impl Run {
                     self.guard.check()?;
                 }
                 let n = self.order[at];
-                if self.nodes[n].done || !self.step(n)? {
+                if self.nodes[n].done {
+                    continue;
+                }
+                let stepped = if self.measure_node_time {
+                    self.timed_step(n)?
+                } else {
+                    self.step(n)?
+                };
+                if !stepped {
                     continue;
                 }
                 ready.wake(n);
@@ -76,6 +84,17 @@ impl Run {
             let edge = &self.edges[e];
             edge.policy != BackpressurePolicy::BlockProducer || edge.queue.len() < edge.depth
         })
+    }
+
+    /// [`step`](Self::step), timed into `node_time_ns` (a run that measures it).
+    fn timed_step(&mut self, n: usize) -> Result<bool, Error> {
+        let started = Instant::now();
+        let result = self.step(n);
+        let spent = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        if let Some(times) = &mut self.node_time_ns {
+            times[n] = times[n].saturating_add(spent);
+        }
+        result
     }
 
     /// One step of node `n`: one element (or one pull), or its completion
