@@ -12,6 +12,7 @@ use torvyn_testkit::{ErrorKind, Pipeline, RunLimit, RunResult};
 use crate::bench_report::{self, Latency, Measurement, ReportFormat, Spread};
 use crate::command_prelude::{FlowArgs, Format, parse_duration};
 use crate::flow::{flow_label, load, pipeline_name, warn_teardown};
+use crate::interrupt;
 use crate::progress::Progress;
 
 /// How many measurement rounds `bench` reports the spread of.
@@ -121,7 +122,9 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
                 if matches!(
                     err.error.kind(),
                     ErrorKind::Stopped {
-                        limit: RunLimit::Elements(_) | RunLimit::WallTime(_)
+                        limit: RunLimit::Elements(_)
+                            | RunLimit::WallTime(_)
+                            | RunLimit::Interrupted
                     }
                 ) =>
             {
@@ -139,7 +142,7 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
     // Warm-up: caches, the allocator, the CPU's clock; not measured.
     let warmup_started = Instant::now();
     let mut warmup_runs = 0u64;
-    while warmup_started.elapsed() < warmup {
+    while warmup_started.elapsed() < warmup && !interrupt::requested() {
         progress.step(format!(
             "warming up flow{}: {warmup_runs} runs",
             flow_label(args)
@@ -156,6 +159,9 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
     let mut node_rounds: BTreeMap<String, Vec<f64>> = BTreeMap::new();
     let started = Instant::now();
     for round in 0..rounds {
+        if interrupt::requested() {
+            break;
+        }
         let round_started = Instant::now();
         let (mut round_runs, mut round_elements) = (0u64, 0u64);
         let mut round_node_ns: BTreeMap<String, u64> = BTreeMap::new();
@@ -166,7 +172,7 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
             }
             None => round_runs == 0 || round_started.elapsed() < duration / rounds as u32,
         };
-        while more(round_runs) {
+        while more(round_runs) && !interrupt::requested() {
             progress.step(format!(
                 "benchmarking flow{}: round {}/{rounds}, {runs} runs, {elements} elements",
                 flow_label(args),
@@ -182,6 +188,9 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
             elements += result.elements;
             round_runs += 1;
             runs += 1;
+        }
+        if round_runs == 0 {
+            break;
         }
         round_rates.push(round_elements as f64 / round_started.elapsed().as_secs_f64());
         for (node, ns) in round_node_ns {
@@ -235,8 +244,23 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
         }
         bench_report::compare(name, path, before, &measurement)
     });
+    // Ctrl+C: the figures cover the runs that finished; they are reported,
+    // but not saved as a baseline, and there is no profile run.
+    let interrupted = interrupt::requested();
+    if interrupted {
+        eprintln!(
+            "torvyn-testkit: bench interrupted (Ctrl+C) after {runs} measured runs; the figures \
+             cover those{}",
+            if baseline.is_some() || profile_dir.is_some() {
+                ", and no baseline or profile is written"
+            } else {
+                ""
+            }
+        );
+    }
     let saved = baseline
         .as_deref()
+        .filter(|_| !interrupted)
         .map(|name| bench_report::save(&manifest, name, &measurement))
         .transpose()?;
     let mut summary = serde_json::json!({
@@ -248,6 +272,7 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
         "elements": elements,
         "seconds": elapsed.as_secs_f64(),
         "elements_per_second": per_second,
+        "interrupted": interrupted,
         "rounds": measurement.elements_per_second.rounds.len(),
         "elements_per_second_median": median,
         "elements_per_second_min": min,
@@ -307,6 +332,11 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
         ReportFormat::Html => String::new(),
     };
     match &report {
+        Some(path) if report_format == ReportFormat::Html && interrupted => eprintln!(
+            "torvyn-testkit: no HTML report written to {}: its run would start after the \
+             interrupt",
+            path.display()
+        ),
         Some(path) if report_format == ReportFormat::Html => {
             let notes = [format!(
                 "bench: {runs} runs, {elements} elements in {:.2} s ({profile} builds): \
@@ -332,7 +362,7 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
         }
         None => {}
     }
-    if let Some(dir) = &profile_dir {
+    if let Some(dir) = profile_dir.as_ref().filter(|_| !interrupted) {
         write_profiles(&pipeline, args, dir, duration, iterations, &progress, &run)?;
     }
     match (&report, report_format, args.format) {

@@ -123,3 +123,66 @@ fn a_second_ctrl_c_exits_at_once() {
     // It ended before the report: nothing on stdout.
     assert_eq!(text(&out.stdout), "");
 }
+
+/// Whether process `pid` has installed its Ctrl+C handler: the `ctrlc`
+/// crate's thread, named `ctrl-c`, is running.
+#[cfg(target_os = "linux")]
+fn handles_ctrl_c(pid: u32) -> bool {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|task| {
+            std::fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|name| name.trim() == "ctrl-c")
+        })
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn ctrl_c_stops_bench_with_the_figures_so_far() {
+    let manifest = endless_manifest("");
+    let child = Command::new(env!("CARGO_BIN_EXE_torvyn-testkit"))
+        .env("TORVYN_BUILD_QUIET", "1")
+        .args([
+            "bench",
+            "--format",
+            "json",
+            "--warmup",
+            "0s",
+            "--duration",
+            "60s",
+        ])
+        .args(["--baseline", "never"])
+        .arg("--manifest")
+        .arg(&manifest)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waiting = Instant::now();
+    while !handles_ctrl_c(child.id()) {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(60),
+            "no Ctrl+C handler"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Let the first run pull some elements.
+    std::thread::sleep(Duration::from_millis(300));
+    sigint(&child);
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["interrupted"], true, "{report}");
+    assert!(report["elements"].as_u64().unwrap() > 0, "{report}");
+    assert!(
+        stderr.contains(
+            "bench interrupted (Ctrl+C) after 1 measured runs; the figures cover \
+                         those, and no baseline or profile is written"
+        ),
+        "{stderr}"
+    );
+    assert!(!manifest.with_file_name(".torvyn").exists());
+}
