@@ -6,7 +6,8 @@
 //! default (crates.io) dependencies and built and tested against them, and the
 //! packaged command line is installed and runs a generated pipeline project.
 //!
-//! 1. `wit/` and the crates' copies of it are equal (`cargo xtask sync-wit`).
+//! 1. `wit/` and the crates' copies of it are equal (`cargo xtask sync-wit`),
+//!    and so are `templates/` and the CLI's copy (`cargo xtask sync-templates`).
 //! 2. `cargo fetch` in the workspace downloads every dependency of its
 //!    `Cargo.lock` for every platform, while the network is allowed. A build
 //!    downloads only the crates of the platform it builds for, but the offline
@@ -101,6 +102,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<()> {
     let target = crate::target_dir(root);
 
     step("wit copies", || crate::wit::check(root))?;
+    step("template copies", || crate::templates::check(root))?;
 
     let published = publishable(root)?;
     let templates = templates(root)?;
