@@ -26,9 +26,6 @@ mod report;
 use std::process::ExitCode;
 use std::sync::{Mutex, MutexGuard};
 
-use clap::Parser;
-
-use cli::Cli;
 use commands::Command;
 use progress::Progress;
 
@@ -55,9 +52,15 @@ fn end_quietly_on_broken_pipe() {
 
 fn main() -> ExitCode {
     end_quietly_on_broken_pipe();
-    let cli = Cli::parse();
-    let quiet_builds = Progress::wanted() && std::env::var_os("TORVYN_BUILD_QUIET").is_none();
-    let raw_backtrace = cli.verbose && std::env::var_os("TORVYN_BACKTRACE").is_none();
+    let cli = cli::parse();
+    let global = cli.global;
+    // `-q`: no progress, and no cargo lines from the guest builds.
+    if global.quiet {
+        progress::set_quiet();
+    }
+    let quiet_builds =
+        (global.quiet || Progress::wanted()) && std::env::var_os("TORVYN_BUILD_QUIET").is_none();
+    let raw_backtrace = global.verbose && std::env::var_os("TORVYN_BACKTRACE").is_none();
     // `bench` measures what a user ships: release builds.
     let release_builds = matches!(cli.command, Command::Bench(_))
         && std::env::var_os("TORVYN_BUILD_PROFILE").is_none();
@@ -76,7 +79,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    match cli.command.exec() {
+    match cli.command.exec(&global) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("torvyn-testkit: {message}");

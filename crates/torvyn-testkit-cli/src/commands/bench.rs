@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use torvyn_testkit::{ErrorKind, RunLimit};
 
+use crate::cli::GlobalOpts;
 use crate::command_prelude::{FlowArgs, Format, parse_duration};
 use crate::flow::{flow_label, load, pipeline_name, warn_teardown};
 use crate::progress::Progress;
@@ -37,7 +38,7 @@ pub(crate) struct BenchArgs {
 /// `bench`: warm up for `warmup`, then run the flow for `duration`, or
 /// exactly `iterations` times, in [`ROUNDS`] rounds; report the throughput of
 /// the whole measurement and the median and range of the rounds'.
-pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
+pub(crate) fn exec(args: BenchArgs, global: &GlobalOpts) -> Result<(), String> {
     let BenchArgs {
         flow,
         duration,
@@ -172,7 +173,7 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
         };
         crate::pictures::write_report(path, args, &result, failure.as_ref(), &notes)?;
     }
-    match args.format {
+    match global.format {
         Format::Json => println!("{summary}"),
         Format::Text => {
             println!(

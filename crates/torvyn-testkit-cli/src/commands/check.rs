@@ -6,7 +6,8 @@ use clap::Args;
 use torvyn_testkit::manifest::{ComponentRef, Manifest};
 use torvyn_testkit::{Component, Inspection};
 
-use crate::command_prelude::FlowChoice;
+use crate::cli::GlobalOpts;
+use crate::command_prelude::{FlowChoice, Format};
 use crate::flow::{describe, note_unused_keys};
 use crate::progress::Progress;
 
@@ -31,8 +32,14 @@ pub(crate) struct CheckArgs {
 }
 
 /// `check`: every problem of the manifest and its components, without running.
-pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
+pub(crate) fn exec(args: CheckArgs, global: &GlobalOpts) -> Result<(), String> {
     let no_init = args.no_init;
+    let json = global.format == Format::Json;
+    if args.graph.is_some() && json {
+        return Err("--graph prints the graph (mermaid or dot), not JSON; \
+                    drop --format json, or --graph"
+            .to_string());
+    }
     if let Some(format) = args.graph {
         return crate::pictures::print_manifest_graph(
             &args.choice.manifest,
@@ -53,6 +60,8 @@ pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
     // the loaded component.
     let mut files: Vec<(PathBuf, Result<Checked, String>)> = Vec::new();
     let mut problems = Vec::new();
+    // The nodes without a problem, for `--format json`.
+    let mut passed = Vec::new();
     for name in flows {
         let flow = match manifest.flow(Some(&name)) {
             Ok(flow) => flow,
@@ -137,19 +146,37 @@ pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
                 }
             }
             if problems.len() == before {
-                progress.suspend(|| {
-                    println!("ok  {key}: {} ({})", inspection.role, wasm.display());
-                });
+                if json {
+                    passed.push(serde_json::json!({
+                        "node": key,
+                        "role": inspection.role.to_string(),
+                        "component": wasm.display().to_string(),
+                    }));
+                } else if !global.quiet {
+                    progress.suspend(|| {
+                        println!("ok  {key}: {} ({})", inspection.role, wasm.display());
+                    });
+                }
             }
         }
     }
     progress.clear();
-    if problems.is_empty() {
+    if json {
+        let report = serde_json::json!({
+            "manifest": args.manifest.display().to_string(),
+            "ok": passed,
+            "problems": problems,
+        });
+        println!("{report}");
+    } else if problems.is_empty() {
         println!("{}: no problems", args.manifest.display());
-        return Ok(());
+    } else {
+        for problem in &problems {
+            eprintln!("error: {problem}");
+        }
     }
-    for problem in &problems {
-        eprintln!("error: {problem}");
+    if problems.is_empty() {
+        return Ok(());
     }
     Err(format!(
         "{}: {} problems, listed above",

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use crate::cli::GlobalOpts;
 use crate::command_prelude::Format;
 use crate::flow::describe;
 
@@ -13,13 +14,11 @@ pub(crate) struct InspectArgs {
     /// The `.wasm` component, or a crate directory (built first, as `test`
     /// does).
     component: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
 }
 
-pub(crate) fn exec(args: InspectArgs) -> Result<(), String> {
-    let InspectArgs { component, format } = args;
+pub(crate) fn exec(args: InspectArgs, global: &GlobalOpts) -> Result<(), String> {
+    let InspectArgs { component } = args;
+    let format = global.format;
     // A crate directory is built first, as `test` does.
     let component = if component.is_dir() {
         torvyn_testkit::build_component(&component)

@@ -1,12 +1,20 @@
 //! The verbs, one module each (cargo's `commands/`): its arguments (a clap
 //! `Args` struct, using the shared ones of `command_prelude.rs`) and its
-//! `exec`. A new verb is a module here and one line in `verbs!` below.
+//! `exec(args, &GlobalOpts)`, which gets the global options (`--format`,
+//! `-q`, `-v`, `--color`). A new verb is a module here and one line in
+//! `verbs!` below.
 
 use clap::Subcommand;
 
+use crate::cli::GlobalOpts;
+
 mod bench;
 mod check;
+mod completions;
+mod init;
 mod inspect;
+mod pack;
+mod publish;
 mod run;
 mod test;
 mod trace;
@@ -21,10 +29,10 @@ macro_rules! verbs {
         }
 
         impl Command {
-            /// Run the verb.
-            pub(crate) fn exec(self) -> Result<(), String> {
+            /// Run the verb with the global options.
+            pub(crate) fn exec(self, global: &GlobalOpts) -> Result<(), String> {
                 match self {
-                    $( Command::$verb(args) => $module::exec(args), )*
+                    $( Command::$verb(args) => $module::exec(args, global), )*
                 }
             }
         }
@@ -48,4 +56,13 @@ verbs! {
     /// Print a component's role, imports and exports, and type-check them
     /// against the Torvyn 0.1 contract (exit code 1 on any mismatch).
     Inspect(inspect::InspectArgs),
+    /// Create a new project from this toolkit's templates (embedded in the
+    /// binary): a component of one role, or a pipeline project.
+    Init(init::InitArgs),
+    /// Print a shell completion script for this command line to stdout.
+    Completions(completions::CompletionsArgs),
+    /// Not part of this toolkit: use upstream's `torvyn pack` (OCI artifacts).
+    Pack(pack::PackArgs),
+    /// Not part of this toolkit: use upstream's `torvyn publish` (OCI registries).
+    Publish(publish::PublishArgs),
 }

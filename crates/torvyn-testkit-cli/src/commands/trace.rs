@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use torvyn_testkit::picture::Failure;
 
+use crate::cli::GlobalOpts;
 use crate::command_prelude::{FlowArgs, Format};
 use crate::flow::{flow_label, load, outcome, warn_teardown};
 use crate::pictures::{self, TraceFormat};
@@ -27,7 +28,7 @@ pub(crate) struct TraceArgs {
     report: Option<PathBuf>,
 }
 
-pub(crate) fn exec(args: TraceArgs) -> Result<(), String> {
+pub(crate) fn exec(args: TraceArgs, global: &GlobalOpts) -> Result<(), String> {
     let TraceArgs {
         flow,
         trace_format,
@@ -45,7 +46,7 @@ pub(crate) fn exec(args: TraceArgs) -> Result<(), String> {
     if let Some(path) = &report {
         pictures::write_report(path, &flow, &result, failure.as_ref(), &[])?;
     }
-    match flow.format {
+    match global.format {
         _ if chrome => pictures::write_chrome_trace(&result, output_trace.as_deref())?,
         Format::Json => println!(
             "{}",
