@@ -26,3 +26,4 @@ mod target_dir;
 mod test_verb;
 mod torvyn_forms;
 mod unix;
+mod upstream_cli;
