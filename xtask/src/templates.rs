@@ -106,7 +106,8 @@ pub(crate) fn sync(root: &Path) -> Result<()> {
     let original = originals(root)?;
     let dir = root.join(COPY);
     if dir.exists() {
-        std::fs::remove_dir_all(&dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("cannot remove {}", dir.display()))?;
     }
     for (path, bytes) in &original {
         let target = dir.join(path);
@@ -117,7 +118,10 @@ pub(crate) fn sync(root: &Path) -> Result<()> {
         std::fs::write(&target, bytes)
             .with_context(|| format!("cannot write {}", target.display()))?;
     }
-    println!("xtask sync-templates: {COPY} <- templates/ ({} files)", original.len());
+    println!(
+        "xtask sync-templates: {COPY} <- templates/ ({} files)",
+        original.len()
+    );
     Ok(())
 }
 
@@ -143,7 +147,8 @@ mod tests {
 
     #[test]
     fn a_changed_missing_or_extra_file_is_reported() {
-        let dir = std::env::temp_dir().join(format!("torvyn-xtask-templates-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("torvyn-xtask-templates-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("templates/sink/src")).unwrap();
         std::fs::create_dir_all(dir.join("templates/sink/target")).unwrap();
