@@ -1,6 +1,8 @@
-//! Proves the project templates in `templates/`: generates each one with the
-//! real `cargo generate`, points its dependencies at this workspace, runs
-//! `cargo test` in the generated project and checks that tests ran.
+//! Proves the project templates in `templates/`: generates each one with
+//! `torvyn-testkit init` (the templates embedded in the command line) and with
+//! the real `cargo generate`, checks the two are byte-identical, points its
+//! dependencies at this workspace, runs `cargo test` in the generated project
+//! and checks that tests ran.
 //!
 //! The tests are in `tests/it/` (`templates.rs`, `add_component.rs`); this
 //! library holds the steps.
@@ -53,25 +55,184 @@ pub fn check_cargo_generate() -> Result<String, String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
-/// Generates `templates/<template>` as project `name` into a fresh directory
-/// `<work dir>/gen/<template>/<name>`, with its dependencies pointing at this
-/// workspace by path (`--define torvyn_path=<workspace>`), and copies the
-/// workspace's `Cargo.lock` into it so it resolves to the versions this
-/// workspace is tested with. Returns the project directory.
+/// Generates `templates/<template>` as project `name` with `torvyn-testkit
+/// init` into a fresh directory `<work dir>/gen/<template>/<name>`, with its
+/// dependencies pointing at this workspace by path (`--torvyn-path
+/// <workspace>`); generates it with `cargo generate` (`--define
+/// torvyn_path=<workspace>`) into `<work dir>/gen-cargo-generate/<template>`
+/// and checks that the two are byte-identical; then copies the workspace's
+/// `Cargo.lock` into the `init` one so it resolves to the versions this
+/// workspace is tested with. Returns the `init` project's directory.
 ///
 /// # Errors
-/// When `cargo generate` is missing or fails.
+/// When `init` or `cargo generate` fails, or their projects differ.
 pub fn generate(template: &str, name: &str) -> Result<PathBuf, String> {
     let root = workspace_root();
-    let project = generate_into(
+    let expected = generate_into(
+        template,
+        name,
+        Some(&root),
+        &work_dir().join("gen-cargo-generate").join(template),
+    )?;
+    let project = init_into(
         template,
         name,
         Some(&root),
         &work_dir().join("gen").join(template),
     )?;
+    let differences = tree_differences(&expected, &project)?;
+    if !differences.is_empty() {
+        return Err(format!(
+            "`torvyn-testkit init` and `cargo generate` of `{template}` differ:\n  {}",
+            differences.join("\n  ")
+        ));
+    }
     std::fs::copy(root.join("Cargo.lock"), project.join("Cargo.lock"))
         .map_err(|err| format!("cannot copy Cargo.lock: {err}"))?;
     Ok(project)
+}
+
+/// Upstream torvyn's `--template` name of this toolkit's template
+/// (`processor` is `transform`, `pipeline` is `full-pipeline`).
+pub fn upstream_template(template: &str) -> &str {
+    match template {
+        "processor" => "transform",
+        "pipeline" => "full-pipeline",
+        other => other,
+    }
+}
+
+/// The `torvyn-testkit` binary of this workspace, built once per test process
+/// (`cargo build -p torvyn-testkit-cli`: a no-op when it is fresh, which it is
+/// under `cargo test --workspace`).
+///
+/// # Errors
+/// When the build fails.
+pub fn cli() -> Result<PathBuf, String> {
+    static CLI: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    CLI.get_or_init(|| {
+        let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+            .args([
+                "build",
+                "-p",
+                "torvyn-testkit-cli",
+                "--bin",
+                "torvyn-testkit",
+                "--message-format=json-render-diagnostics",
+            ])
+            .current_dir(workspace_root())
+            .output()
+            .map_err(|err| format!("cannot run cargo: {err}"))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let executable = stdout
+            .lines()
+            .filter(|line| line.contains("\"torvyn-testkit\""))
+            .find_map(|line| {
+                let (_, rest) = line.split_once("\"executable\":\"")?;
+                rest.split_once('"').map(|(path, _)| PathBuf::from(path))
+            });
+        match executable {
+            Some(path) if out.status.success() => Ok(path),
+            _ => Err(format!(
+                "`cargo build -p torvyn-testkit-cli` failed ({}):\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )),
+        }
+    })
+    .clone()
+}
+
+/// Generates `templates/<template>` as project `name` into the fresh directory
+/// `destination` (removed first) with `torvyn-testkit init --no-git`, by its
+/// upstream name ([`upstream_template`]), with `--torvyn-path` when given
+/// (without it, crates.io dependencies). Returns `<destination>/<name>`.
+///
+/// # Errors
+/// When the command line cannot be built or `init` fails.
+pub fn init_into(
+    template: &str,
+    name: &str,
+    torvyn_path: Option<&Path>,
+    destination: &Path,
+) -> Result<PathBuf, String> {
+    let cli = cli()?;
+    if destination.exists() {
+        std::fs::remove_dir_all(destination)
+            .map_err(|err| format!("cannot clean {}: {err}", destination.display()))?;
+    }
+    std::fs::create_dir_all(destination).map_err(|err| err.to_string())?;
+    let mut command = Command::new(cli);
+    command
+        .args(["init", name, "--no-git", "--template"])
+        .arg(upstream_template(template))
+        .current_dir(destination);
+    if let Some(path) = torvyn_path {
+        command.arg("--torvyn-path").arg(path);
+    }
+    let out = command
+        .output()
+        .map_err(|err| format!("cannot run torvyn-testkit init: {err}"))?;
+    let project = destination.join(name);
+    if !out.status.success() || !project.join("Cargo.toml").is_file() {
+        return Err(format!(
+            "`torvyn-testkit init` of `{template}` failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(project)
+}
+
+/// Every file under `dir`, by its path relative to `dir`, with its bytes.
+fn tree(dir: &Path) -> Result<std::collections::BTreeMap<PathBuf, Vec<u8>>, String> {
+    let mut found = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let entries = std::fs::read_dir(&current)
+            .map_err(|err| format!("cannot read {}: {err}", current.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|err| err.to_string())?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = std::fs::read(&path)
+                    .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+                found.insert(path.strip_prefix(dir).unwrap_or(&path).to_path_buf(), bytes);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// How the files under `actual` differ from those under `expected`: one line
+/// per missing, extra or changed file (empty when byte-identical).
+///
+/// # Errors
+/// When a directory or file cannot be read.
+pub fn tree_differences(expected: &Path, actual: &Path) -> Result<Vec<String>, String> {
+    let (expected_files, actual_files) = (tree(expected)?, tree(actual)?);
+    let mut differences = Vec::new();
+    for (path, bytes) in &expected_files {
+        match actual_files.get(path) {
+            None => differences.push(format!("{} is missing", path.display())),
+            Some(actual) if actual != bytes => differences.push(format!(
+                "{} differs:\n--- cargo generate\n{}\n--- init\n{}",
+                path.display(),
+                String::from_utf8_lossy(bytes),
+                String::from_utf8_lossy(actual)
+            )),
+            Some(_) => {}
+        }
+    }
+    for path in actual_files
+        .keys()
+        .filter(|path| !expected_files.contains_key(*path))
+    {
+        differences.push(format!("{} is extra", path.display()));
+    }
+    Ok(differences)
 }
 
 /// Generates `templates/<template>` as project `name` into the fresh directory

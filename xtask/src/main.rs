@@ -11,6 +11,8 @@
 //!   generated with its default dependencies, builds and tests them, and installs
 //!   and runs the CLI; see `release.rs`.
 //! - `cargo xtask sync-wit`: copy `wit/` into the crates that embed it; see `wit.rs`.
+//! - `cargo xtask sync-templates`: copy `templates/` into the CLI crate, which
+//!   embeds them for `torvyn-testkit init`; see `templates.rs`.
 //! - `cargo xtask bench`: the benchmark suite (`cargo bench -p torvyn-bench`, the
 //!   edit-test loop of an example) and a summary of ratios against the targets;
 //!   see `BENCHMARKS.md` and `bench.rs`.
@@ -22,6 +24,7 @@ mod bench;
 mod demo;
 mod first_build;
 mod release;
+mod templates;
 mod wit;
 
 use std::process::{Command, ExitCode};
@@ -108,6 +111,7 @@ fn main() -> ExitCode {
             release::Options::parse(&args).and_then(|options| release::run(root(), &options))
         }
         "sync-wit" => wit::sync(root()),
+        "sync-templates" => templates::sync(root()),
         "demo" => demo::run(root()),
         "bench" => {
             let args: Vec<String> = std::env::args().skip(2).collect();
@@ -123,7 +127,7 @@ fn main() -> ExitCode {
         }
         _ => {
             eprintln!(
-                "usage: cargo xtask ci|demo|release-check|sync-wit|bench|first-build\n\n  ci             run every check CI runs (fmt, clippy, doc, test, release-check)\n                 (--fresh-cargo-home: .ci/run, the README's three commands, with a new,\n                 empty CARGO_HOME and target directory, as on a new machine)\n  demo           build the CLI and run the demo flow (examples/demo/Torvyn.toml)\n  release-check  package the crates and build and test every template against the\n                 packages, offline; install and run the CLI\n                 (--check-only a,b: only `cargo check --tests` these templates)\n  sync-wit       copy wit/ into the crates that embed it\n  bench          run the benchmark suite and print ratios against its targets\n                 (--summary: only print the last results; --no-edit-loop)\n  first-build    time the first cold `cargo test` of a new template, A (--base <rev>,\n                 default main) against B (this tree), in the order A B B A\n                 (--template <name>, default filter; --work-dir <dir>; --once: B A)"
+                "usage: cargo xtask ci|demo|release-check|sync-wit|sync-templates|bench|first-build\n\n  ci             run every check CI runs (fmt, clippy, doc, test, release-check)\n                 (--fresh-cargo-home: .ci/run, the README's three commands, with a new,\n                 empty CARGO_HOME and target directory, as on a new machine)\n  demo           build the CLI and run the demo flow (examples/demo/Torvyn.toml)\n  release-check  package the crates and build and test every template against the\n                 packages, offline; install and run the CLI\n                 (--check-only a,b: only `cargo check --tests` these templates)\n  sync-wit       copy wit/ into the crates that embed it\n  sync-templates copy templates/ into the CLI crate (embedded for `init`)\n  bench          run the benchmark suite and print ratios against its targets\n                 (--summary: only print the last results; --no-edit-loop)\n  first-build    time the first cold `cargo test` of a new template, A (--base <rev>,\n                 default main) against B (this tree), in the order A B B A\n                 (--template <name>, default filter; --work-dir <dir>; --once: B A)"
             );
             return ExitCode::from(2);
         }

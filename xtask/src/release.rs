@@ -6,7 +6,8 @@
 //! default (crates.io) dependencies and built and tested against them, and the
 //! packaged command line is installed and runs a generated pipeline project.
 //!
-//! 1. `wit/` and the crates' copies of it are equal (`cargo xtask sync-wit`).
+//! 1. `wit/` and the crates' copies of it are equal (`cargo xtask sync-wit`),
+//!    and so are `templates/` and the CLI's copy (`cargo xtask sync-templates`).
 //! 2. `cargo fetch` in the workspace downloads every dependency of its
 //!    `Cargo.lock` for every platform, while the network is allowed. A build
 //!    downloads only the crates of the platform it builds for, but the offline
@@ -31,7 +32,9 @@
 //!    installs the binary into a temporary root outside the repository, and
 //!    the installed `torvyn-testkit run` runs the generated pipeline project's
 //!    `Torvyn.toml`; its caches must land in the project's target directory
-//!    and the platform cache directory, not next to the binary.
+//!    and the platform cache directory, not next to the binary; the installed
+//!    `torvyn-testkit init` (the templates embedded in the package) writes, for
+//!    every template, the files cargo-generate wrote in step 5.
 //!
 //! A missing file in a package, a template that needs a path dependency, or a
 //! version the templates ask for that the packages do not have fails a step.
@@ -101,6 +104,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<()> {
     let target = crate::target_dir(root);
 
     step("wit copies", || crate::wit::check(root))?;
+    step("template copies", || crate::templates::check(root))?;
 
     let published = publishable(root)?;
     let templates = templates(root)?;
@@ -119,6 +123,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<()> {
 
     let projects = work.join("projects");
     let mut pipeline = None;
+    let mut generated = Vec::new();
     for template in &templates {
         let check_only = options.check_only.contains(template);
         let project = step(&format!("template {template}"), || {
@@ -138,8 +143,9 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<()> {
             Ok(project)
         })?;
         if project.join("Torvyn.toml").is_file() && !check_only {
-            pipeline = Some(project);
+            pipeline = Some(project.clone());
         }
+        generated.push((template.clone(), project));
     }
 
     let cli = unpacked
@@ -151,7 +157,7 @@ pub(crate) fn run(root: &Path, options: &Options) -> Result<()> {
         "no fully tested template has a Torvyn.toml to run the installed command line on",
     )?;
     step("install and run the CLI", || {
-        install_and_run(&work, &target, &cli, &pipeline)
+        install_and_run(&work, &target, &cli, &pipeline, &generated)
     })?;
 
     println!(
@@ -535,14 +541,24 @@ fn passed_tests(output: &str) -> u64 {
 
 /// Install the packaged CLI into a temporary root and run the pipeline
 /// project's flow with it.
-fn install_and_run(work: &Path, target: &Path, cli: &Path, pipeline: &Path) -> Result<()> {
+/// Install the packaged CLI, run the pipeline project with it, and check
+/// that its `init` (the templates embedded in the package) writes what
+/// cargo-generate wrote for each of `generated` (template, project).
+fn install_and_run(
+    work: &Path,
+    target: &Path,
+    cli: &Path,
+    pipeline: &Path,
+    generated: &[(String, PathBuf)],
+) -> Result<()> {
     // Outside the repository and every cargo target directory: the installed
     // binary must not rely on (or write into) one.
     let install = std::env::temp_dir().join(format!("torvyn-release-check-{}", std::process::id()));
     if install.exists() {
         std::fs::remove_dir_all(&install)?;
     }
-    let result = install_and_run_in(&install, work, target, cli, pipeline);
+    let result = install_and_run_in(&install, work, target, cli, pipeline)
+        .and_then(|binary| init_like_cargo_generate(&binary, work, generated));
     let _ = std::fs::remove_dir_all(&install);
     result
 }
@@ -553,7 +569,7 @@ fn install_and_run_in(
     target: &Path,
     cli: &Path,
     pipeline: &Path,
-) -> Result<()> {
+) -> Result<PathBuf> {
     // The debug profile, in the shared target directory: the CLI's
     // dependencies (wasmtime) are already compiled there by the templates' tests.
     run_checked(
@@ -633,5 +649,59 @@ fn install_and_run_in(
     if !target.join("torvyn-wasm").is_dir() {
         bail!("the installed CLI did not build into the project's target directory");
     }
+    Ok(binary)
+}
+
+/// The installed `torvyn-testkit init` of each template (by upstream's name)
+/// writes the files cargo-generate wrote (`Cargo.lock` aside: the test run
+/// made it).
+fn init_like_cargo_generate(
+    binary: &Path,
+    work: &Path,
+    generated: &[(String, PathBuf)],
+) -> Result<()> {
+    let inits = work.join("init");
+    for (template, project) in generated {
+        let upstream = match template.as_str() {
+            "processor" => "transform",
+            "pipeline" => "full-pipeline",
+            other => other,
+        };
+        let destination = inits.join(template);
+        if destination.exists() {
+            std::fs::remove_dir_all(&destination)?;
+        }
+        std::fs::create_dir_all(&destination)?;
+        let name = project
+            .file_name()
+            .context("a generated project has a name")?
+            .to_string_lossy()
+            .into_owned();
+        run_checked(
+            Command::new(binary)
+                .args(["init", &name, "--no-git", "--template", upstream])
+                .current_dir(&destination),
+            &format!("the installed `torvyn-testkit init --template {upstream}`"),
+        )?;
+        let made = crate::wit::files(&destination.join(&name))?;
+        let mut expected = crate::wit::files(project)?;
+        expected.retain(|path, _| path != Path::new("Cargo.lock") && !path.starts_with("target"));
+        if made != expected {
+            let differing: Vec<String> = expected
+                .keys()
+                .chain(made.keys())
+                .filter(|path| made.get(*path) != expected.get(*path))
+                .map(|path| path.display().to_string())
+                .collect();
+            bail!(
+                "the installed `torvyn-testkit init --template {upstream}` differs from \
+                 `cargo generate --path templates/{template}` in {differing:?}"
+            );
+        }
+    }
+    println!(
+        "xtask release-check: the installed torvyn-testkit init wrote what cargo generate wrote, for {} templates",
+        generated.len()
+    );
     Ok(())
 }

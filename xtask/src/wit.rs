@@ -16,7 +16,7 @@ use anyhow::{Context, Result, bail};
 pub(crate) const CRATES_WITH_WIT: &[&str] = &["torvyn-guest", "torvyn-macros", "torvyn-testkit"];
 
 /// Every file under `dir`, by its path relative to `dir`, with its contents.
-fn files(dir: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
+pub(crate) fn files(dir: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
     let mut found = BTreeMap::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {

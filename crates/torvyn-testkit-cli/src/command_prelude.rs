@@ -1,5 +1,5 @@
 //! The arguments several verbs share (cargo's `command_prelude.rs`): the
-//! flow a verb runs ([`FlowArgs`], [`FlowChoice`]), `--format`, durations.
+//! flow a verb runs ([`FlowArgs`], [`FlowChoice`]), `--format`'s values, durations.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -20,9 +20,6 @@ pub(crate) struct FlowArgs {
     /// source; `-` reads them from stdin.
     #[arg(long)]
     pub(crate) input: Option<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub(crate) format: Format,
     /// Stop pulling the sources after N elements (for a source that never
     /// ends); the run then reports that it stopped and exits with 1.
     #[arg(long, value_name = "N")]
@@ -96,10 +93,14 @@ fn flow_name(name: Option<&str>) -> Option<String> {
     name.map(|name| name.strip_prefix("flow.").unwrap_or(name).to_string())
 }
 
-/// `--format`: a verb's report as text or as JSON.
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// `--format` (a global option, [`crate::cli::GlobalOpts`]): a verb's
+/// report for people (`human`, also written `text`) or as JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
+    /// For people (upstream's `human`).
+    #[value(name = "human", alias = "text")]
     Text,
+    /// One JSON document on stdout.
     Json,
 }
 

@@ -32,9 +32,6 @@ mod report;
 use std::process::ExitCode;
 use std::sync::{Mutex, MutexGuard};
 
-use clap::Parser;
-
-use cli::Cli;
 use commands::Command;
 use progress::Progress;
 
@@ -61,9 +58,15 @@ fn end_quietly_on_broken_pipe() {
 
 fn main() -> ExitCode {
     end_quietly_on_broken_pipe();
-    let cli = Cli::parse();
-    let quiet_builds = Progress::wanted() && std::env::var_os("TORVYN_BUILD_QUIET").is_none();
-    let raw_backtrace = cli.verbose && std::env::var_os("TORVYN_BACKTRACE").is_none();
+    let cli = cli::parse();
+    let global = cli.global;
+    // `-q`: no progress, and no cargo lines from the guest builds.
+    if global.quiet {
+        progress::set_quiet();
+    }
+    let quiet_builds =
+        (global.quiet || Progress::wanted()) && std::env::var_os("TORVYN_BUILD_QUIET").is_none();
+    let raw_backtrace = global.verbose && std::env::var_os("TORVYN_BACKTRACE").is_none();
     // `bench` measures what a user ships: release builds.
     let release_builds = matches!(cli.command, Command::Bench(_))
         && std::env::var_os("TORVYN_BUILD_PROFILE").is_none();
@@ -82,7 +85,7 @@ fn main() -> ExitCode {
             }
         }
     }
-    let result = cli.command.exec();
+    let result = cli.command.exec(&global);
     if let Err(message) = &result {
         eprintln!("torvyn-testkit: {message}");
     }

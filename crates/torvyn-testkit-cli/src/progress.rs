@@ -12,6 +12,7 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -21,6 +22,14 @@ use torvyn_testkit::manifest::{ComponentRef, Manifest};
 /// How often a spinner redraws on its own, also while a call blocks.
 const TICK: Duration = Duration::from_millis(120);
 
+/// `-q`: no progress at all.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Draw no progress from now on (`-q/--quiet`).
+pub(crate) fn set_quiet() {
+    QUIET.store(true, Ordering::Relaxed);
+}
+
 /// Progress for one command; inert when stderr is not a terminal.
 #[derive(Clone)]
 pub(crate) struct Progress {
@@ -28,9 +37,9 @@ pub(crate) struct Progress {
 }
 
 impl Progress {
-    /// Whether progress is drawn: stderr is a terminal.
+    /// Whether progress is drawn: stderr is a terminal, and no `-q`.
     pub(crate) fn wanted() -> bool {
-        std::io::stderr().is_terminal()
+        !QUIET.load(Ordering::Relaxed) && std::io::stderr().is_terminal()
     }
 
     /// Progress on stderr if it is a terminal, else none.

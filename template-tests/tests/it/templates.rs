@@ -1,7 +1,8 @@
-//! Every template in `templates/` generates, with the real `cargo generate`,
-//! a project whose `cargo test` passes on the first try: native unit tests and
-//! the compiled-wasm test both run and pass, and the generated code is
-//! formatted, warning-free and clippy-clean.
+//! Every template in `templates/` generates, with `torvyn-testkit init` (by
+//! upstream's template name), the same bytes as with the real `cargo
+//! generate`, and a project whose `cargo test` passes on the first try:
+//! native unit tests and the compiled-wasm test both run and pass, and the
+//! generated code is formatted, warning-free and clippy-clean.
 //!
 //! Run: `cargo test -p template-tests --test it templates::` (needs
 //! cargo-generate: `./scripts/setup.sh`). The projects are serialised (see
@@ -151,7 +152,8 @@ fn templates_directory_has_exactly_these_templates() {
 
 /// Without `torvyn_path`, every template depends on the published crates
 /// (`0.1` from crates.io), and its manifests are valid (`cargo metadata
-/// --no-deps` reads them without resolving the registry).
+/// --no-deps` reads them without resolving the registry); `torvyn-testkit
+/// init` without `--torvyn-path` generates the same bytes.
 #[test]
 fn default_dependencies_come_from_crates_io() {
     let _serial = serial();
@@ -169,6 +171,21 @@ fn default_dependencies_come_from_crates_io() {
             .join(template);
         let project = template_tests::generate_into(template, "from-crates-io", None, &destination)
             .unwrap_or_else(|err| panic!("{err}"));
+        let init = template_tests::init_into(
+            template,
+            "from-crates-io",
+            None,
+            &template_tests::work_dir()
+                .join("gen-crates-io-init")
+                .join(template),
+        )
+        .unwrap_or_else(|err| panic!("{err}"));
+        let differences = template_tests::tree_differences(&project, &init).unwrap();
+        assert!(
+            differences.is_empty(),
+            "`init` and `cargo generate` of `{template}` differ:\n{}",
+            differences.join("\n")
+        );
         let manifest = std::fs::read_to_string(project.join("Cargo.toml")).unwrap();
         assert!(
             manifest.contains("torvyn-guest = \"0.1\"")

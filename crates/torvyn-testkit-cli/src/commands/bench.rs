@@ -10,6 +10,7 @@ use torvyn_testkit::picture::Profiler;
 use torvyn_testkit::{ErrorKind, Pipeline, RunLimit, RunResult};
 
 use crate::bench_report::{self, Latency, Measurement, ReportFormat, Spread};
+use crate::cli::GlobalOpts;
 use crate::command_prelude::{FlowArgs, Format, parse_duration};
 use crate::flow::{flow_label, load, pipeline_name, warn_teardown};
 use crate::interrupt;
@@ -65,7 +66,7 @@ pub(crate) struct BenchArgs {
 /// exactly `iterations` times, in [`ROUNDS`] rounds; report the throughput of
 /// the whole measurement, the median and range of the rounds', and each
 /// node's time per element; then compare, save, report and profile as asked.
-pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
+pub(crate) fn exec(args: BenchArgs, global: &GlobalOpts) -> Result<(), String> {
     let BenchArgs {
         flow,
         duration,
@@ -91,7 +92,7 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
     if report.is_none() && report_format == ReportFormat::Html {
         return Err("--report-format html needs a file: add `--report report.html`".into());
     }
-    if report.is_none() && args.format == Format::Json && report_format != ReportFormat::Pretty {
+    if report.is_none() && global.format == Format::Json && report_format != ReportFormat::Pretty {
         return Err(
             "--format json and --report-format both choose what stdout shows: use one, or \
              write the report to a file with --report FILE"
@@ -365,7 +366,7 @@ pub(crate) fn exec(args: BenchArgs) -> Result<(), String> {
     if let Some(dir) = profile_dir.as_ref().filter(|_| !interrupted) {
         write_profiles(&pipeline, args, dir, duration, iterations, &progress, &run)?;
     }
-    match (&report, report_format, args.format) {
+    match (&report, report_format, global.format) {
         (None, ReportFormat::Json | ReportFormat::Csv | ReportFormat::Markdown, _) => {
             print!("{rendered}");
         }

@@ -6,7 +6,8 @@ use clap::Args;
 use torvyn_testkit::manifest::{ComponentRef, Manifest};
 use torvyn_testkit::{Component, Inspection};
 
-use crate::command_prelude::FlowChoice;
+use crate::cli::GlobalOpts;
+use crate::command_prelude::{FlowChoice, Format};
 use crate::flow::describe;
 use crate::progress::Progress;
 
@@ -40,9 +41,15 @@ pub(crate) struct CheckArgs {
 }
 
 /// `check`: every problem of the manifest and its components, without running.
-pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
+pub(crate) fn exec(args: CheckArgs, global: &GlobalOpts) -> Result<(), String> {
     let no_init = args.no_init;
     let strict = args.strict;
+    let json = global.format == Format::Json;
+    if args.graph.is_some() && json {
+        return Err("--graph prints the graph (mermaid or dot), not JSON; \
+                    drop --format json, or --graph"
+            .to_string());
+    }
     if let Some(format) = args.graph {
         return crate::pictures::print_manifest_graph(
             &args.choice.manifest,
@@ -69,6 +76,8 @@ pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
     // the loaded component.
     let mut files: Vec<(PathBuf, Result<Checked, String>)> = Vec::new();
     let mut problems = Vec::new();
+    // The nodes without a problem, for `--format json`.
+    let mut passed = Vec::new();
     for name in flows {
         let flow = match manifest.flow(Some(&name)) {
             Ok(flow) => flow,
@@ -149,13 +158,39 @@ pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
                 }
             }
             if problems.len() == before {
-                progress.suspend(|| {
-                    println!("ok  {key}: {} ({})", inspection.role, tidy(&wasm).display());
-                });
+                if json {
+                    passed.push(serde_json::json!({
+                        "node": key,
+                        "role": inspection.role.to_string(),
+                        "component": tidy(&wasm).display().to_string(),
+                    }));
+                } else if !global.quiet {
+                    progress.suspend(|| {
+                        println!("ok  {key}: {} ({})", inspection.role, tidy(&wasm).display());
+                    });
+                }
             }
         }
     }
     progress.clear();
+    let failed = problems.len() + if strict { warnings.len() } else { 0 };
+    if json {
+        let report = serde_json::json!({
+            "manifest": args.manifest.display().to_string(),
+            "ok": passed,
+            "problems": problems,
+            "warnings": warnings,
+            "strict": strict,
+        });
+        println!("{report}");
+        if failed == 0 {
+            return Ok(());
+        }
+        return Err(format!(
+            "{}: {failed} problems, listed in the report",
+            args.manifest.display()
+        ));
+    }
     for warning in &warnings {
         if strict {
             eprintln!("error: {warning} (a warning; `--strict` makes it an error)");
@@ -163,10 +198,9 @@ pub(crate) fn exec(args: CheckArgs) -> Result<(), String> {
             eprintln!("warning: {warning}");
         }
     }
-    for problem in &problems {
-        eprintln!("error: {problem}");
+    if problems.is_empty() {
+        return Ok(());
     }
-    let failed = problems.len() + if strict { warnings.len() } else { 0 };
     if failed == 0 {
         match warnings.len() {
             0 => println!("{}: no problems", args.manifest.display()),

@@ -8,6 +8,7 @@ use clap::Args;
 use serde_json::json;
 use torvyn_testkit::{Toolchain, WASM_TARGET};
 
+use crate::cli::GlobalOpts;
 use crate::command_prelude::Format;
 
 #[derive(Args)]
@@ -17,9 +18,6 @@ pub(crate) struct DoctorArgs {
     /// for you to run (installing packages or tools is yours to decide).
     #[arg(long)]
     fix: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
 }
 
 /// The free space under which the first build may not fit: wasmtime and the
@@ -75,7 +73,7 @@ impl Check {
 
 /// `doctor`: every check, `--fix`'s fixes, and exit code 1 if something
 /// required is missing.
-pub(crate) fn exec(args: DoctorArgs) -> Result<(), String> {
+pub(crate) fn exec(args: DoctorArgs, global: &GlobalOpts) -> Result<(), String> {
     let mut checks = run_checks();
     let target_missing = checks
         .iter()
@@ -101,7 +99,7 @@ pub(crate) fn exec(args: DoctorArgs) -> Result<(), String> {
         .iter()
         .filter(|check| !check.passed && check.need == Need::Recommended)
         .count();
-    match args.format {
+    match global.format {
         Format::Json => {
             let checks: Vec<_> = checks
                 .iter()

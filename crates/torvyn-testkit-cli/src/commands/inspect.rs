@@ -7,6 +7,7 @@ use clap::{Args, ValueEnum};
 use serde_json::{Value, json};
 use torvyn_testkit::Inspection;
 
+use crate::cli::GlobalOpts;
 use crate::command_prelude::Format;
 use crate::flow::describe;
 
@@ -19,9 +20,6 @@ pub(crate) struct InspectArgs {
     /// artifact) has no counterpart: a `.wasm` built here embeds none.
     #[arg(long, value_enum, default_value_t = Show::All)]
     show: Show,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
 }
 
 /// `--show`: one section of the report, or all of them.
@@ -58,12 +56,9 @@ impl Show {
     }
 }
 
-pub(crate) fn exec(args: InspectArgs) -> Result<(), String> {
-    let InspectArgs {
-        component,
-        show,
-        format,
-    } = args;
+pub(crate) fn exec(args: InspectArgs, global: &GlobalOpts) -> Result<(), String> {
+    let InspectArgs { component, show } = args;
+    let format = global.format;
     // A crate directory is built first, as `test` does.
     let component = if component.is_dir() {
         torvyn_testkit::build_component(&component)

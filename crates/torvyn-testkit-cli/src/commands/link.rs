@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use torvyn_testkit::manifest::{ComponentRef, Edge, Flow, Manifest};
 use torvyn_testkit::{Direction, Inspection, Role};
 
+use crate::cli::GlobalOpts;
 use crate::command_prelude::{FlowChoice, Format};
 use crate::commands::check::tidy;
 use crate::flow::describe;
@@ -33,9 +34,6 @@ pub(crate) struct LinkArgs {
     /// consumer's contract interfaces, and every node's imports.
     #[arg(long)]
     detail: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
 }
 
 /// A node's component, inspected: where it is and what it is.
@@ -46,7 +44,7 @@ struct Linked {
 
 /// `link`: every flow's edges and nodes checked; exit code 1 naming each
 /// incompatible edge or node.
-pub(crate) fn exec(args: LinkArgs) -> Result<(), String> {
+pub(crate) fn exec(args: LinkArgs, global: &GlobalOpts) -> Result<(), String> {
     let manifest_path = &args.choice.manifest;
     let manifest = Manifest::from_path(manifest_path).map_err(|err| err.to_string())?;
     let names: Vec<String> = match args.choice.flow() {
@@ -79,7 +77,7 @@ pub(crate) fn exec(args: LinkArgs) -> Result<(), String> {
     let all_linked = flows
         .iter()
         .all(|flow| flow["diagnostics"].as_array().is_some_and(Vec::is_empty));
-    match args.format {
+    match global.format {
         Format::Json => {
             let report = json!({ "all_linked": all_linked, "flows": flows });
             println!(

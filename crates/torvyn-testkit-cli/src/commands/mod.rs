@@ -1,14 +1,22 @@
 //! The verbs, one module each (cargo's `commands/`): its arguments (a clap
 //! `Args` struct, using the shared ones of `command_prelude.rs`) and its
-//! `exec`. A new verb is a module here and one line in `verbs!` below.
+//! `exec(args, &GlobalOpts)`, which gets the global options (`--format`,
+//! `-q`, `-v`, `--color`). A new verb is a module here and one line in
+//! `verbs!` below.
 
 use clap::Subcommand;
 
+use crate::cli::GlobalOpts;
+
 mod bench;
 pub(crate) mod check;
+mod completions;
 mod doctor;
+mod init;
 mod inspect;
 mod link;
+mod pack;
+mod publish;
 mod run;
 mod test;
 mod trace;
@@ -23,10 +31,10 @@ macro_rules! verbs {
         }
 
         impl Command {
-            /// Run the verb.
-            pub(crate) fn exec(self) -> Result<(), String> {
+            /// Run the verb with the global options.
+            pub(crate) fn exec(self, global: &GlobalOpts) -> Result<(), String> {
                 match self {
-                    $( Command::$verb(args) => $module::exec(args), )*
+                    $( Command::$verb(args) => $module::exec(args, global), )*
                 }
             }
         }
@@ -63,4 +71,13 @@ verbs! {
     /// version against the project's torvyn-testkit) and say how to fix each
     /// (exit code 1 when something required is missing).
     Doctor(doctor::DoctorArgs),
+    /// Create a new project from this toolkit's templates (embedded in the
+    /// binary): a component of one role, or a pipeline project.
+    Init(init::InitArgs),
+    /// Print a shell completion script for this command line to stdout.
+    Completions(completions::CompletionsArgs),
+    /// Not part of this toolkit: use upstream's `torvyn pack` (OCI artifacts).
+    Pack(pack::PackArgs),
+    /// Not part of this toolkit: use upstream's `torvyn publish` (OCI registries).
+    Publish(publish::PublishArgs),
 }

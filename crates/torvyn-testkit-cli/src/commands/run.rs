@@ -10,6 +10,7 @@ use clap::Args;
 use torvyn_testkit::picture::Failure;
 use torvyn_testkit::{Golden, GoldenOutcome};
 
+use crate::cli::GlobalOpts;
 use crate::command_prelude::{FlowArgs, Format};
 use crate::flow::{load, outcome, warn_teardown};
 use crate::lock;
@@ -34,12 +35,10 @@ pub(crate) struct RunArgs {
     /// exactly (`raw` is what a sink printing its elements shows).
     #[arg(long, value_enum, value_name = "FORMAT", default_value_t = PayloadFormat::Jsonl, requires = "output")]
     output_format: PayloadFormat,
-    /// Hide what the components write to stdout and stderr (shown as the
-    /// flow runs by default, or kept in the report with `--format json`).
-    #[arg(long, short = 'q', conflicts_with = "prefix_nodes")]
-    quiet: bool,
     /// Start each line a component writes with `[node] ` (lines are passed
-    /// through unchanged by default).
+    /// through unchanged by default; `-q` hides them: what the components
+    /// write is shown as the flow runs, or kept in the report with
+    /// `--format json`, unless `-q`).
     #[arg(long)]
     prefix_nodes: bool,
     /// Compare what the sinks received with this golden JSON-lines file;
@@ -60,18 +59,33 @@ pub(crate) struct RunArgs {
     report: Option<PathBuf>,
 }
 
-pub(crate) fn exec(args: RunArgs) -> Result<(), String> {
+pub(crate) fn exec(args: RunArgs, global: &GlobalOpts) -> Result<(), String> {
     let RunArgs {
         flow,
         output,
         output_format,
-        quiet,
         prefix_nodes,
         expect,
         bless,
         graph,
         report,
     } = args;
+    // `-q` (global): what the components write is not shown.
+    let quiet = global.quiet;
+    if quiet && prefix_nodes {
+        return Err(
+            "--prefix-nodes marks the components' lines, which -q/--quiet hides; \
+                    give one of them"
+                .to_string(),
+        );
+    }
+    if graph.is_some() && global.format == Format::Json {
+        return Err(
+            "--graph prints the graph (mermaid or dot) instead of the report, \
+                    so not JSON; drop --format json, or --graph"
+                .to_string(),
+        );
+    }
     let progress = Progress::new();
     // Nothing is retained unless a golden file compares it: counts are
     // enough, and `--output` streams.
@@ -86,7 +100,7 @@ pub(crate) fn exec(args: RunArgs) -> Result<(), String> {
     if payloads_on_stdout {
         report::report_on_stderr();
     }
-    let show = match (quiet, flow.format) {
+    let show = match (quiet, global.format) {
         (true, _) => Show::Quiet,
         (false, Format::Json) => Show::Report,
         (false, Format::Text) if payloads_on_stdout => Show::Quiet,
@@ -127,7 +141,7 @@ pub(crate) fn exec(args: RunArgs) -> Result<(), String> {
     if let Some(path) = &report {
         pictures::write_report(path, &flow, &result, failure.as_ref(), &[])?;
     }
-    match flow.format {
+    match global.format {
         _ if graph.is_some() => {
             let format = graph.unwrap_or(GraphFormat::Mermaid);
             let flow_name = flow.flow();

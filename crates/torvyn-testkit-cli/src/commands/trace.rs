@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use torvyn_testkit::picture::Failure;
 
+use crate::cli::GlobalOpts;
 use crate::command_prelude::{FlowArgs, Format};
 use crate::flow::{flow_label, load, outcome, warn_teardown};
 use crate::otlp;
@@ -50,7 +51,7 @@ pub(crate) struct TraceArgs {
     report: Option<PathBuf>,
 }
 
-pub(crate) fn exec(args: TraceArgs) -> Result<(), String> {
+pub(crate) fn exec(args: TraceArgs, global: &GlobalOpts) -> Result<(), String> {
     let TraceArgs {
         flow,
         trace_format,
@@ -83,7 +84,7 @@ pub(crate) fn exec(args: TraceArgs) -> Result<(), String> {
             .with_buffers(show_buffers)
     };
     let output = output_trace.as_deref();
-    match (trace_format, flow.format) {
+    match (trace_format, global.format) {
         (TraceFormat::Chrome, _) => pictures::write_chrome_trace(&result, output)?,
         (TraceFormat::Otlp, _) => {
             let json = otlp::to_json(&view())? + "\n";

@@ -31,3 +31,4 @@ mod test_verb;
 mod torvyn_forms;
 mod trace_view;
 mod unix;
+mod upstream_cli;

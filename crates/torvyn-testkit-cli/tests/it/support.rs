@@ -50,7 +50,8 @@ impl Cli {
         self.arg("--input").arg(path)
     }
 
-    /// `--format <format>` (`text`, `json`).
+    /// `--format <format>` (`human` or its alias `text`, `json`): a global
+    /// option, so after the verb as before it.
     pub(crate) fn format(self, format: &str) -> Self {
         self.arg("--format").arg(format)
     }
@@ -71,6 +72,12 @@ impl Cli {
     /// Sets an environment variable of the command.
     pub(crate) fn env(mut self, key: &str, value: impl AsRef<OsStr>) -> Self {
         self.0.env(key, value);
+        self
+    }
+
+    /// Runs the command in `dir`.
+    pub(crate) fn current_dir(mut self, dir: impl AsRef<Path>) -> Self {
+        self.0.current_dir(dir);
         self
     }
 

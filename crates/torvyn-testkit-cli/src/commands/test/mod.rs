@@ -8,12 +8,13 @@
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
-use clap::{Args, CommandFactory};
+use clap::Args;
 use serde_json::Value;
 use torvyn_testkit::{
     Component, Instance, Output, Processed, Role, Signal, TestElement, Timestamps, read_jsonl,
 };
 
+use crate::cli::GlobalOpts;
 use crate::command_prelude::Format;
 
 mod report;
@@ -49,9 +50,6 @@ pub(crate) struct TestArgs {
     /// For a source: pull at most N elements (default 100).
     #[arg(long, value_name = "N")]
     max_elements: Option<u64>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
 }
 
 fn parse_json(text: &str) -> Result<Value, String> {
@@ -74,7 +72,7 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 /// A usage error: printed the way clap prints its own, exit code 2.
 fn usage_error(message: impl Display) -> ! {
-    let mut command = crate::cli::Cli::command();
+    let mut command = crate::cli::command();
     command.build();
     let kind = clap::error::ErrorKind::ArgumentConflict;
     match command.find_subcommand_mut("test") {
@@ -120,7 +118,7 @@ impl Outcome {
 }
 
 /// `torvyn-testkit test`.
-pub(crate) fn exec(args: TestArgs) -> Result<(), String> {
+pub(crate) fn exec(args: TestArgs, global: &GlobalOpts) -> Result<(), String> {
     let args = &args;
     let inputs = inputs(args)?;
     let component = load(&args.component)?;
@@ -172,7 +170,7 @@ pub(crate) fn exec(args: TestArgs) -> Result<(), String> {
         .iter()
         .filter(|outcome| outcome.what == "failed")
         .count();
-    match args.format {
+    match global.format {
         Format::Json => println!(
             "{}",
             report_json(args, &component, &instance, &outcomes, exhausted, &teardown)
