@@ -198,8 +198,8 @@ pub(crate) fn exec(args: CheckArgs, global: &GlobalOpts) -> Result<(), String> {
             eprintln!("warning: {warning}");
         }
     }
-    if problems.is_empty() {
-        return Ok(());
+    for problem in &problems {
+        eprintln!("error: {problem}");
     }
     if failed == 0 {
         match warnings.len() {
