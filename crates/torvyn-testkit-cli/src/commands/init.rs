@@ -80,6 +80,10 @@ enum Template {
     /// A pipeline project: three components and a `Torvyn.toml` flow
     /// (`pipeline`).
     FullPipeline,
+    /// Upstream's minimal skeleton: a `Torvyn.toml` with only its
+    /// `[torvyn]` table, and a `.gitignore`; add components with
+    /// `init -t <role> components/<name>`.
+    Empty,
 }
 
 impl Template {
@@ -93,6 +97,7 @@ impl Template {
             Template::Router => "router",
             Template::Aggregator => "aggregator",
             Template::FullPipeline => "pipeline",
+            Template::Empty => "empty",
         }
     }
 
@@ -196,12 +201,16 @@ pub(crate) fn exec(args: InitArgs, global: &GlobalOpts) -> Result<(), String> {
             .to_string(),
         None => String::new(),
     };
-    let files = render(
-        args.template.toolkit_name(),
-        &name,
-        &torvyn_path,
-        &directory,
-    )?;
+    let files = if args.template == Template::Empty {
+        write_empty(&name, &directory)?
+    } else {
+        render(
+            args.template.toolkit_name(),
+            &name,
+            &torvyn_path,
+            &directory,
+        )?
+    };
     let git = if args.no_git {
         Git::Skipped
     } else {
@@ -304,6 +313,28 @@ fn render(
     Ok(files)
 }
 
+/// Upstream's `empty` template, as its `torvyn init` writes it: the
+/// manifest's `[torvyn]` table and a `.gitignore`.
+fn write_empty(name: &str, directory: &Path) -> Result<Vec<PathBuf>, String> {
+    let files = [
+        (
+            "Torvyn.toml",
+            format!(
+                "[torvyn]\nname = \"{name}\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n"
+            ),
+        ),
+        (".gitignore", "target/\n.torvyn/\n*.wasm\n".to_string()),
+    ];
+    std::fs::create_dir_all(directory)
+        .map_err(|err| format!("cannot create {}: {err}", directory.display()))?;
+    for (file, text) in &files {
+        let target = directory.join(file);
+        std::fs::write(&target, text)
+            .map_err(|err| format!("cannot write {}: {err}", target.display()))?;
+    }
+    Ok(files.iter().map(|(file, _)| PathBuf::from(file)).collect())
+}
+
 /// `git init` in `directory`, as upstream does.
 fn git_init(directory: &Path) -> Git {
     let out = std::process::Command::new("git")
@@ -341,8 +372,13 @@ fn print(created: &Created, global: &GlobalOpts) {
         println!("{summary}");
         return;
     }
+    let origin = if created.template == Template::Empty {
+        "upstream's skeleton".to_string()
+    } else {
+        format!("this toolkit's `{toolkit}`")
+    };
     println!(
-        "created project `{}` from template `{}` (this toolkit's `{toolkit}`) in {}",
+        "created project `{}` from template `{}` ({origin}) in {}",
         created.name,
         created.template.upstream_name(),
         created.directory.display()
@@ -351,6 +387,17 @@ fn print(created: &Created, global: &GlobalOpts) {
         println!("  {}", file.display());
     }
     if global.quiet {
+        return;
+    }
+    if created.template == Template::Empty {
+        println!("\nnext steps:");
+        if created.directory != Path::new(".") {
+            println!("  cd {}", created.directory.display());
+        }
+        println!(
+            "  torvyn-testkit init -t filter --no-git my-filter   # a component (any role); then \
+             name it in a [[component]] and a [flow.main] of Torvyn.toml"
+        );
         return;
     }
     let try_it = if created.template == Template::FullPipeline {

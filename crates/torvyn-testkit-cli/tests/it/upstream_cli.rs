@@ -421,3 +421,34 @@ fn check_prints_json_and_quiet_drops_the_ok_lines() {
         "{stdout}"
     );
 }
+
+#[test]
+fn init_empty_writes_upstreams_skeleton_which_checks() {
+    let dir = temp_dir("empty");
+    let out = cli_in(&dir, &["init", "bare", "-t", "empty", "--no-git"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout)
+            .starts_with("created project `bare` from template `empty` (upstream's skeleton)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let project = dir.join("bare");
+    assert_eq!(
+        std::fs::read_to_string(project.join("Torvyn.toml")).unwrap(),
+        "[torvyn]\nname = \"bare\"\nversion = \"0.1.0\"\ncontract_version = \"0.1.0\"\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(project.join(".gitignore")).unwrap(),
+        "target/\n.torvyn/\n*.wasm\n"
+    );
+    let mut files: Vec<_> = std::fs::read_dir(&project)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    files.sort();
+    assert_eq!(files, [".gitignore", "Torvyn.toml"]);
+    // The manifest is a valid one: `check` finds no problem.
+    let out = cli_in(&project, &["check"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
