@@ -21,6 +21,7 @@
 //!   see `first_build.rs` and BENCHMARKS.md.
 
 mod bench;
+mod copies;
 mod demo;
 mod first_build;
 mod release;

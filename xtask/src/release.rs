@@ -683,8 +683,8 @@ fn init_like_cargo_generate(
                 .current_dir(&destination),
             &format!("the installed `torvyn-testkit init --template {upstream}`"),
         )?;
-        let made = crate::wit::files(&destination.join(&name))?;
-        let mut expected = crate::wit::files(project)?;
+        let made = crate::copies::files(&destination.join(&name))?;
+        let mut expected = crate::copies::files(project)?;
         expected.retain(|path, _| path != Path::new("Cargo.lock") && !path.starts_with("target"));
         if made != expected {
             let differing: Vec<String> = expected

@@ -10,10 +10,11 @@
 //! module's test, so by `cargo test --workspace`, and by
 //! `cargo xtask release-check`) fails while the copy differs.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+
+use crate::copies::{self, Files};
 
 /// Where the copy lives, relative to the workspace root.
 pub(crate) const COPY: &str = "crates/torvyn-testkit-cli/templates";
@@ -24,9 +25,9 @@ pub(crate) const CARGO_TOML_COPY: &str = "Cargo.toml.liquid";
 /// The files of every template (a directory of `templates/` with a
 /// `cargo-generate.toml`), by their path in the copy, with their contents;
 /// what cargo-generate ignores (`target`, `Cargo.lock`) is left out.
-fn originals(root: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
+fn originals(root: &Path) -> Result<Files> {
     let templates = root.join("templates");
-    let mut found = BTreeMap::new();
+    let mut found = Files::new();
     let entries = std::fs::read_dir(&templates)
         .with_context(|| format!("cannot read {}", templates.display()))?;
     for entry in entries {
@@ -35,7 +36,7 @@ fn originals(root: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
             continue;
         }
         let name = dir.file_name().unwrap_or_default().to_owned();
-        for (path, bytes) in crate::wit::files(&dir)? {
+        for (path, bytes) in copies::files(&dir)? {
             if path
                 .components()
                 .any(|part| part.as_os_str() == "target" || part.as_os_str() == "Cargo.lock")
@@ -59,27 +60,7 @@ fn originals(root: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
 /// # Errors
 /// When a directory cannot be read.
 pub(crate) fn differences(root: &Path) -> Result<Vec<String>> {
-    let original = originals(root)?;
-    let dir = root.join(COPY);
-    let copy = if dir.is_dir() {
-        crate::wit::files(&dir)?
-    } else {
-        BTreeMap::new()
-    };
-    let mut problems = Vec::new();
-    for (path, bytes) in &original {
-        match copy.get(path) {
-            None => problems.push(format!("{COPY}/{} is missing", path.display())),
-            Some(copied) if copied != bytes => {
-                problems.push(format!("{COPY}/{} differs from templates/", path.display()));
-            }
-            Some(_) => {}
-        }
-    }
-    for path in copy.keys().filter(|path| !original.contains_key(*path)) {
-        problems.push(format!("{COPY}/{} is not in templates/", path.display()));
-    }
-    Ok(problems)
+    copies::differences(&originals(root)?, &root.join(COPY), COPY, "templates/")
 }
 
 /// Fails, listing the differences, unless the copy equals `templates/`.
@@ -104,20 +85,7 @@ pub(crate) fn check(root: &Path) -> Result<()> {
 /// When a file cannot be removed, created or copied.
 pub(crate) fn sync(root: &Path) -> Result<()> {
     let original = originals(root)?;
-    let dir = root.join(COPY);
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir)
-            .with_context(|| format!("cannot remove {}", dir.display()))?;
-    }
-    for (path, bytes) in &original {
-        let target = dir.join(path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-        }
-        std::fs::write(&target, bytes)
-            .with_context(|| format!("cannot write {}", target.display()))?;
-    }
+    copies::replace(&root.join(COPY), &original)?;
     println!(
         "xtask sync-templates: {COPY} <- templates/ ({} files)",
         original.len()

@@ -7,35 +7,14 @@
 //! by this module's test, so by `cargo test --workspace`, and by
 //! `cargo xtask release-check`) fails while any copy differs.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
+
+use crate::copies;
 
 /// The crates that embed a copy of `wit/`.
 pub(crate) const CRATES_WITH_WIT: &[&str] = &["torvyn-guest", "torvyn-macros", "torvyn-testkit"];
-
-/// Every file under `dir`, by its path relative to `dir`, with its contents.
-pub(crate) fn files(dir: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
-    let mut found = BTreeMap::new();
-    let mut pending = vec![dir.to_path_buf()];
-    while let Some(current) = pending.pop() {
-        let entries = std::fs::read_dir(&current)
-            .with_context(|| format!("cannot read {}", current.display()))?;
-        for entry in entries {
-            let path = entry?.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let bytes = std::fs::read(&path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                let relative = path.strip_prefix(dir).unwrap_or(&path).to_path_buf();
-                found.insert(relative, bytes);
-            }
-        }
-    }
-    Ok(found)
-}
 
 /// How each crate's `wit/` differs from the repository's `wit/`: one line per
 /// missing, extra or changed file. Empty when every copy is identical.
@@ -43,32 +22,16 @@ pub(crate) fn files(dir: &Path) -> Result<BTreeMap<PathBuf, Vec<u8>>> {
 /// # Errors
 /// When a directory cannot be read.
 pub(crate) fn differences(root: &Path) -> Result<Vec<String>> {
-    let original = files(&root.join("wit"))?;
+    let original = copies::files(&root.join("wit"))?;
     let mut problems = Vec::new();
     for name in CRATES_WITH_WIT {
         let dir = root.join("crates").join(name).join("wit");
-        let copy = if dir.is_dir() {
-            files(&dir)?
-        } else {
-            BTreeMap::new()
-        };
-        for (path, bytes) in &original {
-            match copy.get(path) {
-                None => problems.push(format!("crates/{name}/wit/{} is missing", path.display())),
-                Some(copied) if copied != bytes => problems.push(format!(
-                    "crates/{name}/wit/{} differs from wit/{}",
-                    path.display(),
-                    path.display()
-                )),
-                Some(_) => {}
-            }
-        }
-        for path in copy.keys().filter(|path| !original.contains_key(*path)) {
-            problems.push(format!(
-                "crates/{name}/wit/{} is not in wit/",
-                path.display()
-            ));
-        }
+        problems.extend(copies::differences(
+            &original,
+            &dir,
+            &format!("crates/{name}/wit"),
+            "wit/",
+        )?);
     }
     Ok(problems)
 }
@@ -94,22 +57,9 @@ pub(crate) fn check(root: &Path) -> Result<()> {
 /// # Errors
 /// When a file cannot be removed, created or copied.
 pub(crate) fn sync(root: &Path) -> Result<()> {
-    let original = files(&root.join("wit"))?;
+    let original = copies::files(&root.join("wit"))?;
     for name in CRATES_WITH_WIT {
-        let dir = root.join("crates").join(name).join("wit");
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir)
-                .with_context(|| format!("cannot remove {}", dir.display()))?;
-        }
-        for (path, bytes) in &original {
-            let target = dir.join(path);
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("cannot create {}", parent.display()))?;
-            }
-            std::fs::write(&target, bytes)
-                .with_context(|| format!("cannot write {}", target.display()))?;
-        }
+        copies::replace(&root.join("crates").join(name).join("wit"), &original)?;
         println!(
             "xtask sync-wit: crates/{name}/wit <- wit/ ({} files)",
             original.len()
@@ -158,7 +108,7 @@ mod tests {
             problems,
             [
                 "crates/torvyn-guest/wit/streaming/sink.wit is missing",
-                "crates/torvyn-guest/wit/streaming/types.wit differs from wit/streaming/types.wit",
+                "crates/torvyn-guest/wit/streaming/types.wit differs from wit/",
                 "crates/torvyn-guest/wit/streaming/extra.wit is not in wit/",
             ]
         );
