@@ -74,7 +74,7 @@ pub use self::build::{
 pub use self::component::{
     Component, Inspection, Instance, InstanceOptions, LIFECYCLE_INTERFACE, LogLine, inspect,
 };
-pub use self::contract::{Direction, Mismatch};
+pub use self::contract::{Direction, Mismatch, contract_functions};
 pub use self::element::{
     Answer, MAX_BUFFER_BYTES, Meta, Output, Payload, ProcessError, Processed, Signal, TestElement,
 };

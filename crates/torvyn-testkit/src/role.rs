@@ -65,23 +65,6 @@ impl Role {
             .find(|role| role.interface() == unversioned)
     }
 
-    /// Every function of the role's contract interface, as WIT, in the
-    /// contract's order.
-    ///
-    /// ```
-    /// use torvyn_testkit::Role;
-    ///
-    /// assert_eq!(
-    ///     Role::Filter.contract_functions(),
-    ///     ["evaluate: func(element: stream-element) -> result<bool, process-error>"]
-    /// );
-    /// ```
-    pub fn contract_functions(self) -> Vec<String> {
-        // The contract is embedded and parsed by the tests: it cannot fail
-        // here; an empty list would show if it ever did.
-        crate::contract::role_functions(self).unwrap_or_default()
-    }
-
     /// The lowercase role name (`"filter"`).
     pub fn name(self) -> &'static str {
         match self {

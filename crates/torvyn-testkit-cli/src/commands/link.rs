@@ -234,7 +234,7 @@ fn side(inspection: &Inspection) -> Value {
         "role": inspection.role,
         "interface": role_export(inspection),
         "contract_version": contract_version(inspection),
-        "functions": inspection.role.contract_functions(),
+        "functions": torvyn_testkit::contract_functions(inspection.role),
     })
 }
 

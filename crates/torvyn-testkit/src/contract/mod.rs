@@ -110,9 +110,25 @@ pub(crate) fn contract() -> Result<&'static Resolve, String> {
         .map_err(Clone::clone)
 }
 
-/// Every function of `role`'s contract interface, in WIT order, each as
-/// `name: func(...) -> ...` (what `link --detail` shows for an edge).
-pub(crate) fn role_functions(role: crate::role::Role) -> Result<Vec<String>, String> {
+/// Every function of `role`'s contract interface (Torvyn 0.1), as WIT, in
+/// the contract's order: what the command line's `link --detail` shows for an
+/// edge.
+///
+/// ```
+/// use torvyn_testkit::{Role, contract_functions};
+///
+/// assert_eq!(
+///     contract_functions(Role::Filter),
+///     ["evaluate: func(element: stream-element) -> result<bool, process-error>"]
+/// );
+/// ```
+pub fn contract_functions(role: crate::role::Role) -> Vec<String> {
+    // The contract is embedded and parsed by the tests: it cannot fail
+    // here; an empty list would show if it ever did.
+    role_functions(role).unwrap_or_default()
+}
+
+fn role_functions(role: crate::role::Role) -> Result<Vec<String>, String> {
     let resolve = contract()?;
     let (package, name) = role
         .interface()
