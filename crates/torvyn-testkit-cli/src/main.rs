@@ -1,5 +1,6 @@
-//! `torvyn-testkit`: run, trace, benchmark, check, test and inspect Torvyn
-//! components and flows on the reference host.
+//! `torvyn-testkit`: run, trace, benchmark, check, link, test and inspect
+//! Torvyn components and flows on the reference host, with upstream Torvyn's
+//! command line (and `init`, `doctor`, `completions`).
 //!
 //! What each verb does, its flags, exit codes and the JSON it prints are in
 //! the guide, `docs/guide.md`, section "The `torvyn-testkit` command line"
@@ -9,10 +10,12 @@
 //! The code: `cli.rs` (the top-level parser), `commands/` (one module per
 //! verb: its arguments and `exec`; `commands/mod.rs` lists them),
 //! `command_prelude.rs` (the arguments verbs share), and what the verbs use:
-//! `flow.rs` (a flow from the manifest and the command line), `interrupt.rs`
-//! (Ctrl+C), `output.rs`
-//! (what components write, what sinks receive), `report.rs`, `progress.rs`
-//! and `policy.rs` (`--on-error`).
+//! `flow.rs` (a flow from the manifest and the command line), `overrides.rs`
+//! (`--config`), `log_level.rs` (`--log-level`), `interrupt.rs` (Ctrl+C),
+//! `output.rs` (what components write, what sinks receive), `report.rs` and
+//! `progress.rs`, `policy.rs` (`--on-error`), `pictures.rs` (graphs, traces,
+//! the HTML report), `otlp.rs` (`trace --trace-format otlp`) and
+//! `bench_report.rs` (`bench`'s baselines and reports).
 
 mod bench_report;
 mod cli;
