@@ -15,8 +15,8 @@
 //!    every platform (`libredox`, Redox-only, is the one that bit: a fresh cargo
 //!    home has it after this step and not after `cargo test`).
 //! 3. `cargo package` packages every publishable crate (every crate without
-//!    `publish = false`), with cargo's verification build of each (from the
-//!    packaged files alone).
+//!    `publish = false`), without cargo's verification build: steps 5 and 6
+//!    compile every package from its packaged files alone.
 //! 4. The `.crate` files are unpacked into `<work>/crates/`, and
 //!    `<work>/.cargo/config.toml` makes them the crates.io versions of their
 //!    names (`[patch.crates-io]`) and turns the network off (`net.offline`):
@@ -310,13 +310,19 @@ fn lock_and_fetch(project: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `cargo package -p <each publishable crate>`, with the verification build,
-/// into `target`. (`--workspace` would package the `publish = false` crates too.)
+/// `cargo package -p <each publishable crate>`, without the verification
+/// build (the templates and `cargo install` compile the packages), into
+/// `target`. (`--workspace` would package the `publish = false` crates too.)
 fn package(root: &Path, target: &Path, published: &[Published]) -> Result<()> {
     forget_unpacked_packages(published)?;
     let mut command = clean_cargo();
+    // `--no-verify`: cargo's verification build compiles each package on its
+    // own (300 s here); the steps below compile every one of them anyway,
+    // from the unpacked packages: the templates build `torvyn-guest`,
+    // `torvyn-macros` and `torvyn-testkit`, and `cargo install` builds
+    // `torvyn-testkit-cli`.
     command
-        .args(["package", "--allow-dirty", "--offline"])
+        .args(["package", "--allow-dirty", "--offline", "--no-verify"])
         .env("CARGO_TARGET_DIR", target)
         .current_dir(root);
     for crate_ in published {
